@@ -1,0 +1,89 @@
+/** JSON-RPC 2.0 messages as MCP uses them (ids are strings or numbers, never null in requests). */
+import { Schema } from "effect"
+
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** MCP: a resource URI matches no registration. */
+  ResourceNotFound: -32002
+} as const
+
+export const RequestId = Schema.Union(Schema.String, Schema.Number)
+export type RequestId = typeof RequestId.Type
+
+const Params = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+export const JsonRpcRequest = Schema.Struct({
+  jsonrpc: Schema.Literal("2.0"),
+  id: RequestId,
+  method: Schema.String,
+  params: Schema.optional(Params)
+})
+export type JsonRpcRequest = typeof JsonRpcRequest.Type
+
+export const JsonRpcNotification = Schema.Struct({
+  jsonrpc: Schema.Literal("2.0"),
+  method: Schema.String,
+  params: Schema.optional(Params)
+})
+export type JsonRpcNotification = typeof JsonRpcNotification.Type
+
+export const JsonRpcSuccess = Schema.Struct({
+  jsonrpc: Schema.Literal("2.0"),
+  id: RequestId,
+  result: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+export type JsonRpcSuccess = typeof JsonRpcSuccess.Type
+
+export const JsonRpcErrorObject = Schema.Struct({
+  code: Schema.Int,
+  message: Schema.String,
+  data: Schema.optional(Schema.Unknown)
+})
+
+export const JsonRpcFailure = Schema.Struct({
+  jsonrpc: Schema.Literal("2.0"),
+  id: Schema.NullOr(RequestId),
+  error: JsonRpcErrorObject
+})
+export type JsonRpcFailure = typeof JsonRpcFailure.Type
+
+export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure
+
+export const JsonRpcMessage = Schema.Union(JsonRpcRequest, JsonRpcNotification, JsonRpcSuccess, JsonRpcFailure)
+export type JsonRpcMessage = typeof JsonRpcMessage.Type
+
+export const success = (id: RequestId, result: Record<string, unknown>): JsonRpcSuccess => ({
+  jsonrpc: "2.0",
+  id,
+  result
+})
+
+export const failure = (
+  id: RequestId | null,
+  code: number,
+  message: string,
+  data?: unknown
+): JsonRpcFailure => ({
+  jsonrpc: "2.0",
+  id,
+  error: data === undefined ? { code, message } : { code, message, data }
+})
+
+export const notification = (method: string, params?: Record<string, unknown>): JsonRpcNotification =>
+  params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }
+
+export const isRequest = (message: JsonRpcMessage): message is JsonRpcRequest => "method" in message && "id" in message
+export const isNotification = (message: JsonRpcMessage): message is JsonRpcNotification =>
+  "method" in message && !("id" in message)
+export const isResponse = (message: JsonRpcMessage): message is JsonRpcResponse => !("method" in message)
+
+/** The kind of an already-parsed JSON value, before schema decoding: used to pick an error id. */
+export const idOf = (value: unknown): RequestId | null => {
+  if (typeof value !== "object" || value === null || !("id" in value)) return null
+  const id = (value as { id: unknown }).id
+  return typeof id === "string" || typeof id === "number" ? id : null
+}

@@ -1,0 +1,167 @@
+/** The MCP shapes the engine reads from functions and writes to clients. */
+import { Schema } from "effect"
+
+/** Newest first. The client's version is used when listed here, else the newest. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const
+export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number]
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = SUPPORTED_PROTOCOL_VERSIONS[0]
+/** Assumed by the Streamable HTTP transport when a client sends no MCP-Protocol-Version header. */
+export const DEFAULT_NEGOTIATED_VERSION: ProtocolVersion = "2025-03-26"
+
+export const isSupportedVersion = (version: string): version is ProtocolVersion =>
+  (SUPPORTED_PROTOCOL_VERSIONS as ReadonlyArray<string>).includes(version)
+
+export const negotiateVersion = (requested: string): ProtocolVersion =>
+  isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION
+
+export const LoggingLevel = Schema.Literal("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+export type LoggingLevel = typeof LoggingLevel.Type
+
+const LEVELS: ReadonlyArray<LoggingLevel> = LoggingLevel.literals
+export const levelAtLeast = (level: LoggingLevel, threshold: LoggingLevel) =>
+  LEVELS.indexOf(level) >= LEVELS.indexOf(threshold)
+
+const Meta = Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+
+const Annotations = Schema.optional(Schema.Struct({
+  audience: Schema.optional(Schema.Array(Schema.Literal("user", "assistant"))),
+  priority: Schema.optional(Schema.Number),
+  lastModified: Schema.optional(Schema.String)
+}))
+
+export const TextContent = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String, annotations: Annotations, _meta: Meta })
+export const ImageContent = Schema.Struct({
+  type: Schema.Literal("image"),
+  data: Schema.String,
+  mimeType: Schema.String,
+  annotations: Annotations,
+  _meta: Meta
+})
+export const AudioContent = Schema.Struct({
+  type: Schema.Literal("audio"),
+  data: Schema.String,
+  mimeType: Schema.String,
+  annotations: Annotations,
+  _meta: Meta
+})
+export const ResourceLink = Schema.Struct({
+  type: Schema.Literal("resource_link"),
+  uri: Schema.String,
+  name: Schema.String,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  mimeType: Schema.optional(Schema.String),
+  size: Schema.optional(Schema.Number),
+  annotations: Annotations,
+  _meta: Meta
+})
+
+export const TextResourceContents = Schema.Struct({
+  uri: Schema.String,
+  mimeType: Schema.optional(Schema.String),
+  text: Schema.String,
+  _meta: Meta
+})
+export const BlobResourceContents = Schema.Struct({
+  uri: Schema.String,
+  mimeType: Schema.optional(Schema.String),
+  blob: Schema.String,
+  _meta: Meta
+})
+export const ResourceContents = Schema.Union(TextResourceContents, BlobResourceContents)
+
+export const EmbeddedResource = Schema.Struct({
+  type: Schema.Literal("resource"),
+  resource: ResourceContents,
+  annotations: Annotations,
+  _meta: Meta
+})
+
+export const ContentBlock = Schema.Union(TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource)
+export type ContentBlock = typeof ContentBlock.Type
+
+export const CallToolResult = Schema.Struct({
+  content: Schema.Array(ContentBlock),
+  structuredContent: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  isError: Schema.optional(Schema.Boolean),
+  _meta: Meta
+})
+export type CallToolResult = typeof CallToolResult.Type
+
+export const ReadResourceResult = Schema.Struct({
+  contents: Schema.Array(ResourceContents),
+  _meta: Meta
+})
+export type ReadResourceResult = typeof ReadResourceResult.Type
+
+/** What a resource function answers to `action: "list"`. */
+export const ListedResource = Schema.Struct({
+  uri: Schema.String,
+  name: Schema.String,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  mimeType: Schema.optional(Schema.String),
+  size: Schema.optional(Schema.Number),
+  _meta: Meta
+})
+export type ListedResource = typeof ListedResource.Type
+
+export const ListResourcesAnswer = Schema.Struct({ resources: Schema.Array(ListedResource) })
+
+export const PromptMessage = Schema.Struct({
+  role: Schema.Literal("user", "assistant"),
+  content: ContentBlock
+})
+export const GetPromptResult = Schema.Struct({
+  description: Schema.optional(Schema.String),
+  messages: Schema.Array(PromptMessage),
+  _meta: Meta
+})
+export type GetPromptResult = typeof GetPromptResult.Type
+
+// Request params the engine decodes
+
+export const Implementation = Schema.Struct({
+  name: Schema.String,
+  version: Schema.String,
+  title: Schema.optional(Schema.String)
+})
+export type Implementation = typeof Implementation.Type
+
+export const InitializeParams = Schema.Struct({
+  protocolVersion: Schema.String,
+  capabilities: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  clientInfo: Implementation
+})
+
+export const PaginatedParams = Schema.Struct({ cursor: Schema.optional(Schema.String) })
+
+export const CallToolParams = Schema.Struct({
+  name: Schema.String,
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+})
+
+export const ReadResourceParams = Schema.Struct({ uri: Schema.String })
+
+export const GetPromptParams = Schema.Struct({
+  name: Schema.String,
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
+})
+
+export const SetLevelParams = Schema.Struct({ level: LoggingLevel })
+
+export const CompleteParams = Schema.Struct({
+  ref: Schema.Union(
+    Schema.Struct({ type: Schema.Literal("ref/prompt"), name: Schema.String }),
+    Schema.Struct({ type: Schema.Literal("ref/resource"), uri: Schema.String })
+  ),
+  argument: Schema.Struct({ name: Schema.String, value: Schema.String }),
+  context: Schema.optional(Schema.Struct({
+    arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
+  }))
+})
+
+export const CancelledParams = Schema.Struct({
+  requestId: Schema.Union(Schema.String, Schema.Number),
+  reason: Schema.optional(Schema.String)
+})

@@ -1,0 +1,268 @@
+/**
+ * Registrations: MCP tools, resources and prompts, each backed by a Lambda function.
+ *
+ * Three shapes:
+ * - `RegistrationInput`: what the Registration API accepts, including the original API's
+ *   shorthand `parameters`.
+ * - `RegistrationSpec`: the normalised definition (shorthand converted to JSON Schema or
+ *   prompt arguments) — what a store writes.
+ * - `Registration`: a stored spec with its id, version and timestamps.
+ */
+import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { InvalidRegistration, Problem } from "./errors.js"
+import { checkSchema } from "./JsonSchema.js"
+import { LambdaArn } from "./LambdaArn.js"
+import { ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
+
+export const RegistrationType = Schema.Literal("tool", "resource", "prompt")
+export type RegistrationType = typeof RegistrationType.Type
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+export const RegistrationName = Schema.String.pipe(
+  Schema.filter((name) =>
+    NAME.test(name) || "must be 1–64 characters, each a letter, digit, '_', '-' or '.'"
+  ),
+  Schema.brand("RegistrationName")
+)
+export type RegistrationName = typeof RegistrationName.Type
+
+/** `<type>-<name>`, compatible with the original API's ids. */
+export const RegistrationId = Schema.String.pipe(
+  Schema.filter((id) => /^(tool|resource|prompt)-[A-Za-z0-9_.-]{1,64}$/.test(id) || "must be <type>-<name>"),
+  Schema.brand("RegistrationId")
+)
+export type RegistrationId = typeof RegistrationId.Type
+
+export const registrationId = (type: RegistrationType, name: string): RegistrationId =>
+  `${type}-${name}` as RegistrationId
+
+export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export type JsonObject = typeof JsonObject.Type
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** A JSON Schema for an object, as MCP requires of `inputSchema` and `outputSchema`. */
+export const ObjectJsonSchema = JsonObject.pipe(
+  Schema.filter((schema) => {
+    if (schema["type"] !== "object") return { path: ["type"], message: "must be \"object\"" }
+    const issues = checkSchema(schema)
+    return issues.map((issue) => ({
+      path: issue.path === "" ? [] : issue.path.split("."),
+      message: issue.message
+    }))
+  })
+)
+
+const NonEmptyString = Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" }))
+
+export const ToolAnnotations = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  readOnlyHint: Schema.optional(Schema.Boolean),
+  destructiveHint: Schema.optional(Schema.Boolean),
+  idempotentHint: Schema.optional(Schema.Boolean),
+  openWorldHint: Schema.optional(Schema.Boolean)
+})
+export type ToolAnnotations = typeof ToolAnnotations.Type
+
+/** Completion values offered for an argument (prompts) or a template variable (resources). */
+export const Completions = Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) })
+export type Completions = typeof Completions.Type
+
+export const PromptArgument = Schema.Struct({
+  name: NonEmptyString,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  required: Schema.optional(Schema.Boolean)
+})
+export type PromptArgument = typeof PromptArgument.Type
+
+const common = {
+  name: RegistrationName,
+  title: Schema.optional(NonEmptyString),
+  description: Schema.String,
+  lambdaArn: LambdaArn
+}
+
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/
+
+const ResourceUri = Schema.String.pipe(
+  Schema.filter((uri) => URI.test(uri) || "must be an absolute URI such as file:///notes.txt")
+)
+
+const UriTemplateString = Schema.String.pipe(
+  Schema.filter((template) => {
+    if (!UriTemplate.isTemplate(template)) return "must contain at least one {variable} (RFC 6570)"
+    try {
+      new UriTemplate(template)
+      return true
+    } catch (error) {
+      return `is not a valid RFC 6570 URI template: ${error instanceof Error ? error.message : String(error)}`
+    }
+  })
+)
+
+const MimeType = Schema.String.pipe(
+  Schema.filter((mime) => /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(mime) || "must be a MIME type such as text/plain")
+)
+
+// ---------------------------------------------------------------------------
+// Specs (normalised)
+
+export const ToolSpec = Schema.Struct({
+  type: Schema.Literal("tool"),
+  ...common,
+  inputSchema: ObjectJsonSchema,
+  outputSchema: Schema.optional(ObjectJsonSchema),
+  annotations: Schema.optional(ToolAnnotations)
+})
+export type ToolSpec = typeof ToolSpec.Type
+
+const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (completions: Completions | undefined) =>
+  Object.keys(completions ?? {})
+    .filter((key) => !keys.includes(key))
+    .map((key) => ({ path: ["completions", key], message: `is not a ${what}` }))
+
+export const ResourceSpec = Schema.Struct({
+  type: Schema.Literal("resource"),
+  ...common,
+  uri: Schema.optional(ResourceUri),
+  uriTemplate: Schema.optional(UriTemplateString),
+  mimeType: Schema.optional(MimeType),
+  completions: Schema.optional(Completions)
+}).pipe(
+  Schema.filter((resource) => {
+    if (resource.uri === undefined && resource.uriTemplate === undefined) {
+      return { path: ["uri"], message: "a resource needs a uri or a uriTemplate" }
+    }
+    if (resource.uri !== undefined && resource.uriTemplate !== undefined) {
+      return { path: ["uriTemplate"], message: "give either uri or uriTemplate, not both" }
+    }
+    const variables = resource.uriTemplate === undefined ? [] : new UriTemplate(resource.uriTemplate).variableNames
+    return completionKeysIn(variables, "variable of the uriTemplate")(resource.completions)
+  })
+)
+export type ResourceSpec = typeof ResourceSpec.Type
+
+export const PromptSpec = Schema.Struct({
+  type: Schema.Literal("prompt"),
+  ...common,
+  arguments: Schema.Array(PromptArgument),
+  completions: Schema.optional(Completions)
+}).pipe(
+  Schema.filter((prompt) => {
+    const names = prompt.arguments.map((argument) => argument.name)
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index)
+    if (duplicate !== undefined) return { path: ["arguments"], message: `names '${duplicate}' twice` }
+    return completionKeysIn(names, "prompt argument")(prompt.completions)
+  })
+)
+export type PromptSpec = typeof PromptSpec.Type
+
+export const RegistrationSpec = Schema.Union(ToolSpec, ResourceSpec, PromptSpec)
+export type RegistrationSpec = typeof RegistrationSpec.Type
+
+// ---------------------------------------------------------------------------
+// Stored registrations
+
+const stored = {
+  id: RegistrationId,
+  version: Schema.Int.pipe(Schema.positive()),
+  createdAt: Schema.String,
+  updatedAt: Schema.String
+}
+
+export const ToolRegistration = Schema.extend(ToolSpec, Schema.Struct(stored))
+export const ResourceRegistration = Schema.extend(ResourceSpec, Schema.Struct(stored))
+export const PromptRegistration = Schema.extend(PromptSpec, Schema.Struct(stored))
+export type ToolRegistration = typeof ToolRegistration.Type
+export type ResourceRegistration = typeof ResourceRegistration.Type
+export type PromptRegistration = typeof PromptRegistration.Type
+
+export const Registration = Schema.Union(ToolRegistration, ResourceRegistration, PromptRegistration)
+export type Registration = typeof Registration.Type
+
+export const idOf = (spec: Pick<RegistrationSpec, "type" | "name">): RegistrationId => registrationId(spec.type, spec.name)
+
+/** The definition of a stored registration, without its bookkeeping fields. */
+export const specOf = (registration: Registration): RegistrationSpec => {
+  const { id: _id, version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...spec } = registration
+  return spec
+}
+
+// ---------------------------------------------------------------------------
+// Input (API bodies), with the original shorthand
+
+const Kind = Schema.Struct({ type: RegistrationType })
+
+const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map(
+    (issue) => new Problem({ path: issue.path.map(String).join("."), message: messageOf(issue) })
+  )
+
+const messageOf = (issue: ParseResult.ArrayFormatterIssue): string => {
+  if (issue._tag === "Missing") return "is required"
+  if (issue._tag === "Unexpected") return "is not a known field"
+  return issue.message
+}
+
+const invalid = (path: string, message: string) => new InvalidRegistration({ problems: [new Problem({ path, message })] })
+
+const decodeSpec = Schema.decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
+
+/**
+ * Turns an API body into a normalised spec: the shorthand `parameters` becomes `inputSchema`
+ * (tools) or `arguments` (prompts); every problem is reported with its path.
+ */
+export const decodeRegistrationInput = (input: unknown): Effect.Effect<RegistrationSpec, InvalidRegistration> =>
+  Effect.gen(function* () {
+    if (!isPlainObject(input)) return yield* invalid("", "a registration must be a JSON object")
+    const kind = Schema.decodeUnknownEither(Kind)(input)
+    if (Either.isLeft(kind)) {
+      return yield* invalid("type", "must be one of \"tool\", \"resource\", \"prompt\"")
+    }
+    const normalised = yield* normalise(kind.right.type, input)
+    return yield* Either.mapLeft(decodeSpec(normalised), (error) => new InvalidRegistration({ problems: problemsOf(error) }))
+  })
+
+const decodeParameters = (parameters: unknown) =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(ParameterShorthandMap, { errors: "all" })(parameters),
+    (error) =>
+      new InvalidRegistration({
+        problems: problemsOf(error).map(
+          (problem) => new Problem({ path: ["parameters", problem.path].filter((part) => part !== "").join("."), message: problem.message })
+        )
+      })
+  )
+
+const normalise = (
+  type: RegistrationType,
+  input: Record<string, unknown>
+): Effect.Effect<Record<string, unknown>, InvalidRegistration> =>
+  Effect.gen(function* () {
+    const { parameters, ...rest } = input
+    if (type === "tool") {
+      if (parameters === undefined) {
+        return rest["inputSchema"] === undefined ? { ...rest, inputSchema: { type: "object", properties: {} } } : rest
+      }
+      if (rest["inputSchema"] !== undefined) {
+        return yield* invalid("parameters", "give inputSchema or parameters, not both")
+      }
+      return { ...rest, inputSchema: toJsonSchema(yield* decodeParameters(parameters)) }
+    }
+    if (type === "prompt") {
+      if (parameters === undefined) return rest["arguments"] === undefined ? { ...rest, arguments: [] } : rest
+      if (rest["arguments"] !== undefined) {
+        return yield* invalid("parameters", "give arguments or parameters, not both")
+      }
+      return { ...rest, arguments: toPromptArguments(yield* decodeParameters(parameters)) }
+    }
+    if (parameters !== undefined) return yield* invalid("parameters", "is not a known field for a resource")
+    return rest
+  })
+
+/** Decodes a stored item (e.g. from DynamoDB); a failure means the store holds something unexpected. */
+export const decodeRegistration = Schema.decodeUnknown(Registration)

@@ -1,0 +1,45 @@
+/** MCP sessions and their outbox (messages waiting for the client's stream). */
+import { Schema } from "effect"
+import { JsonRpcMessage } from "./JsonRpc.js"
+import { Implementation, LoggingLevel } from "./Mcp.js"
+
+export const SessionId = Schema.String.pipe(
+  Schema.filter((id) => /^[\x21-\x7E]{16,128}$/.test(id) || "must be 16–128 visible ASCII characters"),
+  Schema.brand("SessionId")
+)
+export type SessionId = typeof SessionId.Type
+
+export const Transport = Schema.Literal("streamable-http", "sse")
+export type Transport = typeof Transport.Type
+
+export const Session = Schema.Struct({
+  id: SessionId,
+  /** Who created the session (the IAM principal on AWS); another caller cannot use it. */
+  principal: Schema.String,
+  transport: Transport,
+  protocolVersion: Schema.String,
+  initialized: Schema.Boolean,
+  clientInfo: Schema.optional(Implementation),
+  clientCapabilities: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  logLevel: Schema.optional(LoggingLevel),
+  /** Epoch milliseconds. */
+  createdAt: Schema.Number,
+  expiresAt: Schema.Number
+})
+export type Session = typeof Session.Type
+
+export type NewSession = Omit<Session, "createdAt" | "expiresAt">
+
+/** What the engine may change on a session. */
+export type SessionChanges = Partial<
+  Pick<Session, "protocolVersion" | "initialized" | "clientInfo" | "clientCapabilities" | "logLevel">
+>
+
+export const OutboxEntry = Schema.Struct({
+  sessionId: SessionId,
+  /** Unique and increasing within a session; a stream's cursor is the last seq it sent. */
+  seq: Schema.Int,
+  message: JsonRpcMessage,
+  createdAt: Schema.Number
+})
+export type OutboxEntry = typeof OutboxEntry.Type

@@ -1,0 +1,124 @@
+/**
+ * Runs Lambda handlers in this process, the way the Lambda Node.js runtime calls them:
+ * `handler(event, context, callback)`, async or callback style, JSON in and out, under a
+ * timeout. Functions are keyed by function name, so a registration's `lambdaArn` in any
+ * region or account reaches the local function of that name. Other ARNs go to `fallback`.
+ */
+import { randomUUID } from "node:crypto"
+import { Duration, Effect, Layer } from "effect"
+import { FunctionError, FunctionNotFound, InvocationTimeout } from "../domain/errors.js"
+import { functionNameOf } from "../domain/LambdaArn.js"
+import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
+
+export interface LambdaContext {
+  readonly awsRequestId: string
+  readonly functionName: string
+  readonly functionVersion: string
+  readonly invokedFunctionArn: string
+  readonly memoryLimitInMB: string
+  readonly logGroupName: string
+  readonly logStreamName: string
+  callbackWaitsForEmptyEventLoop: boolean
+  readonly getRemainingTimeInMillis: () => number
+}
+
+export type LambdaCallback = (error?: unknown, result?: unknown) => void
+
+export type LambdaHandler = (event: unknown, context: LambdaContext, callback: LambdaCallback) => unknown
+
+export type LocalFunctions = ReadonlyMap<string, LambdaHandler>
+
+export interface LocalInvokerOptions {
+  /** Per invocation, unless the call names its own. Default 30 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Where ARNs without a local function go; by default they fail with FunctionNotFound. */
+  readonly fallback?: ToolInvokerShape | undefined
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+
+const toFunctionError = (functionName: string, error: unknown) =>
+  new FunctionError({
+    functionName,
+    errorType: error instanceof Error ? error.name : "Error",
+    errorMessage: error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error)
+  })
+
+/** JSON round trip, as the runtime serialises events and results. */
+const marshal = (functionName: string, value: unknown) =>
+  Effect.try({
+    try: () => JSON.parse(JSON.stringify(value ?? null)) as unknown,
+    catch: (error) =>
+      new FunctionError({
+        functionName,
+        errorType: "Runtime.MarshalError",
+        errorMessage: `The result is not JSON: ${error instanceof Error ? error.message : String(error)}`
+      })
+  })
+
+const run = (handler: LambdaHandler, functionName: string, event: unknown, context: LambdaContext) =>
+  Effect.async<unknown, FunctionError>((resume) => {
+    let settled = false
+    const settle = (outcome: Effect.Effect<unknown, FunctionError>) => {
+      if (settled) return
+      settled = true
+      resume(outcome)
+    }
+    const callback: LambdaCallback = (error, result) =>
+      settle(error === undefined || error === null ? Effect.succeed(result) : Effect.fail(toFunctionError(functionName, error)))
+    // The boundary to user code: a synchronous throw is the function's error, not ours.
+    try {
+      const returned = handler(event, context, callback)
+      if (isThenable(returned)) {
+        returned.then(
+          (result) => settle(Effect.succeed(result)),
+          (error) => settle(Effect.fail(toFunctionError(functionName, error)))
+        )
+      } else if (handler.length < 3) {
+        settle(Effect.succeed(returned))
+      }
+    } catch (error) {
+      settle(Effect.fail(toFunctionError(functionName, error)))
+    }
+  })
+
+export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): ToolInvokerShape => {
+  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+
+  const invoke = Effect.fn("ToolInvoker.invoke")(function* (invocation: Invocation) {
+    const functionName = functionNameOf(invocation.lambdaArn)
+    yield* Effect.annotateCurrentSpan("functionName", functionName)
+    const handler = functions.get(functionName)
+    if (handler === undefined) {
+      if (options.fallback !== undefined) return yield* options.fallback.invoke(invocation)
+      return yield* new FunctionNotFound({ functionName })
+    }
+    const timeout = invocation.timeout === undefined ? defaultTimeout : Duration.decode(invocation.timeout)
+    const deadline = Date.now() + Duration.toMillis(timeout)
+    const context: LambdaContext = {
+      awsRequestId: randomUUID(),
+      functionName,
+      functionVersion: "$LATEST",
+      invokedFunctionArn: invocation.lambdaArn,
+      memoryLimitInMB: "128",
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: "local",
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now())
+    }
+    const event = yield* marshal(functionName, invocation.payload)
+    const result = yield* run(handler, functionName, event, context).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
+      })
+    )
+    return yield* marshal(functionName, result)
+  })
+
+  return { invoke }
+}
+
+export const layerLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
+  Layer.succeed(ToolInvoker, makeLocal(functions, options))

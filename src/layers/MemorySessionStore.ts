@@ -1,0 +1,95 @@
+/** Sessions and outboxes held in memory: for tests, `npm start` and embedding. */
+import { Clock, Duration, Effect, Either, Layer, Ref } from "effect"
+import { SessionAlreadyExists, SessionNotFound } from "../domain/errors.js"
+import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"
+import { SessionStore, type SessionStoreShape } from "../services/SessionStore.js"
+
+export interface SessionStoreOptions {
+  /** How long a session lives after its last use. */
+  readonly ttl?: Duration.DurationInput | undefined
+}
+
+export const DEFAULT_SESSION_TTL = Duration.hours(1)
+
+interface Slot {
+  readonly session: Session
+  readonly outbox: ReadonlyArray<OutboxEntry>
+  readonly lastSeq: number
+}
+
+type Slots = ReadonlyMap<SessionId, Slot>
+
+export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<SessionStoreShape> =>
+  Effect.gen(function* () {
+    const ttl = Duration.toMillis(options.ttl ?? DEFAULT_SESSION_TTL)
+    const slots = yield* Ref.make<Slots>(new Map())
+
+    /** Runs `f` on a live session's slot atomically; expired slots are dropped on the way. */
+    const modifySlot = <A>(id: SessionId, f: (slot: Slot, now: number) => readonly [A, Slot | undefined]) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.modify(slots, (current): readonly [Either.Either<A, SessionNotFound>, Slots] => {
+          const slot = current.get(id)
+          if (slot === undefined || slot.session.expiresAt <= now) {
+            if (slot === undefined) return [Either.left(new SessionNotFound({ sessionId: id })), current]
+            const pruned = new Map(current)
+            pruned.delete(id)
+            return [Either.left(new SessionNotFound({ sessionId: id })), pruned]
+          }
+          const [result, next] = f(slot, now)
+          const updated = new Map(current)
+          if (next === undefined) updated.delete(id)
+          else updated.set(id, next)
+          return [Either.right(result), updated]
+        })
+      ).pipe(Effect.flatten)
+
+    const create = Effect.fn("SessionStore.create")(function* (session: NewSession) {
+      const now = yield* Clock.currentTimeMillis
+      const stored: Session = { ...session, createdAt: now, expiresAt: now + ttl }
+      const created = yield* Ref.modify(slots, (current): readonly [boolean, Slots] => {
+        const existing = current.get(session.id)
+        if (existing !== undefined && existing.session.expiresAt > now) return [false, current]
+        return [true, new Map(current).set(session.id, { session: stored, outbox: [], lastSeq: 0 })]
+      })
+      if (!created) return yield* new SessionAlreadyExists({ sessionId: session.id })
+      return stored
+    })
+
+    const get = (id: SessionId) => modifySlot(id, (slot) => [slot.session, slot] as const)
+
+    const update = (id: SessionId, changes: SessionChanges) =>
+      modifySlot(id, (slot) => {
+        const session: Session = { ...slot.session, ...changes }
+        return [session, { ...slot, session }] as const
+      })
+
+    const touch = (id: SessionId) =>
+      modifySlot(id, (slot, now) => [undefined, { ...slot, session: { ...slot.session, expiresAt: now + ttl } }] as const)
+
+    const remove = (id: SessionId) => modifySlot(id, () => [undefined, undefined] as const)
+
+    const append = (id: SessionId, message: JsonRpcMessage) =>
+      modifySlot(id, (slot, now) => {
+        const entry: OutboxEntry = { sessionId: id, seq: slot.lastSeq + 1, message, createdAt: now }
+        // Like the outbox items' TTL on DynamoDB: entries older than a TTL are gone.
+        const kept = slot.outbox.filter((old) => old.createdAt > now - ttl)
+        return [entry, { ...slot, outbox: [...kept, entry], lastSeq: entry.seq }] as const
+      })
+
+    const readAfter = (id: SessionId, after: number, limit = 100) =>
+      modifySlot(id, (slot) => [slot.outbox.filter((entry) => entry.seq > after).slice(0, limit), slot] as const)
+
+    return {
+      create,
+      get: (id) => get(id).pipe(Effect.withSpan("SessionStore.get")),
+      update: (id, changes) => update(id, changes).pipe(Effect.withSpan("SessionStore.update")),
+      touch: (id) => touch(id).pipe(Effect.withSpan("SessionStore.touch")),
+      remove: (id) => remove(id).pipe(Effect.withSpan("SessionStore.remove")),
+      append: (id, message) => append(id, message).pipe(Effect.withSpan("SessionStore.append")),
+      readAfter: (id, after, limit) => readAfter(id, after, limit).pipe(Effect.withSpan("SessionStore.readAfter"))
+    }
+  })
+
+export const layerMemory = (options: SessionStoreOptions = {}): Layer.Layer<SessionStore> =>
+  Layer.effect(SessionStore, makeMemory(options))

@@ -1,0 +1,149 @@
+/**
+ * Turns a function's JSON answer into MCP results, following the payload contract:
+ * `{ statusCode, body }` (body as JSON text or a value) or a bare MCP result; anything else
+ * becomes text (and structured content when it is an object).
+ */
+import { Either, ParseResult, Schema } from "effect"
+import { formatIssues, validate } from "../domain/JsonSchema.js"
+import {
+  type CallToolResult,
+  CallToolResult as CallToolResultSchema,
+  type GetPromptResult,
+  GetPromptResult as GetPromptResultSchema,
+  type ListedResource,
+  ListResourcesAnswer,
+  type ReadResourceResult,
+  ReadResourceResult as ReadResourceResultSchema
+} from "../domain/Mcp.js"
+import type { ToolRegistration } from "../domain/Registration.js"
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+export interface Unwrapped {
+  readonly statusCode: number | undefined
+  readonly body: unknown
+}
+
+const parseIfJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** Opens the `{ statusCode, body }` envelope of the original contract, if the answer has one. */
+export const unwrap = (answer: unknown): Unwrapped => {
+  if (isPlainObject(answer) && typeof answer["statusCode"] === "number" && "body" in answer) {
+    const body = answer["body"]
+    return { statusCode: answer["statusCode"], body: typeof body === "string" ? parseIfJson(body) : body }
+  }
+  return { statusCode: undefined, body: answer }
+}
+
+/** A readable message from an error body: its text, its `error`/`message` field, or its JSON. */
+export const describeBody = (body: unknown): string => {
+  if (typeof body === "string") return body
+  if (isPlainObject(body)) {
+    for (const key of ["error", "message", "errorMessage"]) {
+      const value = body[key]
+      if (typeof value === "string") return value
+      if (isPlainObject(value) && typeof value["message"] === "string") return value["message"]
+    }
+  }
+  return JSON.stringify(body) ?? String(body)
+}
+
+const text = (value: string) => ({ type: "text" as const, text: value })
+
+export const toolError = (message: string): CallToolResult => ({ content: [text(message)], isError: true })
+
+const problemsOf = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.join(".") || "result"}: ${issue.message}`)
+    .join("; ")
+
+const decodeCallToolResult = Schema.decodeUnknownEither(CallToolResultSchema)
+
+export const toCallToolResult = (tool: ToolRegistration, answer: unknown): CallToolResult => {
+  const { statusCode, body } = unwrap(answer)
+  if (statusCode !== undefined && statusCode >= 400) {
+    return toolError(`Tool '${tool.name}' failed (status ${statusCode}): ${describeBody(body)}`)
+  }
+  let result: CallToolResult
+  if (isPlainObject(body) && Array.isArray(body["content"])) {
+    const decoded = decodeCallToolResult(body)
+    if (Either.isLeft(decoded)) {
+      return toolError(`Tool '${tool.name}' returned an invalid result: ${problemsOf(decoded.left)}`)
+    }
+    result = decoded.right
+  } else if (typeof body === "string") {
+    result = { content: [text(body)] }
+  } else if (isPlainObject(body)) {
+    result = { content: [text(JSON.stringify(body))], structuredContent: body }
+  } else {
+    result = { content: [text(JSON.stringify(body) ?? "null")] }
+  }
+  if (tool.outputSchema === undefined || result.isError === true) return result
+  if (result.structuredContent === undefined) {
+    return toolError(`Tool '${tool.name}' declares an outputSchema but returned no structured content`)
+  }
+  const issues = validate(tool.outputSchema, result.structuredContent)
+  if (issues.length > 0) {
+    return toolError(`Tool '${tool.name}' returned structured content that does not match its outputSchema: ${formatIssues(issues)}`)
+  }
+  return result
+}
+
+/** Why an answer cannot be used (the message names the problem, for the JSON-RPC error). */
+export class UnusableAnswer {
+  constructor(readonly message: string) {}
+}
+
+const errorStatus = (statusCode: number | undefined, body: unknown): UnusableAnswer | undefined =>
+  statusCode !== undefined && statusCode >= 400 ? new UnusableAnswer(`status ${statusCode}: ${describeBody(body)}`) : undefined
+
+export const toReadResourceResult = (
+  uri: string,
+  mimeType: string | undefined,
+  answer: unknown
+): Either.Either<ReadResourceResult, UnusableAnswer> => {
+  const { statusCode, body } = unwrap(answer)
+  const failed = errorStatus(statusCode, body)
+  if (failed !== undefined) return Either.left(failed)
+  if (isPlainObject(body) && Array.isArray(body["contents"])) {
+    return Either.mapLeft(
+      Schema.decodeUnknownEither(ReadResourceResultSchema)(body),
+      (error) => new UnusableAnswer(`invalid contents: ${problemsOf(error)}`)
+    )
+  }
+  const contentsOf = (text: string, type: string | undefined) => ({
+    contents: [type === undefined ? { uri, text } : { uri, mimeType: type, text }]
+  })
+  if (typeof body === "string") return Either.right(contentsOf(body, mimeType))
+  return Either.right(contentsOf(JSON.stringify(body) ?? "null", mimeType ?? "application/json"))
+}
+
+export const toListedResources = (answer: unknown): Either.Either<ReadonlyArray<ListedResource>, UnusableAnswer> => {
+  const { statusCode, body } = unwrap(answer)
+  const failed = errorStatus(statusCode, body)
+  if (failed !== undefined) return Either.left(failed)
+  return Either.mapBoth(Schema.decodeUnknownEither(ListResourcesAnswer)(body), {
+    onLeft: (error) => new UnusableAnswer(`invalid resource list: ${problemsOf(error)}`),
+    onRight: (answer) => answer.resources
+  })
+}
+
+export const toGetPromptResult = (answer: unknown): Either.Either<GetPromptResult, UnusableAnswer> => {
+  const { statusCode, body } = unwrap(answer)
+  const failed = errorStatus(statusCode, body)
+  if (failed !== undefined) return Either.left(failed)
+  if (typeof body === "string") {
+    return Either.right({ messages: [{ role: "user", content: text(body) }] })
+  }
+  return Either.mapLeft(
+    Schema.decodeUnknownEither(GetPromptResultSchema)(body),
+    (error) => new UnusableAnswer(`invalid prompt result: ${problemsOf(error)}`)
+  )
+}

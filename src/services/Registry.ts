@@ -1,0 +1,53 @@
+/** The registry of tools, resources and prompts. */
+import { Context, type Effect } from "effect"
+import type {
+  InvalidCursor,
+  RegistrationConflict,
+  RegistrationNotFound,
+  RegistrationVersionMismatch,
+  StoreError
+} from "../domain/errors.js"
+import type { Registration, RegistrationId, RegistrationSpec, RegistrationType } from "../domain/Registration.js"
+
+export interface ListOptions {
+  /** Only registrations of this type. */
+  readonly type?: RegistrationType | undefined
+  /** An opaque cursor from a previous page. */
+  readonly cursor?: string | undefined
+  /** Page size (the store may return fewer). */
+  readonly limit?: number | undefined
+}
+
+export interface RegistrationPage {
+  /** In id order. */
+  readonly items: ReadonlyArray<Registration>
+  readonly nextCursor: string | undefined
+}
+
+export interface Precondition {
+  /** Apply only when the stored version is this one (optimistic concurrency). */
+  readonly ifVersion?: number | undefined
+}
+
+export interface RegistryShape {
+  /** Stores a new registration at version 1; fails when its id is taken. */
+  readonly create: (spec: RegistrationSpec) => Effect.Effect<Registration, RegistrationConflict | StoreError>
+  /** Replaces an existing registration (id from the spec) and increments its version. */
+  readonly update: (
+    spec: RegistrationSpec,
+    precondition?: Precondition
+  ) => Effect.Effect<Registration, RegistrationNotFound | RegistrationVersionMismatch | StoreError>
+  readonly get: (id: RegistrationId) => Effect.Effect<Registration, RegistrationNotFound | StoreError>
+  readonly list: (options?: ListOptions) => Effect.Effect<RegistrationPage, InvalidCursor | StoreError>
+  readonly remove: (
+    id: RegistrationId,
+    precondition?: Precondition
+  ) => Effect.Effect<void, RegistrationNotFound | RegistrationVersionMismatch | StoreError>
+  /** Changes whenever any registration changes: a cheap check for caches and list_changed. */
+  readonly stamp: Effect.Effect<string, StoreError>
+}
+
+export class Registry extends Context.Tag("mcp-lambda-sam/Registry")<Registry, RegistryShape>() {}
+
+export const DEFAULT_PAGE_SIZE = 50
+export const MAX_PAGE_SIZE = 500

@@ -1,0 +1,27 @@
+/** MCP sessions and their outboxes. */
+import { Context, type Effect } from "effect"
+import type { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
+import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"
+
+export interface SessionStoreShape {
+  /** Stores a new session that expires after the store's TTL. */
+  readonly create: (session: NewSession) => Effect.Effect<Session, SessionAlreadyExists | StoreError>
+  /** A live session; an expired or deleted one is not found. */
+  readonly get: (id: SessionId) => Effect.Effect<Session, SessionNotFound | StoreError>
+  readonly update: (id: SessionId, changes: SessionChanges) => Effect.Effect<Session, SessionNotFound | StoreError>
+  /** Pushes the expiry a TTL past now. */
+  readonly touch: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>
+  /** Deletes the session and its outbox. */
+  readonly remove: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>
+  /** Appends a message under the next sequence number; concurrent appends never share one. */
+  readonly append: (id: SessionId, message: JsonRpcMessage) => Effect.Effect<OutboxEntry, SessionNotFound | StoreError>
+  /** Messages with a sequence number above `after`, in order (at most `limit`). */
+  readonly readAfter: (
+    id: SessionId,
+    after: number,
+    limit?: number
+  ) => Effect.Effect<ReadonlyArray<OutboxEntry>, SessionNotFound | StoreError>
+}
+
+export class SessionStore extends Context.Tag("mcp-lambda-sam/SessionStore")<SessionStore, SessionStoreShape>() {}

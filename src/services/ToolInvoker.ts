@@ -1,0 +1,19 @@
+/** Runs the function behind a registration. */
+import { Context, type Duration, type Effect } from "effect"
+import type { InvocationError } from "../domain/errors.js"
+import type { LambdaArn } from "../domain/LambdaArn.js"
+
+export interface Invocation {
+  readonly lambdaArn: LambdaArn
+  /** The event the function receives (JSON). */
+  readonly payload: unknown
+  /** Overrides the invoker's default timeout. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+export interface ToolInvokerShape {
+  /** The function's JSON answer, or why there is none. */
+  readonly invoke: (invocation: Invocation) => Effect.Effect<unknown, InvocationError>
+}
+
+export class ToolInvoker extends Context.Tag("mcp-lambda-sam/ToolInvoker")<ToolInvoker, ToolInvokerShape>() {}

@@ -1,0 +1,130 @@
+/**
+ * The behaviour every SessionStore implementation must have, including the outbox. Time is
+ * the TestClock's, so TTLs are checked without sleeping.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, type Layer, TestClock } from "effect"
+import { notification } from "../../src/domain/JsonRpc.js"
+import type { NewSession, SessionId } from "../../src/domain/Session.js"
+import { SessionStore } from "../../src/services/SessionStore.js"
+
+export const newSession = (id: string, principal = "arn:aws:iam::123456789012:user/alice"): NewSession => ({
+  id: id as SessionId,
+  principal,
+  transport: "streamable-http",
+  protocolVersion: "2025-11-25",
+  initialized: false
+})
+
+/** `makeLayer(ttl)` gives a fresh, empty store whose sessions live `ttl` after their last use. */
+export const sessionStoreContract = <E>(
+  name: string,
+  makeLayer: (ttl: Duration.Duration) => Layer.Layer<SessionStore, E>
+) =>
+  describe(`SessionStore contract / ${name}`, () => {
+    const run = <A, E2>(effect: Effect.Effect<A, E2, SessionStore>) =>
+      Effect.provide(effect, makeLayer(Duration.minutes(10)))
+    const id = "session-0123456789abcdef" as SessionId
+
+    it.effect("creates, reads, updates and removes a session", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        const created = yield* store.create(newSession(id))
+        expect(created.expiresAt - created.createdAt).toBe(Duration.toMillis(Duration.minutes(10)))
+        expect(yield* store.get(id)).toEqual(created)
+        const updated = yield* store.update(id, { initialized: true, logLevel: "info", protocolVersion: "2025-06-18" })
+        expect(updated).toMatchObject({ initialized: true, logLevel: "info", protocolVersion: "2025-06-18" })
+        expect(yield* store.get(id)).toEqual(updated)
+        yield* store.remove(id)
+        expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
+        expect((yield* Effect.flip(store.remove(id)))._tag).toBe("SessionNotFound")
+      })))
+
+    it.effect("refuses to create a live session twice", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const error = yield* Effect.flip(store.create(newSession(id, "someone-else")))
+        expect(error._tag).toBe("SessionAlreadyExists")
+        expect((yield* store.get(id)).principal).toBe("arn:aws:iam::123456789012:user/alice")
+      })))
+
+    it.effect("unknown sessions are not found by any operation", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        const ghost = "ghost-0123456789abcdef" as SessionId
+        expect((yield* Effect.flip(store.get(ghost)))._tag).toBe("SessionNotFound")
+        expect((yield* Effect.flip(store.update(ghost, { initialized: true })))._tag).toBe("SessionNotFound")
+        expect((yield* Effect.flip(store.touch(ghost)))._tag).toBe("SessionNotFound")
+        expect((yield* Effect.flip(store.append(ghost, notification("x"))))._tag).toBe("SessionNotFound")
+        expect((yield* Effect.flip(store.readAfter(ghost, 0)))._tag).toBe("SessionNotFound")
+      })))
+
+    it.effect("a session expires after its TTL unless touched", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        yield* TestClock.adjust(Duration.minutes(9))
+        yield* store.touch(id)
+        yield* TestClock.adjust(Duration.minutes(9))
+        expect((yield* store.get(id)).id).toBe(id)
+        yield* TestClock.adjust(Duration.minutes(2))
+        expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
+        // An expired id can be used again by a new session.
+        yield* store.create(newSession(id))
+      })))
+
+    it.effect("appends get unique increasing sequence numbers, read after a cursor", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const first = yield* store.append(id, notification("n/1"))
+        const second = yield* store.append(id, notification("n/2"))
+        expect(second.seq).toBeGreaterThan(first.seq)
+        const all = yield* store.readAfter(id, 0)
+        expect(all.map((entry) => entry.message)).toEqual([notification("n/1"), notification("n/2")])
+        const rest = yield* store.readAfter(id, first.seq)
+        expect(rest.map((entry) => entry.seq)).toEqual([second.seq])
+        expect(yield* store.readAfter(id, second.seq)).toEqual([])
+      })))
+
+    it.effect("concurrent appends lose nothing and never share a sequence number", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const entries = yield* Effect.forEach(
+          Array.from({ length: 50 }, (_, i) => i),
+          (i) => store.append(id, notification("n", { i })),
+          { concurrency: 10 }
+        )
+        expect(new Set(entries.map((entry) => entry.seq)).size).toBe(50)
+        const read = yield* store.readAfter(id, 0, 1000)
+        expect(read).toHaveLength(50)
+        const seqs = read.map((entry) => entry.seq)
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+        expect(new Set(read.map((entry) => (entry.message as { params: { i: number } }).params.i)).size).toBe(50)
+      })))
+
+    it.effect("readAfter honours its limit and pages through the outbox", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        yield* Effect.forEach(Array.from({ length: 7 }, (_, i) => i), (i) => store.append(id, notification("n", { i })), {
+          discard: true
+        })
+        const firstPage = yield* store.readAfter(id, 0, 3)
+        expect(firstPage).toHaveLength(3)
+        const secondPage = yield* store.readAfter(id, firstPage[2]!.seq, 3)
+        expect(secondPage.map((entry) => (entry.message as { params: { i: number } }).params.i)).toEqual([3, 4, 5])
+      })))
+
+    it.effect("removing a session removes its outbox", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        yield* store.append(id, notification("n/1"))
+        yield* store.remove(id)
+        yield* store.create(newSession(id))
+        expect(yield* store.readAfter(id, 0)).toEqual([])
+      })))
+  })

@@ -1,0 +1,17 @@
+/** Registration specs used across the suites. */
+import { Effect } from "effect"
+import { decodeRegistrationInput, type RegistrationSpec } from "../../src/domain/Registration.js"
+
+export const arn = (name: string, region = "us-east-1") => `arn:aws:lambda:${region}:123456789012:function:${name}`
+
+export const spec = (input: Record<string, unknown>): RegistrationSpec =>
+  Effect.runSync(decodeRegistrationInput(input))
+
+export const toolSpec = (name: string, extra: Record<string, unknown> = {}): RegistrationSpec =>
+  spec({ type: "tool", name, description: `The ${name} tool`, lambdaArn: arn(name), ...extra })
+
+export const promptSpec = (name: string, extra: Record<string, unknown> = {}): RegistrationSpec =>
+  spec({ type: "prompt", name, description: `The ${name} prompt`, lambdaArn: arn(name), ...extra })
+
+export const resourceSpec = (name: string, extra: Record<string, unknown> = {}): RegistrationSpec =>
+  spec({ type: "resource", name, description: `The ${name} resource`, lambdaArn: arn(name), ...extra })

@@ -1,0 +1,7 @@
+import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
+import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
+import { registryContract } from "../contracts/RegistryContract.js"
+import { sessionStoreContract } from "../contracts/SessionStoreContract.js"
+
+registryContract("memory", () => registryMemory)
+sessionStoreContract("memory", (ttl) => sessionsMemory({ ttl }))
