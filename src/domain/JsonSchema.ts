@@ -65,7 +65,11 @@ export const checkSchema = (schema: Record<string, unknown>): ReadonlyArray<Sche
       return [{ path: "", message: error instanceof Error ? error.message : String(error) }]
     }
   }
-  return describe(engine.errors).map((issue) => ({ path: issue.path, message: `is not a valid JSON Schema: ${issue.message}` }))
+  // The meta-schema's anyOf branches each report; the first per path reads best.
+  const seen = new Set<string>()
+  return describe(engine.errors)
+    .filter((issue) => !seen.has(issue.path) && seen.add(issue.path))
+    .map((issue) => ({ path: issue.path, message: `is not a valid JSON Schema: ${issue.message}` }))
 }
 
 const cache = new Map<string, ValidateFunction>()

@@ -9,11 +9,10 @@
  * Tools get a JSON Schema (`inputSchema`); prompts get `arguments` (names, descriptions and
  * whether each is required — prompt arguments are strings).
  */
-import { Schema } from "effect"
 import type { PromptArgument } from "./Registration.js"
 
-export const ShorthandType = Schema.Literal("string", "number", "integer", "boolean", "object", "array")
-export type ShorthandType = typeof ShorthandType.Type
+const TYPE_NAMES = ["string", "number", "integer", "boolean", "object", "array"] as const
+export type ShorthandType = (typeof TYPE_NAMES)[number]
 
 export type ParameterShorthand =
   | ShorthandType
@@ -27,21 +26,54 @@ export type ParameterShorthand =
     readonly properties?: { readonly [name: string]: ParameterShorthand } | undefined
   }
 
-export const ParameterShorthand: Schema.Schema<ParameterShorthand> = Schema.Union(
-  ShorthandType,
-  Schema.Struct({
-    type: ShorthandType,
-    optional: Schema.optional(Schema.Boolean),
-    description: Schema.optional(Schema.String),
-    enum: Schema.optional(Schema.Array(Schema.Unknown)),
-    default: Schema.optional(Schema.Unknown),
-    items: Schema.optional(Schema.suspend(() => ParameterShorthand)),
-    properties: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.suspend(() => ParameterShorthand) }))
-  })
-)
+export type ParameterShorthandMap = { readonly [name: string]: ParameterShorthand }
 
-export const ParameterShorthandMap = Schema.Record({ key: Schema.String, value: ParameterShorthand })
-export type ParameterShorthandMap = typeof ParameterShorthandMap.Type
+export interface ShorthandProblem {
+  readonly path: ReadonlyArray<string>
+  readonly message: string
+}
+
+const TYPE_LIST = TYPE_NAMES.map((name) => `"${name}"`).join(", ")
+const FIELDS = new Set(["type", "optional", "description", "enum", "default", "items", "properties"])
+
+const isTypeName = (u: unknown): u is ShorthandType => (TYPE_NAMES as ReadonlyArray<unknown>).includes(u)
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Checks a shorthand parameter map by hand: a schema union would report one line per
+ * alternative, where a person wants one line per mistake.
+ */
+export const checkShorthand = (input: unknown, path: ReadonlyArray<string> = []): ReadonlyArray<ShorthandProblem> => {
+  if (!isObject(input)) return [{ path, message: "must be an object mapping parameter names to types" }]
+  return Object.entries(input).flatMap(([name, parameter]) => checkParameter(parameter, [...path, name]))
+}
+
+const checkParameter = (parameter: unknown, path: ReadonlyArray<string>): ReadonlyArray<ShorthandProblem> => {
+  if (typeof parameter === "string") {
+    return isTypeName(parameter) ? [] : [{ path, message: `must be one of ${TYPE_LIST}, not "${parameter}"` }]
+  }
+  if (!isObject(parameter)) {
+    return [{ path, message: `must be a type name (${TYPE_LIST}) or an object such as { "type": "string", "optional": true }` }]
+  }
+  const problems: Array<ShorthandProblem> = []
+  const at = (field: string, message: string) => problems.push({ path: [...path, field], message })
+  if (!isTypeName(parameter["type"])) at("type", `must be one of ${TYPE_LIST}`)
+  for (const field of Object.keys(parameter)) if (!FIELDS.has(field)) at(field, "is not a known field")
+  if (parameter["optional"] !== undefined && typeof parameter["optional"] !== "boolean") at("optional", "must be true or false")
+  if (parameter["description"] !== undefined && typeof parameter["description"] !== "string") {
+    at("description", "must be a string")
+  }
+  if (parameter["enum"] !== undefined && !Array.isArray(parameter["enum"])) at("enum", "must be an array")
+  if (parameter["items"] !== undefined) {
+    if (parameter["type"] !== "array") at("items", "is only for \"array\" parameters")
+    else problems.push(...checkParameter(parameter["items"], [...path, "items"]))
+  }
+  if (parameter["properties"] !== undefined) {
+    if (parameter["type"] !== "object") at("properties", "is only for \"object\" parameters")
+    else problems.push(...checkShorthand(parameter["properties"], [...path, "properties"]))
+  }
+  return problems
+}
 
 const schemaOf = (parameter: ParameterShorthand): Record<string, unknown> => {
   if (typeof parameter === "string") return parameter === "object" ? { type: "object" } : { type: parameter }

@@ -13,7 +13,7 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { InvalidRegistration, Problem } from "./errors.js"
 import { checkSchema } from "./JsonSchema.js"
 import { LambdaArn } from "./LambdaArn.js"
-import { ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
+import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
 
 export const RegistrationType = Schema.Literal("tool", "resource", "prompt")
 export type RegistrationType = typeof RegistrationType.Type
@@ -227,16 +227,16 @@ export const decodeRegistrationInput = (input: unknown): Effect.Effect<Registrat
     return yield* Either.mapLeft(decodeSpec(normalised), (error) => new InvalidRegistration({ problems: problemsOf(error) }))
   })
 
-const decodeParameters = (parameters: unknown) =>
-  Either.mapLeft(
-    Schema.decodeUnknownEither(ParameterShorthandMap, { errors: "all" })(parameters),
-    (error) =>
+const decodeParameters = (parameters: unknown): Either.Either<ParameterShorthandMap, InvalidRegistration> => {
+  const problems = checkShorthand(parameters, ["parameters"])
+  return problems.length === 0
+    ? Either.right(parameters as ParameterShorthandMap)
+    : Either.left(
       new InvalidRegistration({
-        problems: problemsOf(error).map(
-          (problem) => new Problem({ path: ["parameters", problem.path].filter((part) => part !== "").join("."), message: problem.message })
-        )
+        problems: problems.map((problem) => new Problem({ path: problem.path.join("."), message: problem.message }))
       })
-  )
+    )
+}
 
 const normalise = (
   type: RegistrationType,

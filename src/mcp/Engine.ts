@@ -10,10 +10,13 @@ import type { InvocationError, StoreError } from "../domain/errors.js"
 import {
   ErrorCode,
   failure,
+  JsonRpcFailure,
   type JsonRpcMessage,
-  JsonRpcMessage as JsonRpcMessageSchema,
   type JsonRpcNotification,
+  JsonRpcNotification as JsonRpcNotificationSchema,
   type JsonRpcRequest,
+  JsonRpcRequest as JsonRpcRequestSchema,
+  JsonRpcSuccess,
   type JsonRpcResponse,
   idOf as requestIdOf,
   isNotification,
@@ -128,6 +131,18 @@ const decodeParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown) =>
 /** Store failures are logged with their cause and answered without details. */
 const hideStoreError = (error: StoreError) =>
   Effect.logError("Store failure", error).pipe(Effect.as(internalError), Effect.flip)
+
+const decodeRequest = Schema.decodeUnknownEither(JsonRpcRequestSchema)
+const decodeNotification = Schema.decodeUnknownEither(JsonRpcNotificationSchema)
+const decodeResponse = Schema.decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
+
+/** Classifies by shape first, so that `{ "id": null, "method": … }` is a bad request, not a notification. */
+const decodeMessage = (input: unknown): Either.Either<JsonRpcMessage, ParseResult.ParseError> => {
+  if (typeof input === "object" && input !== null && "method" in input) {
+    return "id" in input ? decodeRequest(input) : decodeNotification(input)
+  }
+  return decodeResponse(input)
+}
 
 const EMPTY_OUTCOME: Outcome = { notifications: [], responses: [], batch: false, changes: {} }
 
@@ -513,7 +528,7 @@ export const make = (options: EngineOptions = {}) =>
 
     const handleOne = (context: RequestContext, input: unknown, scratch: Scratch) =>
       Effect.gen(function* () {
-        const decoded = Schema.decodeUnknownEither(JsonRpcMessageSchema)(input)
+        const decoded = decodeMessage(input)
         if (Either.isLeft(decoded)) {
           return Option.some(failure(requestIdOf(input), ErrorCode.InvalidRequest, "Invalid Request"))
         }
