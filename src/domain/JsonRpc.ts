@@ -1,5 +1,5 @@
 /** JSON-RPC 2.0 messages as MCP uses them (ids are strings or numbers, never null in requests). */
-import { Schema } from "effect"
+import { type Either, type ParseResult, Schema } from "effect"
 
 export const ErrorCode = {
   ParseError: -32700,
@@ -86,4 +86,16 @@ export const idOf = (value: unknown): RequestId | null => {
   if (typeof value !== "object" || value === null || !("id" in value)) return null
   const id = (value as { id: unknown }).id
   return typeof id === "string" || typeof id === "number" ? id : null
+}
+
+const decodeRequest = Schema.decodeUnknownEither(JsonRpcRequest)
+const decodeNotification = Schema.decodeUnknownEither(JsonRpcNotification)
+const decodeResponse = Schema.decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
+
+/** Classifies by shape first, so that `{ "id": null, "method": … }` is a bad request, not a notification. */
+export const decodeMessage = (input: unknown): Either.Either<JsonRpcMessage, ParseResult.ParseError> => {
+  if (typeof input === "object" && input !== null && "method" in input) {
+    return "id" in input ? decodeRequest(input) : decodeNotification(input)
+  }
+  return decodeResponse(input)
 }

@@ -5,7 +5,10 @@
  * region or account reaches the local function of that name. Other ARNs go to `fallback`.
  */
 import { randomUUID } from "node:crypto"
-import { Duration, Effect, Layer } from "effect"
+import { readdir } from "node:fs/promises"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { Data, Duration, Effect, Layer } from "effect"
 import { FunctionError, FunctionNotFound, InvocationTimeout } from "../domain/errors.js"
 import { functionNameOf } from "../domain/LambdaArn.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
@@ -122,3 +125,50 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
 
 export const layerLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
   Layer.succeed(ToolInvoker, makeLocal(functions, options))
+
+export class FunctionsDirectoryError extends Data.TaggedError("FunctionsDirectoryError")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.path}: ${this.reason}`
+  }
+}
+
+const HANDLER_FILE = /^([A-Za-z0-9_-]{1,64})\.(js|mjs|cjs)$/
+
+/**
+ * Every `<dir>/<name>.{js,mjs,cjs}` that exports `handler` becomes the local function `<name>`.
+ * A file without a handler, or one that fails to load, is an error naming the file.
+ */
+export const loadDirectory = (dir: string): Effect.Effect<LocalFunctions, FunctionsDirectoryError> =>
+  Effect.gen(function* () {
+    const root = resolve(dir)
+    const files = yield* Effect.tryPromise({
+      try: () => readdir(root),
+      catch: (error) => new FunctionsDirectoryError({ path: root, reason: describeError(error) })
+    })
+    const functions = new Map<string, LambdaHandler>()
+    for (const file of files.sort()) {
+      const match = HANDLER_FILE.exec(file)
+      if (match === null) continue
+      const path = join(root, file)
+      const loaded = yield* Effect.tryPromise({
+        try: () => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+        catch: (error) => new FunctionsDirectoryError({ path, reason: `failed to load: ${describeError(error)}` })
+      })
+      // CommonJS modules arrive as `default`; ES modules export `handler` directly.
+      const fromDefault = loaded["default"] as Record<string, unknown> | undefined
+      const handler = loaded["handler"] ?? fromDefault?.["handler"]
+      if (typeof handler !== "function") {
+        return yield* new FunctionsDirectoryError({ path, reason: "exports no function named 'handler'" })
+      }
+      functions.set(match[1]!, handler as LambdaHandler)
+    }
+    return functions
+  })
+
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+export const layerDirectory = (dir: string, options: LocalInvokerOptions = {}) =>
+  Layer.effect(ToolInvoker, Effect.map(loadDirectory(dir), (functions) => makeLocal(functions, options)))

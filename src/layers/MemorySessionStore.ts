@@ -59,8 +59,8 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
     const get = (id: SessionId) => modifySlot(id, (slot) => [slot.session, slot] as const)
 
     const update = (id: SessionId, changes: SessionChanges) =>
-      modifySlot(id, (slot) => {
-        const session: Session = { ...slot.session, ...changes }
+      modifySlot(id, (slot, now) => {
+        const session: Session = { ...slot.session, ...changes, expiresAt: now + ttl }
         return [session, { ...slot, session }] as const
       })
 

@@ -10,13 +10,10 @@ import type { InvocationError, StoreError } from "../domain/errors.js"
 import {
   ErrorCode,
   failure,
-  JsonRpcFailure,
+  decodeMessage,
   type JsonRpcMessage,
   type JsonRpcNotification,
-  JsonRpcNotification as JsonRpcNotificationSchema,
   type JsonRpcRequest,
-  JsonRpcRequest as JsonRpcRequestSchema,
-  JsonRpcSuccess,
   type JsonRpcResponse,
   idOf as requestIdOf,
   isNotification,
@@ -51,7 +48,7 @@ import {
   type ToolRegistration
 } from "../domain/Registration.js"
 import type { SessionChanges, SessionId } from "../domain/Session.js"
-import { Registry } from "../services/Registry.js"
+import { listAll, Registry } from "../services/Registry.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import {
   toCallToolResult,
@@ -132,18 +129,6 @@ const decodeParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown) =>
 const hideStoreError = (error: StoreError) =>
   Effect.logError("Store failure", error).pipe(Effect.as(internalError), Effect.flip)
 
-const decodeRequest = Schema.decodeUnknownEither(JsonRpcRequestSchema)
-const decodeNotification = Schema.decodeUnknownEither(JsonRpcNotificationSchema)
-const decodeResponse = Schema.decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
-
-/** Classifies by shape first, so that `{ "id": null, "method": … }` is a bad request, not a notification. */
-const decodeMessage = (input: unknown): Either.Either<JsonRpcMessage, ParseResult.ParseError> => {
-  if (typeof input === "object" && input !== null && "method" in input) {
-    return "id" in input ? decodeRequest(input) : decodeNotification(input)
-  }
-  return decodeResponse(input)
-}
-
 const EMPTY_OUTCOME: Outcome = { notifications: [], responses: [], batch: false, changes: {} }
 
 /** Per message: the log notifications it produced and the session changes it asks for. */
@@ -174,20 +159,12 @@ export const make = (options: EngineOptions = {}) =>
       const cached = yield* Ref.get(catalog)
       const hit = cached.stamp === stamp ? cached.byType.get(type) : undefined
       if (hit !== undefined) return hit
-      const items: Array<Registration> = []
-      let cursor: string | undefined
-      do {
-        const page = yield* registry.list({ type, cursor, limit: 500 }).pipe(
-          Effect.catchTag("InvalidCursor", (error) => Effect.die(error))
-        )
-        items.push(...page.items)
-        cursor = page.nextCursor
-      } while (cursor !== undefined)
+      const items = yield* listAll(registry, type)
       yield* Ref.update(catalog, (current) => ({
         stamp,
         byType: new Map(current.stamp === stamp ? current.byType : []).set(type, items)
       }))
-      return items as ReadonlyArray<Registration>
+      return items
     })
 
     const log = (context: RequestContext, scratch: Scratch, level: LoggingLevel, data: unknown) =>
@@ -507,7 +484,9 @@ export const make = (options: EngineOptions = {}) =>
           Effect.asSome
         )
         // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted.
+        // HTTP hosts run handlers uninterruptibly: the race must be interruptible to stop its loser.
         return yield* Effect.raceFirst(answered, Effect.as(Deferred.await(cancel), Option.none())).pipe(
+          Effect.interruptible,
           Effect.ensuring(Effect.sync(() => inFlight.delete(key))),
           Effect.withSpan(`McpEngine.${request.method}`)
         )

@@ -1,5 +1,5 @@
 /** The registry of tools, resources and prompts. */
-import { Context, type Effect } from "effect"
+import { Context, Effect } from "effect"
 import type {
   InvalidCursor,
   RegistrationConflict,
@@ -51,3 +51,19 @@ export class Registry extends Context.Tag("mcp-lambda-sam/Registry")<Registry, R
 
 export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 500
+
+/** Every registration of a type, page by page (for catalogs and change detection). */
+export const listAll = (registry: RegistryShape, type?: RegistrationType) =>
+  Effect.gen(function* () {
+    const items: Array<Registration> = []
+    let cursor: string | undefined
+    do {
+      // A cursor the store just issued is valid; failing to accept it is a store defect.
+      const page = yield* registry.list({ type, cursor, limit: MAX_PAGE_SIZE }).pipe(
+        Effect.catchTag("InvalidCursor", (error) => Effect.die(error))
+      )
+      items.push(...page.items)
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    return items as ReadonlyArray<Registration>
+  })

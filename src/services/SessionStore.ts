@@ -9,6 +9,7 @@ export interface SessionStoreShape {
   readonly create: (session: NewSession) => Effect.Effect<Session, SessionAlreadyExists | StoreError>
   /** A live session; an expired or deleted one is not found. */
   readonly get: (id: SessionId) => Effect.Effect<Session, SessionNotFound | StoreError>
+  /** Applies the changes and, like `touch`, pushes the expiry a TTL past now. */
   readonly update: (id: SessionId, changes: SessionChanges) => Effect.Effect<Session, SessionNotFound | StoreError>
   /** Pushes the expiry a TTL past now. */
   readonly touch: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>

@@ -62,7 +62,7 @@ export const sessionStoreContract = <E>(
         expect((yield* Effect.flip(store.readAfter(ghost, 0)))._tag).toBe("SessionNotFound")
       })))
 
-    it.effect("a session expires after its TTL unless touched", () =>
+    it.effect("a session expires after its TTL unless touched or updated", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
         yield* store.create(newSession(id))
@@ -72,8 +72,13 @@ export const sessionStoreContract = <E>(
         expect((yield* store.get(id)).id).toBe(id)
         yield* TestClock.adjust(Duration.minutes(2))
         expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
-        // An expired id can be used again by a new session.
         yield* store.create(newSession(id))
+        yield* TestClock.adjust(Duration.minutes(9))
+        yield* store.update(id, { initialized: true })
+        yield* TestClock.adjust(Duration.minutes(9))
+        expect((yield* store.get(id)).initialized).toBe(true)
+        yield* TestClock.adjust(Duration.minutes(2))
+        expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
       })))
 
     it.effect("appends get unique increasing sequence numbers, read after a cursor", () =>

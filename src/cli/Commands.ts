@@ -1,0 +1,57 @@
+/** The `mcp-lambda-sam` command line. */
+import { Command, Options } from "@effect/cli"
+import { Config, Effect, Layer, Option } from "effect"
+import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
+import { defaultIfPresent, devServer } from "./Dev.js"
+
+const port = Options.integer("port").pipe(
+  Options.withDescription("Port to listen on (0 picks a free one)"),
+  Options.withFallbackConfig(Config.integer("PORT")),
+  Options.withDefault(3000)
+)
+const host = Options.text("host").pipe(
+  Options.withDescription("Address to listen on; keep 127.0.0.1 unless you mean to expose the server"),
+  Options.withDefault("127.0.0.1")
+)
+const functions = Options.directory("functions", { exists: "yes" }).pipe(
+  Options.withDescription("Directory of local functions: <name>.{js,mjs,cjs} exporting handler (default examples/functions)"),
+  Options.optional
+)
+const seed = Options.file("seed", { exists: "yes" }).pipe(
+  Options.withDescription("JSON file of registrations to load at start (default examples/registrations.json)"),
+  Options.optional
+)
+const store = Options.choice("store", ["memory"]).pipe(
+  Options.withDescription("Where registrations and sessions live"),
+  Options.withDefault("memory" as const)
+)
+const allowedOrigins = Options.text("allowed-origins").pipe(
+  Options.withDescription(
+    `Comma-separated origins browsers may call from; scheme://host:* allows any port, * allows all (default ${DEFAULT_ALLOWED_ORIGINS.join(",")})`
+  ),
+  Options.optional
+)
+
+export const dev = Command.make(
+  "dev",
+  { port, host, functions, seed, store, allowedOrigins },
+  (options) =>
+    Layer.launch(
+      devServer({
+        port: options.port,
+        host: options.host,
+        functionsDir: Option.getOrElse(options.functions, () => defaultIfPresent("examples/functions")),
+        seedFile: Option.getOrElse(options.seed, () => defaultIfPresent("examples/registrations.json")),
+        allowedOrigins: Option.getOrUndefined(
+          Option.map(options.allowedOrigins, (list) => list.split(",").map((origin) => origin.trim()).filter((o) => o !== ""))
+        )
+      })
+    ).pipe(Effect.asVoid)
+).pipe(Command.withDescription("Run the MCP server and the Registration API on this machine, with in-memory stores"))
+
+export const root = Command.make("mcp-lambda-sam").pipe(
+  Command.withDescription("An MCP server on AWS Lambda and DynamoDB"),
+  Command.withSubcommands([dev])
+)
+
+export const cli = Command.run(root, { name: "mcp-lambda-sam", version: "0.1.0" })

@@ -1,0 +1,29 @@
+/**
+ * Who is calling. On Lambda the handler provides it from the Function URL's IAM authorizer;
+ * locally there is no authentication and every caller is `local`.
+ */
+import { Context, Effect, Option } from "effect"
+
+export interface CallerIdentity {
+  /** The IAM principal ARN (`requestContext.authorizer.iam.userArn`). */
+  readonly principal: string
+  readonly accountId?: string | undefined
+}
+
+export class Caller extends Context.Tag("mcp-lambda-sam/Caller")<Caller, CallerIdentity>() {}
+
+export const LOCAL_PRINCIPAL = "local"
+
+export const currentPrincipal = Effect.map(
+  Effect.serviceOption(Caller),
+  Option.match({ onNone: () => LOCAL_PRINCIPAL, onSome: (caller) => caller.principal })
+)
+
+/**
+ * When the current invocation must end (Lambda's deadline), so streams can close cleanly
+ * before it. Absent on a long-running server.
+ */
+export class InvocationDeadline extends Context.Tag("mcp-lambda-sam/InvocationDeadline")<
+  InvocationDeadline,
+  { readonly remainingMillis: () => number }
+>() {}

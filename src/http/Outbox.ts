@@ -1,0 +1,118 @@
+/**
+ * The server→client half of both transports: a session's outbox as an SSE byte stream.
+ *
+ * The stream polls the outbox (strongly consistent reads on DynamoDB) — fast right after
+ * activity, backing off while idle — so messages appended by other invocations, possibly on
+ * other machines, reach the client. It also watches the registry and appends
+ * `notifications/<kind>/list_changed` to the outbox when a kind of registration changes.
+ * It sends keep-alive comments and ends cleanly after its maximum duration.
+ */
+import { Chunk, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { notification } from "../domain/JsonRpc.js"
+import type { RegistrationType } from "../domain/Registration.js"
+import type { OutboxEntry, SessionId } from "../domain/Session.js"
+import { listAll, Registry } from "../services/Registry.js"
+import { SessionStore } from "../services/SessionStore.js"
+import { comment, frame } from "./Sse.js"
+
+export interface OutboxStreamOptions {
+  /** Delay after a poll that found messages; doubles while idle up to `maxPollInterval`. */
+  readonly minPollInterval: Duration.DurationInput
+  readonly maxPollInterval: Duration.DurationInput
+  readonly keepAliveInterval: Duration.DurationInput
+  /** How often the registry stamp is checked for list_changed notifications. */
+  readonly registryWatchInterval: Duration.DurationInput
+  readonly maxDuration: Duration.DurationInput
+}
+
+const PAGE = 100
+
+export const entryFrame = (entry: OutboxEntry) =>
+  frame({ id: entry.seq, event: "message", data: JSON.stringify(entry.message) })
+
+/** Outbox entries after `after`, as they arrive, until the session ends. */
+export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxStreamOptions) =>
+  Stream.unwrap(Effect.map(SessionStore, (store) => {
+    const min = Duration.toMillis(options.minPollInterval)
+    const max = Duration.toMillis(options.maxPollInterval)
+    interface State {
+      readonly cursor: number
+      readonly wait: number
+    }
+    type Step = Option.Option<readonly [Chunk.Chunk<OutboxEntry>, State]>
+    const poll = (state: State): Effect.Effect<Step> =>
+      Effect.gen(function* () {
+        if (state.wait > 0) yield* Effect.sleep(Duration.millis(state.wait))
+        const entries = yield* store.readAfter(sessionId, state.cursor, PAGE)
+        const last = entries.at(-1)
+        if (last === undefined) {
+          const wait = Math.min(max, Math.max(min, state.wait * 2))
+          return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait }] as const)
+        }
+        // A full page may have more behind it: read again at once.
+        const next = { cursor: last.seq, wait: entries.length === PAGE ? 0 : min }
+        return Option.some([Chunk.fromIterable(entries), next] as const)
+      }).pipe(
+        // The session was deleted or expired: the stream ends.
+        Effect.catchTag("SessionNotFound", () => Effect.succeed<Step>(Option.none())),
+        Effect.catchTag("StoreError", (error) =>
+          Effect.logError("Outbox read failed; ending the stream", error).pipe(Effect.as<Step>(Option.none()))
+        )
+      )
+    return Stream.unfoldChunkEffect({ cursor: after, wait: 0 }, poll)
+  }))
+
+const KINDS: ReadonlyArray<RegistrationType> = ["tool", "resource", "prompt"]
+
+/** Appends list_changed notifications to the outbox whenever a kind of registration changes. */
+export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const registry = yield* Registry
+    const store = yield* SessionStore
+    const fingerprints = Effect.forEach(KINDS, (kind) =>
+      Effect.map(listAll(registry, kind), (items) => items.map((item) => `${item.id}@${item.version}`).join(",")))
+    let stamp = yield* registry.stamp
+    let prints = yield* fingerprints
+    const check = Effect.gen(function* () {
+      const next = yield* registry.stamp
+      if (next === stamp) return
+      const nextPrints = yield* fingerprints
+      for (const [index, kind] of KINDS.entries()) {
+        if (nextPrints[index] !== prints[index]) {
+          yield* store.append(sessionId, notification(`notifications/${kind}s/list_changed`))
+        }
+      }
+      stamp = next
+      prints = nextPrints
+    })
+    yield* check.pipe(
+      Effect.catchTag("StoreError", (error) => Effect.logWarning("Registry watch failed", error)),
+      Effect.repeat(Schedule.spaced(interval))
+    )
+  }).pipe(Effect.catchTag("SessionNotFound", () => Effect.void), Effect.catchTag("StoreError", () => Effect.void))
+
+/**
+ * The SSE body of a session stream: `prelude` frames first, then outbox messages, keep-alives
+ * and list_changed notifications, ending after `maxDuration` or when the session ends.
+ */
+export const sessionEventStream = (
+  sessionId: SessionId,
+  after: number,
+  options: OutboxStreamOptions,
+  prelude: ReadonlyArray<Uint8Array> = []
+) => {
+  const keepAlive = Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)).pipe(
+    Stream.map(() => comment("keep-alive"))
+  )
+  const watch = Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval)).pipe(Stream.drain)
+  const messages = tailOutbox(sessionId, after, options).pipe(Stream.map(entryFrame))
+  return Stream.fromIterable(prelude).pipe(
+    Stream.concat(
+      messages.pipe(
+        Stream.merge(keepAlive, { haltStrategy: "left" }),
+        Stream.merge(watch, { haltStrategy: "left" }),
+        Stream.interruptWhen(Effect.sleep(options.maxDuration))
+      )
+    )
+  )
+}

@@ -1,0 +1,192 @@
+/**
+ * The Registration API: `POST/GET /register`, `GET/PUT/DELETE /register/{id}`.
+ * Bodies are the original API's (`type`, `name`, `description`, `lambdaArn`, `parameters`)
+ * or the full registration schema; problems come back as a list of `{ path, message }`.
+ */
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { HttpApp } from "@effect/platform"
+import { Effect, Either, Option, Schema } from "effect"
+import type { StoreError } from "../domain/errors.js"
+import {
+  decodeRegistrationInput,
+  idOf,
+  type Registration,
+  RegistrationId,
+  RegistrationType
+} from "../domain/Registration.js"
+import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
+import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, readText } from "./Body.js"
+import { json, problem } from "./Problems.js"
+import { route } from "./Routes.js"
+
+export interface RegistrationApiOptions {
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** Fields a client may send back from a GET; the server owns them. */
+const SERVER_FIELDS = ["id", "version", "createdAt", "updatedAt"] as const
+
+const etag = (registration: Registration) => `"${registration.version}"`
+
+const withEtag = (registration: Registration, status = 200, headers: Record<string, string> = {}) =>
+  json(registration, status, { etag: etag(registration), ...headers })
+
+const storeFailure = (error: StoreError) =>
+  Effect.zipRight(
+    Effect.logError("Registry failure", error),
+    Effect.fail(problem(503, "ServiceUnavailable", "The registry is unavailable; try again"))
+  )
+
+const notFound = (id: string) => problem(404, "NotFound", `No registration with id '${id}'`)
+
+const decodeId = Schema.decodeUnknownOption(RegistrationId)
+
+/** `If-Match: "3"`, `If-Match: 3` or `W/"3"`: the version the client expects. */
+const parseIfMatch = (header: string | undefined): Either.Either<number | undefined, string> => {
+  if (header === undefined || header.trim() === "*") return Either.right(undefined)
+  const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim())
+  return match === null ? Either.left("If-Match must be a registration version, such as \"3\"") : Either.right(Number(match[1]))
+}
+
+export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, Registry> => {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+
+  const readBody = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (!isJsonContentType(request)) {
+      return yield* Effect.fail(problem(415, "UnsupportedMediaType", "Content-Type must be application/json"))
+    }
+    const text = yield* readText(request, maxBodyBytes).pipe(
+      Effect.catchTags({
+        BodyTooLarge: (error) => Effect.fail(problem(413, "PayloadTooLarge", `The body is larger than ${error.limit} bytes`)),
+        BodyUnreadable: () => Effect.fail(problem(400, "BadRequest", "The body could not be read"))
+      })
+    )
+    const parsed = Either.try(() => JSON.parse(text) as unknown)
+    if (Either.isLeft(parsed)) return yield* Effect.fail(problem(400, "InvalidJson", "The body is not valid JSON"))
+    return parsed.right
+  })
+
+  const decodeSpec = (body: unknown) =>
+    Effect.mapError(
+      decodeRegistrationInput(body),
+      (error) => problem(400, "InvalidRegistration", error.message, { problems: error.problems })
+    )
+
+  const create = Effect.gen(function* () {
+    const registry = yield* Registry
+    const spec = yield* decodeSpec(yield* readBody)
+    const created = yield* registry.create(spec).pipe(
+      Effect.catchTags({
+        RegistrationConflict: (error) =>
+          Effect.fail(problem(409, "Conflict", `${error.message}; update it with PUT /register/${error.id}`)),
+        StoreError: storeFailure
+      })
+    )
+    return withEtag(created, 201, { location: `/register/${encodeURIComponent(created.id)}` })
+  })
+
+  const list = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const registry = yield* Registry
+    const query = new URLSearchParams(request.url.split("?")[1] ?? "")
+    const rawType = query.get("type")
+    const type = rawType === null ? Option.some(undefined) : Schema.decodeUnknownOption(RegistrationType)(rawType)
+    if (Option.isNone(type)) {
+      return yield* Effect.fail(problem(400, "BadRequest", "type must be tool, resource or prompt"))
+    }
+    const rawLimit = query.get("limit")
+    const limit = rawLimit === null ? undefined : Number(rawLimit)
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)) {
+      return yield* Effect.fail(problem(400, "BadRequest", `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`))
+    }
+    const cursor = query.get("cursor") ?? undefined
+    const page = yield* registry.list({ type: type.value, cursor, limit }).pipe(
+      Effect.catchTags({
+        InvalidCursor: () => Effect.fail(problem(400, "BadRequest", "Invalid cursor")),
+        StoreError: storeFailure
+      })
+    )
+    return json({ items: page.items, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) })
+  })
+
+  const read = (rawId: string) =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      const id = decodeId(rawId)
+      if (Option.isNone(id)) return yield* Effect.fail(notFound(rawId))
+      const found = yield* registry.get(id.value).pipe(
+        Effect.catchTags({ RegistrationNotFound: () => Effect.fail(notFound(rawId)), StoreError: storeFailure })
+      )
+      return withEtag(found)
+    })
+
+  const replace = (rawId: string) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const registry = yield* Registry
+      const body = yield* readBody
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        return yield* Effect.fail(problem(400, "InvalidRegistration", "a registration must be a JSON object"))
+      }
+      const fields = body as Record<string, unknown>
+      if (fields["id"] !== undefined && fields["id"] !== rawId) {
+        return yield* Effect.fail(problem(400, "IdMismatch", `The body's id '${String(fields["id"])}' is not '${rawId}'`))
+      }
+      const ifMatch = parseIfMatch(request.headers["if-match"])
+      if (Either.isLeft(ifMatch)) return yield* Effect.fail(problem(400, "BadRequest", ifMatch.left))
+      const bodyVersion = fields["version"]
+      if (bodyVersion !== undefined && (typeof bodyVersion !== "number" || !Number.isInteger(bodyVersion))) {
+        return yield* Effect.fail(
+          problem(400, "InvalidRegistration", "version must be an integer", { problems: [{ path: "version", message: "must be an integer" }] })
+        )
+      }
+      const expected = ifMatch.right ?? (bodyVersion as number | undefined)
+      const definition = Object.fromEntries(Object.entries(fields).filter(([key]) => !(SERVER_FIELDS as ReadonlyArray<string>).includes(key)))
+      const spec = yield* decodeSpec(definition)
+      if (idOf(spec) !== rawId) {
+        return yield* Effect.fail(
+          problem(400, "IdMismatch", `A ${spec.type} named '${spec.name}' has id '${idOf(spec)}', not '${rawId}'`)
+        )
+      }
+      const updated = yield* registry.update(spec, { ifVersion: expected }).pipe(
+        Effect.catchTags({
+          RegistrationNotFound: () => Effect.fail(notFound(rawId)),
+          RegistrationVersionMismatch: (error) => Effect.fail(problem(412, "PreconditionFailed", error.message)),
+          StoreError: storeFailure
+        })
+      )
+      return withEtag(updated)
+    })
+
+  const remove = (rawId: string) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const registry = yield* Registry
+      const id = decodeId(rawId)
+      if (Option.isNone(id)) return yield* Effect.fail(notFound(rawId))
+      const ifMatch = parseIfMatch(request.headers["if-match"])
+      if (Either.isLeft(ifMatch)) return yield* Effect.fail(problem(400, "BadRequest", ifMatch.left))
+      yield* registry.remove(id.value, { ifVersion: ifMatch.right }).pipe(
+        Effect.catchTags({
+          RegistrationNotFound: () => Effect.fail(notFound(rawId)),
+          RegistrationVersionMismatch: (error) => Effect.fail(problem(412, "PreconditionFailed", error.message)),
+          StoreError: storeFailure
+        })
+      )
+      return HttpServerResponse.empty({ status: 204 })
+    })
+
+  return route<Registry>([
+    { path: "/register", methods: { POST: () => Effect.merge(create), GET: () => Effect.merge(list) } },
+    {
+      path: "/register/:id",
+      methods: {
+        GET: ({ id = "" }) => Effect.merge(read(id)),
+        PUT: ({ id = "" }) => Effect.merge(replace(id)),
+        DELETE: ({ id = "" }) => Effect.merge(remove(id))
+      }
+    },
+    { path: "/health", methods: { GET: () => Effect.succeed(json({ status: "ok" })) } }
+  ])
+}

@@ -1,0 +1,33 @@
+/** One log line per request: HTTP method, path, MCP method(s), status and duration. */
+import { type HttpApp, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import { Clock, Effect, FiberRef } from "effect"
+import { pathOf } from "./Routes.js"
+
+/** Set by the MCP handlers once they know which JSON-RPC methods a request carries. */
+export const currentMcpMethod = FiberRef.unsafeMake<string | undefined>(undefined)
+
+export const noteMcpMethod = (parsed: unknown) => {
+  const methods = (Array.isArray(parsed) ? parsed : [parsed])
+    .map((message) =>
+      typeof message === "object" && message !== null && "method" in message ? String(message.method) : "response"
+    )
+  return FiberRef.set(currentMcpMethod, methods.join(","))
+}
+
+export const withRequestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const start = yield* Clock.currentTimeMillis
+    const logLine = (status: number) =>
+      Effect.gen(function* () {
+        const elapsed = (yield* Clock.currentTimeMillis) - start
+        const method = yield* FiberRef.get(currentMcpMethod)
+        yield* Effect.logInfo(
+          `${request.method} ${pathOf(request)}${method === undefined ? "" : ` ${method}`} ${status} ${elapsed}ms`
+        )
+      })
+    return yield* app.pipe(
+      Effect.tap((response: HttpServerResponse.HttpServerResponse) => logLine(response.status)),
+      Effect.tapErrorCause(() => logLine(500))
+    )
+  })

@@ -1,0 +1,55 @@
+/**
+ * A small path-and-method table: 404 for an unknown path, 405 with `Allow` for a known path
+ * and another method. (A router that declares `all` next to `get` refuses the pair.)
+ */
+import { HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { problem } from "./Problems.js"
+
+export type Handler<R> = (
+  params: Readonly<Record<string, string>>
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
+
+export interface Route<R> {
+  /** `/register/:id` style: each `:name` matches one non-empty path segment. */
+  readonly path: string
+  readonly methods: Readonly<Partial<Record<"GET" | "POST" | "PUT" | "DELETE", Handler<R>>>>
+}
+
+const compile = (path: string) => {
+  const names: Array<string> = []
+  const source = path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    names.push(name)
+    return "([^/]+)"
+  })
+  return { regex: new RegExp(`^${source}/?$`), names }
+}
+
+export const pathOf = (request: HttpServerRequest.HttpServerRequest) => {
+  const url = request.url
+  const query = url.indexOf("?")
+  return query === -1 ? url : url.slice(0, query)
+}
+
+export const route = <R>(routes: ReadonlyArray<Route<R>>) => {
+  const compiled = routes.map((r) => ({ ...r, ...compile(r.path) }))
+  return Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const path = pathOf(request)
+    for (const entry of compiled) {
+      const match = entry.regex.exec(path)
+      if (match === null) continue
+      const handler = entry.methods[request.method as keyof Route<R>["methods"]]
+      if (handler === undefined) {
+        const allow = [...Object.keys(entry.methods), "OPTIONS"].join(", ")
+        return problem(405, "MethodNotAllowed", `${request.method} is not allowed on ${entry.path}`, { headers: { allow } })
+      }
+      const params: Record<string, string> = {}
+      entry.names.forEach((name, index) => {
+        params[name] = decodeURIComponent(match[index + 1] ?? "")
+      })
+      return yield* handler(params)
+    }
+    return problem(404, "NotFound", `No route for ${path}`)
+  })
+}
