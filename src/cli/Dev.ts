@@ -6,8 +6,9 @@ import { createServer } from "node:http"
 import { existsSync } from "node:fs"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Console, Duration, Effect, Layer } from "effect"
+import { Console, Deferred, Duration, Effect, Layer } from "effect"
 import type { Registration } from "../domain/Registration.js"
+import { ServerShutdown } from "../http/Caller.js"
 import * as McpApi from "../http/McpApi.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
@@ -80,11 +81,25 @@ export const devServer = (options: DevServerOptions) => {
       )
     })
   )
+  const nodeServer = createServer()
+  // Acquired after the listener, so released before it: end open streams, then drop idle
+  // connections, so that closing the listener does not wait on them.
+  const closeStreams = Layer.scopedDiscard(
+    Effect.flatMap(ServerShutdown, (shutdown) =>
+      Effect.addFinalizer(() =>
+        Deferred.succeed(shutdown, undefined).pipe(
+          Effect.zipRight(Effect.sleep(Duration.millis(200))),
+          Effect.zipRight(Effect.sync(() => nodeServer.closeAllConnections()))
+        )
+      ))
+  )
   const server = HttpServer.serve(withRequestLog(app)).pipe(
     Layer.tap(() => (options.banner === false ? Effect.void : banner)),
-    Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { port: options.port, host: options.host }))
+    Layer.provideMerge(closeStreams),
+    Layer.provideMerge(NodeHttpServer.layer(() => nodeServer, { port: options.port, host: options.host }))
   )
-  return Layer.provideMerge(server, services)
+  const shutdownSignal = Layer.effect(ServerShutdown, Deferred.make<void>())
+  return Layer.provideMerge(server, Layer.merge(services, shutdownSignal))
 }
 
 /** A default path when it exists here, so `npm start` finds the examples and elsewhere nothing breaks. */

@@ -1,8 +1,8 @@
 /**
- * Who is calling. On Lambda the handler provides it from the Function URL's IAM authorizer;
+ * Request-scoped facts a host provides to the apps. Who is calling. On Lambda the handler provides it from the Function URL's IAM authorizer;
  * locally there is no authentication and every caller is `local`.
  */
-import { Context, Effect, Option } from "effect"
+import { Context, type Deferred, Effect, Option } from "effect"
 
 export interface CallerIdentity {
   /** The IAM principal ARN (`requestContext.authorizer.iam.userArn`). */
@@ -26,4 +26,13 @@ export const currentPrincipal = Effect.map(
 export class InvocationDeadline extends Context.Tag("mcp-lambda-sam/InvocationDeadline")<
   InvocationDeadline,
   { readonly remainingMillis: () => number }
+>() {}
+
+/**
+ * Completed when a long-running server stops, so open SSE streams end cleanly instead of
+ * holding the server open. Absent on Lambda, where the invocation deadline plays that part.
+ */
+export class ServerShutdown extends Context.Tag("mcp-lambda-sam/ServerShutdown")<
+  ServerShutdown,
+  Deferred.Deferred<void>
 >() {}

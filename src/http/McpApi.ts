@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp, Headers } from "@effect/platform"
-import { Duration, Effect, Either, Option, Schema, Stream } from "effect"
+import { Deferred, Duration, Effect, Either, Option, Schema, Stream } from "effect"
 import { decodeMessage, ErrorCode, failure, type JsonRpcMessage, type JsonRpcResponse } from "../domain/JsonRpc.js"
 import {
   DEFAULT_NEGOTIATED_VERSION,
@@ -19,7 +19,7 @@ import type { Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
 import type { BodyTooLarge} from "./Body.js";
 import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, readText } from "./Body.js"
-import { currentPrincipal, InvocationDeadline } from "./Caller.js"
+import { currentPrincipal, InvocationDeadline, ServerShutdown } from "./Caller.js"
 import { type OutboxStreamOptions, sessionEventStream } from "./Outbox.js"
 import { json, problem } from "./Problems.js"
 import { noteMcpMethod } from "./RequestLog.js"
@@ -79,7 +79,15 @@ const decodeSessionId = Schema.decodeUnknownOption(SessionId)
 
 /** Streams outlive the handler's effect: give them the services they need now. */
 const provideStream = <A, E>(stream: Stream.Stream<A, E, SessionStore | Registry>) =>
-  Effect.map(Effect.context<SessionStore | Registry>(), (context) => Stream.provideContext(stream, context))
+  Effect.gen(function* () {
+    const context = yield* Effect.context<SessionStore | Registry>()
+    const shutdown = yield* Effect.serviceOption(ServerShutdown)
+    const provided = Stream.provideContext(stream, context)
+    return Option.match(shutdown, {
+      onNone: () => provided,
+      onSome: (signal) => Stream.interruptWhen(provided, Deferred.await(signal))
+    })
+  })
 
 const newSessionId = () => randomBytes(24).toString("base64url") as SessionId
 

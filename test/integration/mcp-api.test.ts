@@ -1,0 +1,289 @@
+/** Every status code of the MCP API, over raw HTTP requests (Streamable HTTP and legacy SSE). */
+import { afterEach, describe, expect, it } from "vitest"
+import type { McpApiOptions } from "../../src/http/McpApi.js"
+import { type Json, readJson } from "../support/json.js"
+import { webHandler } from "../support/servers.js"
+
+let app: ReturnType<typeof webHandler> | undefined
+const start = (options: McpApiOptions = {}) => {
+  app = webHandler(options)
+  return app
+}
+afterEach(async () => {
+  await app?.dispose()
+  app = undefined
+})
+
+const BOTH = "application/json, text/event-stream"
+const initialize = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+}
+
+const post = (
+  server: ReturnType<typeof webHandler>,
+  body: unknown,
+  headers: Record<string, string> = {},
+  principal?: string
+) =>
+  server.fetch(
+    new Request("http://local/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: BOTH, ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body)
+    }),
+    principal
+  )
+
+const openSession = async (server: ReturnType<typeof webHandler>, principal?: string) => {
+  const response = await post(server, initialize, {}, principal)
+  expect(response.status).toBe(200)
+  const sessionId = response.headers.get("mcp-session-id")
+  expect(sessionId).toMatch(/^[\x21-\x7E]{32,}$/)
+  return sessionId!
+}
+
+/** Reads an SSE body until `done` says so (or the stream ends), then cancels it. */
+const readEvents = async (response: Response, done: (text: string) => boolean, limitMs = 5_000) => {
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  const deadline = Date.now() + limitMs
+  while (!done(text) && Date.now() < deadline) {
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), deadline - Date.now()))
+    ])
+    if (next.done) break
+    text += decoder.decode(next.value, { stream: true })
+  }
+  await reader.cancel().catch(() => undefined)
+  return text
+}
+
+const dataOf = (text: string): Array<Json> =>
+  text
+    .split("\n\n")
+    .filter((block) => block.includes("event: message"))
+    .map((block) => JSON.parse(block.split("\n").find((line) => line.startsWith("data: "))!.slice(6)))
+
+describe("Streamable HTTP at /mcp", () => {
+  it("initialize issues a session id; requests then answer JSON and notifications 202", async () => {
+    const server = start()
+    const sessionId = await openSession(server)
+    const initialized = await post(server, { jsonrpc: "2.0", method: "notifications/initialized" }, { "mcp-session-id": sessionId })
+    expect(initialized.status).toBe(202)
+    expect(await initialized.text()).toBe("")
+    const list = await post(server, { jsonrpc: "2.0", id: 1, method: "tools/list" }, {
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": "2025-11-25"
+    })
+    expect(list.status).toBe(200)
+    expect(list.headers.get("content-type")).toMatch(/^application\/json/)
+    expect((await readJson(list)).result.tools).toHaveLength(3)
+    const response = await post(server, { jsonrpc: "2.0", id: 5, result: {} }, { "mcp-session-id": sessionId })
+    expect(response.status).toBe(202)
+  })
+
+  it("answers as an SSE stream when log notifications precede the response", async () => {
+    const server = start()
+    const sessionId = await openSession(server)
+    await post(server, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "debug" } }, {
+      "mcp-session-id": sessionId
+    })
+    const call = await post(server, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "weather", arguments: { city: "Oslo" } } }, {
+      "mcp-session-id": sessionId
+    })
+    expect(call.status).toBe(200)
+    expect(call.headers.get("content-type")).toMatch(/^text\/event-stream/)
+    const messages = dataOf(await call.text())
+    expect(messages.map((message) => message.method ?? "response")).toEqual(["notifications/message", "response"])
+    expect(messages[1]).toMatchObject({ id: 2, result: { content: [{ type: "text" }] } })
+  })
+
+  it("406 when Accept does not allow both JSON and SSE", async () => {
+    const server = start()
+    expect((await post(server, initialize, { accept: "application/json" })).status).toBe(406)
+    expect((await post(server, initialize, { accept: "text/event-stream" })).status).toBe(406)
+    expect((await post(server, initialize, { accept: "*/*" })).status).toBe(200)
+  })
+
+  it("415 for a body that is not JSON, 400 (-32700) for malformed JSON, 413 over the limit", async () => {
+    const server = start({ maxBodyBytes: 1024 })
+    expect((await post(server, initialize, { "content-type": "text/plain" })).status).toBe(415)
+    const malformed = await post(server, "{\"jsonrpc\":")
+    expect(malformed.status).toBe(400)
+    expect((await readJson(malformed)).error.code).toBe(-32700)
+    expect((await post(server, { ...initialize, pad: "x".repeat(2048) })).status).toBe(413)
+  })
+
+  it("400 without a session id, 404 for an unknown one, 400 for an unsupported protocol version", async () => {
+    const server = start()
+    const missing = await post(server, { jsonrpc: "2.0", id: 1, method: "tools/list" })
+    expect(missing.status).toBe(400)
+    expect(await readJson(missing)).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } })
+    const unknown = await post(server, { jsonrpc: "2.0", id: 1, method: "tools/list" }, { "mcp-session-id": "x".repeat(32) })
+    expect(unknown.status).toBe(404)
+    const sessionId = await openSession(server)
+    const badVersion = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, {
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": "1999-01-01"
+    })
+    expect(badVersion.status).toBe(400)
+  })
+
+  it("a session belongs to the principal that created it: another gets 404", async () => {
+    const server = start()
+    const sessionId = await openSession(server, "arn:aws:iam::111111111111:user/alice")
+    const alice = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-session-id": sessionId }, "arn:aws:iam::111111111111:user/alice")
+    expect(alice.status).toBe(200)
+    const mallory = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-session-id": sessionId }, "arn:aws:iam::222222222222:user/mallory")
+    expect(mallory.status).toBe(404)
+  })
+
+  it("DELETE ends the session: 204, then 404", async () => {
+    const server = start()
+    const sessionId = await openSession(server)
+    const del = await server.fetch(new Request("http://local/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }))
+    expect(del.status).toBe(204)
+    expect((await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-session-id": sessionId })).status).toBe(404)
+    const again = await server.fetch(new Request("http://local/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }))
+    expect(again.status).toBe(404)
+  })
+
+  it("GET opens the session's stream: 406 without SSE in Accept, 400 without a session, list_changed when registrations change", async () => {
+    const server = start({ keepAliveInterval: "50 millis" })
+    const sessionId = await openSession(server)
+    const get = (headers: Record<string, string>) => server.fetch(new Request("http://local/mcp", { headers }))
+    expect((await get({ accept: "application/json", "mcp-session-id": sessionId })).status).toBe(406)
+    expect((await get({ accept: "text/event-stream" })).status).toBe(400)
+    expect((await get({ accept: "text/event-stream", "mcp-session-id": "y".repeat(32) })).status).toBe(404)
+    const stream = await get({ accept: "text/event-stream", "mcp-session-id": sessionId })
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/)
+    const created = server.fetch(new Request("http://local/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "prompt", name: "new", description: "d", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:x" })
+    }))
+    const text = await readEvents(stream, (seen) => seen.includes("list_changed") && seen.includes(": keep-alive"))
+    expect((await created).status).toBe(201)
+    expect(text).toContain(": keep-alive")
+    const events = dataOf(text)
+    expect(events.map((event) => event.method)).toEqual(["notifications/prompts/list_changed"])
+    expect(text).toMatch(/^id: \d+$/m)
+  })
+
+  it("GET resumes after Last-Event-ID and ends cleanly after its maximum duration", async () => {
+    const server = start({ maxStreamDuration: "300 millis" })
+    const sessionId = await openSession(server)
+    const register = (name: string) =>
+      server.fetch(new Request("http://local/register", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "tool", name, description: "d", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:x" })
+      }))
+    const first = await server.fetch(new Request("http://local/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }))
+    await register("one")
+    // The body ends by itself when the duration is up: reading to the end terminates.
+    const text = await first.text()
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))
+    expect(ids).toHaveLength(1)
+    const resumed = await server.fetch(new Request("http://local/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "last-event-id": String(ids[0]) }
+    }))
+    expect(dataOf(await resumed.text())).toEqual([])
+    const replayed = await server.fetch(new Request("http://local/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId }
+    }))
+    expect(dataOf(await replayed.text()).map((event) => event.method)).toEqual(["notifications/tools/list_changed"])
+  })
+
+  it("other methods are 405 with Allow", async () => {
+    const server = start()
+    const put = await server.fetch(new Request("http://local/mcp", { method: "PUT" }))
+    expect(put.status).toBe(405)
+    expect(put.headers.get("allow")).toBe("POST, GET, DELETE, OPTIONS")
+  })
+})
+
+describe("legacy HTTP+SSE at /sse and /message", () => {
+  const message = (server: ReturnType<typeof webHandler>, query: string, body: unknown, principal?: string) =>
+    server.fetch(
+      new Request(`http://local/message${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: typeof body === "string" ? body : JSON.stringify(body)
+      }),
+      principal
+    )
+
+  it("GET /sse sends the endpoint first; responses to POST /message arrive on the stream", async () => {
+    const server = start()
+    const stream = await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } }), "alice")
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/)
+    const reader = stream.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    const endpoint = /^event: endpoint\ndata: (\/message\?sessionId=([^\n]+))\n\n/.exec(first)
+    expect(endpoint).not.toBeNull()
+    const query = `?sessionId=${endpoint![2]}`
+    expect((await message(server, query, initialize, "alice")).status).toBe(202)
+    expect((await message(server, query, { jsonrpc: "2.0", id: 1, method: "tools/list" }, "alice")).status).toBe(202)
+    let text = first
+    const decoder = new TextDecoder()
+    while (dataOf(text).length < 2) {
+      const next = await reader.read()
+      if (next.done) break
+      text += decoder.decode(next.value)
+    }
+    await reader.cancel()
+    const [init, list] = dataOf(text)
+    expect(init).toMatchObject({ id: 0, result: { protocolVersion: "2025-11-25" } })
+    expect(list.result.tools).toHaveLength(3)
+  })
+
+  it("POST /message: 400 without sessionId or with a body that is not JSON-RPC, 404 for an unknown or foreign session", async () => {
+    const server = start()
+    expect((await message(server, "", initialize)).status).toBe(400)
+    expect((await message(server, `?sessionId=${"z".repeat(32)}`, initialize)).status).toBe(404)
+    const stream = await server.fetch(new Request("http://local/sse"), "alice")
+    const reader = stream.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    const sessionId = /sessionId=([^\n]+)/.exec(first)![1]!
+    expect((await message(server, `?sessionId=${sessionId}`, { hello: "world" }, "alice")).status).toBe(400)
+    expect((await message(server, `?sessionId=${sessionId}`, "not json", "alice")).status).toBe(400)
+    expect((await message(server, `?sessionId=${sessionId}`, initialize, "mallory")).status).toBe(404)
+    // A Streamable HTTP session id is not a legacy session.
+    const streamable = await openSession(server, "alice")
+    expect((await message(server, `?sessionId=${streamable}`, initialize, "alice")).status).toBe(404)
+    await reader.cancel()
+  })
+})
+
+describe("origin, CORS and health", () => {
+  it("403 for an Origin outside the allowed list; allowed origins get CORS headers exposing Mcp-Session-Id", async () => {
+    const server = start({ allowedOrigins: ["https://app.example.com", "http://localhost:*"] })
+    expect((await post(server, initialize, { origin: "https://evil.example.net" })).status).toBe(403)
+    const allowed = await post(server, initialize, { origin: "https://app.example.com" })
+    expect(allowed.status).toBe(200)
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com")
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("Mcp-Session-Id")
+    expect((await post(server, initialize, { origin: "http://localhost:6274" })).status).toBe(200)
+    const preflight = await server.fetch(new Request("http://local/mcp", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.com", "access-control-request-method": "POST" }
+    }))
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("mcp-session-id")
+  })
+
+  it("GET /health is 200 JSON", async () => {
+    const server = start()
+    const health = await server.fetch(new Request("http://local/health"))
+    expect(health.status).toBe(200)
+    expect(await readJson(health)).toEqual({ status: "ok" })
+  })
+})
