@@ -1,7 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
-import { type LambdaContext, type LambdaHandler, layerLocal, makeLocal } from "../../src/layers/LocalFunctionInvoker.js"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  type LambdaContext,
+  type LambdaHandler,
+  layerLocal,
+  loadDirectory,
+  makeLocal
+} from "../../src/layers/LocalFunctionInvoker.js"
 import { ToolInvoker } from "../../src/services/ToolInvoker.js"
 import { toolInvokerContract } from "../contracts/ToolInvokerContract.js"
 import { arn } from "../support/fixtures.js"
@@ -89,4 +98,50 @@ describe("LocalFunctionInvoker", () => {
       const invoker = yield* ToolInvoker
       expect(yield* invoker.invoke({ lambdaArn: arn("one") as LambdaArn, payload: 1 })).toBe(2)
     }).pipe(Effect.provide(layerLocal(new Map([["one", async (n: unknown) => (n as number) + 1]])))))
+})
+
+describe("loadDirectory", () => {
+  const withFiles = (files: Record<string, string>) =>
+    Effect.acquireRelease(
+      Effect.promise(async () => {
+        const dir = await mkdtemp(join(tmpdir(), "functions-"))
+        for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
+        return dir
+      }),
+      (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+    )
+
+  it.scoped("loads ES module, CommonJS and callback handlers by file name", () =>
+    Effect.gen(function* () {
+      const dir = yield* withFiles({
+        "esm.mjs": "export const handler = async (event) => ({ esm: event.n })",
+        "common.cjs": "exports.handler = (event, context, callback) => callback(null, { cjs: context.functionName })",
+        "README.md": "not a function",
+        "bad name.js": "export const handler = async () => 1"
+      })
+      const functions = yield* loadDirectory(dir)
+      expect([...functions.keys()].sort()).toEqual(["common", "esm"])
+      const invoker = makeLocal(functions)
+      expect(yield* invoker.invoke({ lambdaArn: arn("esm") as LambdaArn, payload: { n: 1 } })).toEqual({ esm: 1 })
+      expect(yield* invoker.invoke({ lambdaArn: arn("common") as LambdaArn, payload: {} })).toEqual({ cjs: "common" })
+    }))
+
+  it.scoped("a file without a handler is an error naming the file", () =>
+    Effect.gen(function* () {
+      const dir = yield* withFiles({ "nothing.mjs": "export const other = 1" })
+      const error = yield* Effect.flip(loadDirectory(dir))
+      expect(error.message).toMatch(/nothing\.mjs: exports no function named 'handler'/)
+    }))
+
+  it.effect("a missing directory is an error", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(loadDirectory("/nonexistent/functions"))
+      expect(error._tag).toBe("FunctionsDirectoryError")
+    }))
+
+  it.effect("the examples load", () =>
+    Effect.gen(function* () {
+      const functions = yield* loadDirectory("examples/functions")
+      expect([...functions.keys()].sort()).toEqual(["code-review", "failing", "notes", "statistics", "weather"])
+    }))
 })
