@@ -129,6 +129,11 @@ const decodeParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown) =>
 const hideStoreError = (error: StoreError) =>
   Effect.logError("Store failure", error).pipe(Effect.as(internalError), Effect.flip)
 
+const isOfType = <T extends RegistrationType>(
+  registration: Registration,
+  type: T
+): registration is Extract<Registration, { readonly type: T }> => registration.type === type
+
 const EMPTY_OUTCOME: Outcome = { notifications: [], responses: [], batch: false, changes: {} }
 
 /** Per message: the log notifications it produced and the session changes it asks for. */
@@ -207,7 +212,14 @@ export const make = (options: EngineOptions = {}) =>
       }
     }
 
-    const page = <A>(type: RegistrationType, params: unknown, toItem: (r: Registration) => Effect.Effect<ReadonlyArray<A>>) =>
+    type Of<T extends RegistrationType> = Extract<Registration, { readonly type: T }>
+
+    /** One page of the registrations of a type, each turned into zero or more list items. */
+    const page = <T extends RegistrationType, A>(
+      type: T,
+      params: unknown,
+      toItem: (registration: Of<T>) => Effect.Effect<ReadonlyArray<A>>
+    ) =>
       Effect.gen(function* () {
         const { cursor } = yield* decodeParams(PaginatedParams, params)
         const result = yield* registry.list({ type, cursor, limit: pageSize }).pipe(
@@ -216,7 +228,8 @@ export const make = (options: EngineOptions = {}) =>
             StoreError: hideStoreError
           })
         )
-        const items = yield* Effect.forEach(result.items, toItem, { concurrency: 8 })
+        const ofType = result.items.filter((registration) => isOfType(registration, type))
+        const items = yield* Effect.forEach(ofType, toItem, { concurrency: 8 })
         return { items: items.flat(), nextCursor: result.nextCursor }
       })
 
@@ -262,11 +275,26 @@ export const make = (options: EngineOptions = {}) =>
 
     const storeFailure = { StoreError: hideStoreError } as const
 
+    /** The registration a client names (a tool or prompt name); unknown names are -32602. */
+    const lookup = <T extends RegistrationType>(type: T, name: string) =>
+      registry.get(registrationId(type, name)).pipe(
+        Effect.catchTags({
+          RegistrationNotFound: () => Effect.fail(invalidParams(`Unknown ${type}: ${name}`)),
+          ...storeFailure
+        }),
+        Effect.flatMap((registration) =>
+          isOfType(registration, type) ? Effect.succeed(registration) : Effect.fail(invalidParams(`Unknown ${type}: ${name}`))
+        )
+      )
+
+    const resourcesAll = allOf("resource").pipe(
+      Effect.map((all) => all.filter((registration) => isOfType(registration, "resource"))),
+      Effect.catchTags(storeFailure)
+    )
+
     const findResource = (uri: string) =>
       Effect.gen(function* () {
-        const resources = (yield* allOf("resource").pipe(Effect.catchTags(storeFailure))) as ReadonlyArray<
-          ResourceRegistration
-        >
+        const resources = yield* resourcesAll
         const exact = resources.find((resource) => resource.uri === uri)
         if (exact !== undefined) return Option.some({ resource: exact, variables: {} })
         for (const resource of resources) {
@@ -315,19 +343,14 @@ export const make = (options: EngineOptions = {}) =>
 
       "tools/list": (request) =>
         Effect.map(
-          page("tool", request.params, (r) => Effect.succeed([toolOf(r as ToolRegistration)])),
+          page("tool", request.params, (tool) => Effect.succeed([toolOf(tool)])),
           (result) => withCursor("tools", result)
         ),
 
       "tools/call": (request, context, scratch) =>
         Effect.gen(function* () {
           const params = yield* decodeParams(CallToolParams, request.params)
-          const tool = yield* registry.get(registrationId("tool", params.name)).pipe(
-            Effect.catchTags({
-              RegistrationNotFound: () => Effect.fail(invalidParams(`Unknown tool: ${params.name}`)),
-              ...storeFailure
-            })
-          ) as Effect.Effect<ToolRegistration, RpcError>
+          const tool = yield* lookup("tool", params.name)
           const args = params.arguments ?? {}
           const issues = validate(tool.inputSchema, args)
           if (issues.length > 0) {
@@ -346,8 +369,7 @@ export const make = (options: EngineOptions = {}) =>
 
       "resources/list": (request, context, scratch) =>
         Effect.map(
-          page("resource", request.params, (registration) => {
-            const resource = registration as ResourceRegistration
+          page("resource", request.params, (resource) => {
             if (resource.uri !== undefined) return Effect.succeed([resourceOf(resource)])
             // A template resource's function lists the concrete resources it serves.
             return invoke(resource, { action: "list", uri: resource.uriTemplate, variables: {}, extra: extraOf(context, request) })
@@ -374,10 +396,8 @@ export const make = (options: EngineOptions = {}) =>
 
       "resources/templates/list": (request) =>
         Effect.map(
-          page("resource", request.params, (registration) => {
-            const resource = registration as ResourceRegistration
-            return Effect.succeed(resource.uriTemplate === undefined ? [] : [templateOf(resource)])
-          }),
+          page("resource", request.params, (resource) =>
+            Effect.succeed(resource.uriTemplate === undefined ? [] : [templateOf(resource)])),
           (result) => withCursor("resourceTemplates", result)
         ),
 
@@ -405,19 +425,14 @@ export const make = (options: EngineOptions = {}) =>
 
       "prompts/list": (request) =>
         Effect.map(
-          page("prompt", request.params, (r) => Effect.succeed([promptOf(r as PromptRegistration)])),
+          page("prompt", request.params, (prompt) => Effect.succeed([promptOf(prompt)])),
           (result) => withCursor("prompts", result)
         ),
 
       "prompts/get": (request, context) =>
         Effect.gen(function* () {
           const params = yield* decodeParams(GetPromptParams, request.params)
-          const prompt = yield* registry.get(registrationId("prompt", params.name)).pipe(
-            Effect.catchTags({
-              RegistrationNotFound: () => Effect.fail(invalidParams(`Unknown prompt: ${params.name}`)),
-              ...storeFailure
-            })
-          ) as Effect.Effect<PromptRegistration, RpcError>
+          const prompt = yield* lookup("prompt", params.name)
           const args = params.arguments ?? {}
           const missing = prompt.arguments.filter((argument) => argument.required === true && args[argument.name] === undefined)
           if (missing.length > 0) {
@@ -446,17 +461,9 @@ export const make = (options: EngineOptions = {}) =>
           const { argument, ref } = yield* decodeParams(CompleteParams, request.params)
           let completions: Readonly<Record<string, ReadonlyArray<string>>> | undefined
           if (ref.type === "ref/prompt") {
-            const prompt = yield* registry.get(registrationId("prompt", ref.name)).pipe(
-              Effect.catchTags({
-                RegistrationNotFound: () => Effect.fail(invalidParams(`Unknown prompt: ${ref.name}`)),
-                ...storeFailure
-              })
-            ) as Effect.Effect<PromptRegistration, RpcError>
-            completions = prompt.completions
+            completions = (yield* lookup("prompt", ref.name)).completions
           } else {
-            const resources = (yield* allOf("resource").pipe(Effect.catchTags(storeFailure))) as ReadonlyArray<
-              ResourceRegistration
-            >
+            const resources = yield* resourcesAll
             const resource = resources.find((r) => r.uriTemplate === ref.uri || r.uri === ref.uri)
             if (resource === undefined) return yield* invalidParams(`Unknown resource: ${ref.uri}`)
             completions = resource.completions
