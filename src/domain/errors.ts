@@ -47,6 +47,18 @@ export class RegistrationVersionMismatch extends Schema.TaggedError<Registration
   }
 }
 
+/** A registration must fit in one DynamoDB item (400 KB) with room for its bookkeeping. */
+export const MAX_REGISTRATION_BYTES = 350_000
+
+export class RegistrationTooLarge extends Schema.TaggedError<RegistrationTooLarge>()("RegistrationTooLarge", {
+  id: Schema.String,
+  bytes: Schema.Number
+}) {
+  override get message() {
+    return `Registration '${this.id}' is ${this.bytes} bytes as JSON; the limit is ${MAX_REGISTRATION_BYTES}`
+  }
+}
+
 export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {
   cursor: Schema.String
 }) {

@@ -6,7 +6,7 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Effect, Either, Option, Schema } from "effect"
-import type { StoreError } from "../domain/errors.js"
+import type { RegistrationTooLarge, StoreError } from "../domain/errors.js"
 import {
   decodeRegistrationInput,
   idOf,
@@ -36,6 +36,8 @@ const storeFailure = (error: StoreError) =>
     Effect.logError("Registry failure", error),
     Effect.fail(problem(503, "ServiceUnavailable", "The registry is unavailable; try again"))
   )
+
+const tooLarge = (error: RegistrationTooLarge) => Effect.fail(problem(413, "PayloadTooLarge", error.message))
 
 const notFound = (id: string) => problem(404, "NotFound", `No registration with id '${id}'`)
 
@@ -80,6 +82,7 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       Effect.catchTags({
         RegistrationConflict: (error) =>
           Effect.fail(problem(409, "Conflict", `${error.message}; update it with PUT /register/${error.id}`)),
+        RegistrationTooLarge: tooLarge,
         StoreError: storeFailure
       })
     )
@@ -153,6 +156,7 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
         Effect.catchTags({
           RegistrationNotFound: () => Effect.fail(notFound(rawId)),
           RegistrationVersionMismatch: (error) => Effect.fail(problem(412, "PreconditionFailed", error.message)),
+          RegistrationTooLarge: tooLarge,
           StoreError: storeFailure
         })
       )

@@ -7,7 +7,7 @@ import {
   RegistrationVersionMismatch
 } from "../domain/errors.js"
 import { idOf, type Registration, type RegistrationId, type RegistrationSpec, RegistrationType } from "../domain/Registration.js"
-import { DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type Precondition, Registry, type RegistryShape } from "../services/Registry.js"
+import { checkSize, DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type Precondition, Registry, type RegistryShape } from "../services/Registry.js"
 import { decodeCursor, encodeCursor } from "./Cursor.js"
 
 const PageCursor = Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) })
@@ -35,6 +35,7 @@ export const makeMemory: Effect.Effect<RegistryShape> = Effect.gen(function* () 
   }
 
   const create = Effect.fn("Registry.create")(function* (spec: RegistrationSpec) {
+    yield* checkSize(spec)
     const timestamp = yield* now
     const id = idOf(spec)
     const registration = { ...spec, id, version: 1, createdAt: timestamp, updatedAt: timestamp } as Registration
@@ -48,6 +49,7 @@ export const makeMemory: Effect.Effect<RegistryShape> = Effect.gen(function* () 
   })
 
   const update = Effect.fn("Registry.update")(function* (spec: RegistrationSpec, precondition?: Precondition) {
+    yield* checkSize(spec)
     const timestamp = yield* now
     const id = idOf(spec)
     const result = yield* Ref.modify(state, (current): readonly [Guarded, State] => {

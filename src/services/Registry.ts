@@ -4,10 +4,12 @@ import type {
   InvalidCursor,
   RegistrationConflict,
   RegistrationNotFound,
+  RegistrationTooLarge,
   RegistrationVersionMismatch,
   StoreError
 } from "../domain/errors.js"
-import type { Registration, RegistrationId, RegistrationSpec, RegistrationType } from "../domain/Registration.js"
+import { MAX_REGISTRATION_BYTES, RegistrationTooLarge as TooLarge } from "../domain/errors.js"
+import { idOf, type Registration, type RegistrationId, type RegistrationSpec, type RegistrationType } from "../domain/Registration.js"
 
 export interface ListOptions {
   /** Only registrations of this type. */
@@ -31,12 +33,14 @@ export interface Precondition {
 
 export interface RegistryShape {
   /** Stores a new registration at version 1; fails when its id is taken. */
-  readonly create: (spec: RegistrationSpec) => Effect.Effect<Registration, RegistrationConflict | StoreError>
+  readonly create: (
+    spec: RegistrationSpec
+  ) => Effect.Effect<Registration, RegistrationConflict | RegistrationTooLarge | StoreError>
   /** Replaces an existing registration (id from the spec) and increments its version. */
   readonly update: (
     spec: RegistrationSpec,
     precondition?: Precondition
-  ) => Effect.Effect<Registration, RegistrationNotFound | RegistrationVersionMismatch | StoreError>
+  ) => Effect.Effect<Registration, RegistrationNotFound | RegistrationVersionMismatch | RegistrationTooLarge | StoreError>
   readonly get: (id: RegistrationId) => Effect.Effect<Registration, RegistrationNotFound | StoreError>
   readonly list: (options?: ListOptions) => Effect.Effect<RegistrationPage, InvalidCursor | StoreError>
   readonly remove: (
@@ -67,3 +71,9 @@ export const listAll = (registry: RegistryShape, type?: RegistrationType) =>
     } while (cursor !== undefined)
     return items as ReadonlyArray<Registration>
   })
+
+/** Fails when a spec would not fit in a store item (the same limit for every store). */
+export const checkSize = (spec: RegistrationSpec) => {
+  const bytes = Buffer.byteLength(JSON.stringify(spec), "utf8")
+  return bytes > MAX_REGISTRATION_BYTES ? Effect.fail(new TooLarge({ id: idOf(spec), bytes })) : Effect.void
+}

@@ -141,6 +141,19 @@ export const registryContract = <E>(name: string, makeLayer: () => Layer.Layer<R
         expect(yield* registry.stamp).not.toBe(s2)
       })))
 
+    it.effect("a registration too large for one item is refused, and nothing is stored", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        const huge = toolSpec("huge", { description: "x".repeat(360_000) })
+        expect((yield* Effect.flip(registry.create(huge)))._tag).toBe("RegistrationTooLarge")
+        expect((yield* Effect.flip(registry.get("tool-huge" as RegistrationId)))._tag).toBe("RegistrationNotFound")
+        yield* registry.create(toolSpec("small"))
+        expect((yield* Effect.flip(registry.update(toolSpec("small", { description: "x".repeat(360_000) }))))._tag).toBe(
+          "RegistrationTooLarge"
+        )
+        expect((yield* registry.get("tool-small" as RegistrationId)).version).toBe(1)
+      })))
+
     it.effect("concurrent updates of one version: exactly one wins", () =>
       run(Effect.gen(function* () {
         const registry = yield* Registry

@@ -70,6 +70,10 @@ describe("Registration API", () => {
     expect(await readJson(malformed)).toMatchObject({ error: "InvalidJson" })
     const large = await send("POST", "/register", { ...original, description: "x".repeat(1024 * 1024) })
     expect(large.status).toBe(413)
+    // Under the body limit but over what one stored item holds: 413 as well, with the reason.
+    const item = await send("POST", "/register", { ...original, description: "x".repeat(400_000) })
+    expect(item.status).toBe(413)
+    expect((await readJson(item)).message).toMatch(/limit is 350000/)
   })
 
   it("GET lists in a stable order with cursor pagination; bad cursors and limits are 400", async () => {
