@@ -1,0 +1,257 @@
+/**
+ * Sessions and their outboxes on DynamoDB (layout in Tables.ts).
+ *
+ * An append takes the next sequence number from the session item (`ADD lastSeq :one`, atomic,
+ * conditioned on the session being live), then writes the message under that number with
+ * `attribute_not_exists` — so concurrent appends from any number of invocations never share a
+ * number and nothing is overwritten. Streams read the outbox with strongly consistent Queries
+ * after their cursor; nothing is read-then-deleted. Expired items are filtered on read.
+ */
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+  type WriteRequest
+} from "@aws-sdk/client-dynamodb"
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
+import { Clock, Config, Duration, Effect, Layer, Schema } from "effect"
+import { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
+import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import {
+  type NewSession,
+  OutboxEntry,
+  Session,
+  type SessionChanges,
+  type SessionId
+} from "../domain/Session.js"
+import { SessionStore, type SessionStoreShape } from "../services/SessionStore.js"
+import { type DynamoCallError, DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
+import { DEFAULT_SESSION_TTL } from "./MemorySessionStore.js"
+import { TTL_ATTRIBUTE } from "./Tables.js"
+
+export interface DynamoDBSessionStoreOptions {
+  readonly tableName: string
+  readonly ttl?: Duration.DurationInput | undefined
+  readonly retry?: RetryPolicy | undefined
+}
+
+const SESSION_SK = "session"
+const MESSAGE_PREFIX = "msg#"
+const messageKey = (seq: number) => `${MESSAGE_PREFIX}${String(seq).padStart(12, "0")}`
+/** Sorts after every message key. */
+const MESSAGE_END = `${MESSAGE_PREFIX}~`
+
+/** Fields kept as JSON text: their shape is the client's, not DynamoDB's. */
+const JSON_FIELDS = ["clientInfo", "clientCapabilities"] as const
+
+const decodeSession = Schema.decodeUnknown(Session)
+const decodeEntry = Schema.decodeUnknown(OutboxEntry)
+
+const isConditionFailure = (error: DynamoCallError) => error.name === "ConditionalCheckFailedException"
+
+export const make = (options: DynamoDBSessionStoreOptions) =>
+  Effect.gen(function* () {
+    const dynamo = yield* DynamoDB
+    const TableName = options.tableName
+    const ttl = Duration.toMillis(options.ttl ?? DEFAULT_SESSION_TTL)
+    const retry = retrying(options.retry)
+
+    const call = <A>(operation: string, send: Parameters<typeof dynamo.send<A>>[1]) =>
+      dynamo.send(operation, send).pipe(retry)
+
+    const storeError = (operation: string) => (cause: unknown) => new StoreError({ operation, cause })
+
+    const expiry = (now: number) => ({ expiresAt: now + ttl, [TTL_ATTRIBUTE]: Math.ceil((now + ttl) / 1000) })
+
+    const fromItem = (operation: string, raw: Record<string, unknown>) => {
+      const fields: Record<string, unknown> = { ...raw, id: raw["pk"] }
+      for (const field of JSON_FIELDS) {
+        if (typeof raw[field] === "string") fields[field] = JSON.parse(raw[field] as string)
+      }
+      return decodeSession(fields).pipe(Effect.mapError(storeError(operation)))
+    }
+
+    const toAttributes = (values: Record<string, unknown>) => {
+      const attributes: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) continue
+        attributes[key] = (JSON_FIELDS as ReadonlyArray<string>).includes(key) ? JSON.stringify(value) : value
+      }
+      return attributes
+    }
+
+    const live = "attribute_exists(pk) AND expiresAt > :now"
+
+    const create = Effect.fn("SessionStore.create")(function* (session: NewSession) {
+      const now = yield* Clock.currentTimeMillis
+      const stored: Session = { ...session, createdAt: now, expiresAt: now + ttl }
+      const written = yield* call("SessionStore.create", (client) =>
+        client.send(new PutItemCommand({
+          TableName,
+          Item: marshall(
+            { ...toAttributes(stored), id: undefined, pk: session.id, sk: SESSION_SK, lastSeq: 0, ...expiry(now) },
+            { removeUndefinedValues: true }
+          ),
+          // An expired session's id may be taken again (TTL deletion lags).
+          ConditionExpression: "attribute_not_exists(pk) OR expiresAt <= :now",
+          ExpressionAttributeValues: marshall({ ":now": now })
+        }))).pipe(
+          Effect.as(true),
+          Effect.catchIf(isConditionFailure, () => Effect.succeed(false)),
+          Effect.mapError(storeError("SessionStore.create"))
+        )
+      if (!written) return yield* new SessionAlreadyExists({ sessionId: session.id })
+      return stored
+    })
+
+    const get = Effect.fn("SessionStore.get")(function* (id: SessionId) {
+      const now = yield* Clock.currentTimeMillis
+      const output = yield* call("SessionStore.get", (client) =>
+        client.send(new GetItemCommand({ TableName, Key: marshall({ pk: id, sk: SESSION_SK }), ConsistentRead: true }))).pipe(
+          Effect.mapError(storeError("SessionStore.get"))
+        )
+      if (output.Item === undefined) return yield* new SessionNotFound({ sessionId: id })
+      const raw = unmarshall(output.Item)
+      if (typeof raw["expiresAt"] !== "number" || raw["expiresAt"] <= now) return yield* new SessionNotFound({ sessionId: id })
+      return yield* fromItem("SessionStore.get", raw)
+    })
+
+    /** SET the given attributes on a live session (and push its expiry); the new session. */
+    const set = (operation: string, id: SessionId, changes: Record<string, unknown>) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const values: Record<string, unknown> = { ...toAttributes(changes), ...expiry(now) }
+        const names = Object.keys(values)
+        const output = yield* call(operation, (client) =>
+          client.send(new UpdateItemCommand({
+            TableName,
+            Key: marshall({ pk: id, sk: SESSION_SK }),
+            UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
+            ConditionExpression: live,
+            ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+            ExpressionAttributeValues: marshall({
+              ":now": now,
+              ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]]))
+            }),
+            ReturnValues: "ALL_NEW"
+          }))).pipe(
+            Effect.catchIf(isConditionFailure, () => Effect.fail(new SessionNotFound({ sessionId: id }))),
+            Effect.mapError((error) => error._tag === "SessionNotFound" ? error : storeError(operation)(error))
+          )
+        return yield* fromItem(operation, unmarshall(output.Attributes ?? {}))
+      })
+
+    const update = (id: SessionId, changes: SessionChanges) =>
+      set("SessionStore.update", id, changes).pipe(Effect.withSpan("SessionStore.update"))
+
+    const touch = (id: SessionId) => set("SessionStore.touch", id, {}).pipe(Effect.asVoid, Effect.withSpan("SessionStore.touch"))
+
+    /** Outbox items, in order, with a sequence number above `after`. */
+    const query = (operation: string, id: SessionId, after: number, limit: number | undefined) =>
+      call(operation, (client) =>
+        client.send(new QueryCommand({
+          TableName,
+          ConsistentRead: true,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: marshall({ ":pk": id, ":from": messageKey(after + 1), ":to": MESSAGE_END }),
+          ...(limit === undefined ? {} : { Limit: limit })
+        }))).pipe(Effect.mapError(storeError(operation)))
+
+    const remove = Effect.fn("SessionStore.remove")(function* (id: SessionId) {
+      const now = yield* Clock.currentTimeMillis
+      yield* call("SessionStore.remove", (client) =>
+        client.send(new DeleteItemCommand({
+          TableName,
+          Key: marshall({ pk: id, sk: SESSION_SK }),
+          ConditionExpression: live,
+          ExpressionAttributeValues: marshall({ ":now": now })
+        }))).pipe(
+          Effect.catchIf(isConditionFailure, () => Effect.fail(new SessionNotFound({ sessionId: id }))),
+          Effect.mapError((error) => error._tag === "SessionNotFound" ? error : storeError("SessionStore.remove")(error))
+        )
+      // The outbox goes too (TTL would, days later); 25 keys per batch, as BatchWriteItem allows.
+      let output: QueryCommandOutput
+      do {
+        output = yield* query("SessionStore.remove", id, 0, 25)
+        const requests: Array<WriteRequest> = (output.Items ?? []).map((item) => ({
+          DeleteRequest: { Key: { pk: item["pk"]!, sk: item["sk"]! } }
+        }))
+        if (requests.length === 0) break
+        let pending: Record<string, Array<WriteRequest>> | undefined = { [TableName]: requests }
+        while (pending !== undefined && Object.keys(pending).length > 0) {
+          const batch: Record<string, Array<WriteRequest>> = pending
+          const written = yield* call("SessionStore.remove", (client) =>
+            client.send(new BatchWriteItemCommand({ RequestItems: batch }))).pipe(Effect.mapError(storeError("SessionStore.remove")))
+          pending = written.UnprocessedItems
+        }
+      } while (output.LastEvaluatedKey !== undefined)
+    })
+
+    const append = Effect.fn("SessionStore.append")(function* (id: SessionId, message: JsonRpcMessage) {
+      const now = yield* Clock.currentTimeMillis
+      const counter = yield* call("SessionStore.append", (client) =>
+        client.send(new UpdateItemCommand({
+          TableName,
+          Key: marshall({ pk: id, sk: SESSION_SK }),
+          UpdateExpression: "ADD lastSeq :one",
+          ConditionExpression: live,
+          ExpressionAttributeValues: marshall({ ":one": 1, ":now": now }),
+          ReturnValues: "UPDATED_NEW"
+        }))).pipe(
+          Effect.catchIf(isConditionFailure, () => Effect.fail(new SessionNotFound({ sessionId: id }))),
+          Effect.mapError((error) => error._tag === "SessionNotFound" ? error : storeError("SessionStore.append")(error))
+        )
+      const seq = Number(unmarshall(counter.Attributes ?? {})["lastSeq"])
+      const entry: OutboxEntry = { sessionId: id, seq, message, createdAt: now }
+      yield* call("SessionStore.append", (client) =>
+        client.send(new PutItemCommand({
+          TableName,
+          Item: marshall({
+            pk: id,
+            sk: messageKey(seq),
+            seq,
+            message: JSON.stringify(message),
+            createdAt: now,
+            ...expiry(now)
+          }),
+          // The number is ours alone; an expired leftover of an earlier session may be replaced.
+          ConditionExpression: "attribute_not_exists(sk) OR expiresAt <= :now",
+          ExpressionAttributeValues: marshall({ ":now": now })
+        }))).pipe(Effect.mapError(storeError("SessionStore.append")))
+      return entry
+    })
+
+    const readAfter = Effect.fn("SessionStore.readAfter")(function* (id: SessionId, after: number, limit = 100) {
+      // The session must be live: a deleted session's stream ends.
+      yield* get(id)
+      const now = yield* Clock.currentTimeMillis
+      const output = yield* query("SessionStore.readAfter", id, after, limit)
+      const entries = yield* Effect.forEach(
+        (output.Items ?? []).map((item) => unmarshall(item)).filter((raw) => Number(raw["expiresAt"]) > now),
+        (raw) =>
+          Effect.suspend(() =>
+            decodeEntry({ sessionId: id, seq: raw["seq"], createdAt: raw["createdAt"], message: JSON.parse(String(raw["message"])) })
+          ).pipe(Effect.mapError(storeError("SessionStore.readAfter")))
+      )
+      return entries as ReadonlyArray<OutboxEntry>
+    })
+
+    return { create, get, update, touch, remove, append, readAfter } satisfies SessionStoreShape
+  })
+
+export const layer = (options: DynamoDBSessionStoreOptions): Layer.Layer<SessionStore, never, DynamoDB> =>
+  Layer.effect(SessionStore, make(options))
+
+/** `SESSION_TABLE_NAME` and `SESSION_TTL_SECONDS` (default 3600) from the environment. */
+export const layerConfig = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const tableName = yield* Config.string("SESSION_TABLE_NAME")
+    const ttlSeconds = yield* Config.integer("SESSION_TTL_SECONDS").pipe(Config.withDefault(3600))
+    return layer({ tableName, ttl: Duration.seconds(ttlSeconds) })
+  })
+)
+

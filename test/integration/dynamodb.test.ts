@@ -1,0 +1,104 @@
+/** The DynamoDB stores on DynamoDB Local: the same contract suites as the memory layers, and more. */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, TestClock } from "effect"
+import { inject } from "vitest"
+import { notification } from "../../src/domain/JsonRpc.js"
+import type { RegistrationId } from "../../src/domain/Registration.js"
+import type { SessionId } from "../../src/domain/Session.js"
+import * as DynamoDBRegistry from "../../src/layers/DynamoDBRegistry.js"
+import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
+import { Registry } from "../../src/services/Registry.js"
+import { SessionStore } from "../../src/services/SessionStore.js"
+import { registryContract } from "../contracts/RegistryContract.js"
+import { newSession, sessionStoreContract } from "../contracts/SessionStoreContract.js"
+import {
+  faultInjecting,
+  freshTableNames,
+  registryLayer,
+  sessionStoreLayer,
+  tablesLayer,
+  testRetry
+} from "../support/dynamodb.js"
+import { toolSpec } from "../support/fixtures.js"
+
+const endpoint = inject("dynamodbEndpoint")
+
+describe.skipIf(endpoint === "")("DynamoDB Local", () => {
+  registryContract("DynamoDB", () => registryLayer(endpoint))
+  sessionStoreContract("DynamoDB", (ttl) => sessionStoreLayer(endpoint, ttl))
+})
+
+describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
+  // Live clock: the backoff waits are a few milliseconds of real time around real I/O.
+  it.live("throttled calls are retried with backoff until they succeed", () =>
+    Effect.gen(function* () {
+      const faults = faultInjecting(endpoint, { failures: 0, name: "ProvisionedThroughputExceededException" })
+      const names = freshTableNames()
+      const layer = Layer.mergeAll(
+        DynamoDBRegistry.layer({ tableName: names.registrations, retry: testRetry }),
+        DynamoDBSessionStore.layer({ tableName: names.sessions, retry: testRetry })
+      ).pipe(Layer.provide(tablesLayer(names)), Layer.provide(faults.layer))
+      yield* Effect.gen(function* () {
+        const registry = yield* Registry
+        const sessions = yield* SessionStore
+        for (const name of ["ProvisionedThroughputExceededException", "ThrottlingException"]) {
+          faults.state.remaining = 3
+          faults.state.name = name
+          const before = faults.state.calls
+          const created = yield* registry.create(toolSpec(`t${before}`))
+          expect(created.version).toBe(1)
+          expect(faults.state.calls - before).toBe(4)
+        }
+        faults.state.remaining = 2
+        const session = yield* sessions.create(newSession("session-throttle-0123456789"))
+        expect(session.id).toBe("session-throttle-0123456789")
+      }).pipe(Effect.provide(layer))
+    }), { timeout: 30_000 })
+
+  it.live("a store that stays throttled fails with StoreError after its attempts", () =>
+    Effect.gen(function* () {
+      const faults = faultInjecting(endpoint, { failures: 0, name: "ThrottlingException" })
+      const names = freshTableNames()
+      const layer = DynamoDBRegistry.layer({ tableName: names.registrations, retry: testRetry }).pipe(
+        Layer.provide(tablesLayer(names)),
+        Layer.provide(faults.layer)
+      )
+      yield* Effect.gen(function* () {
+        const registry = yield* Registry
+        faults.state.remaining = 100
+        const before = faults.state.calls
+        const error = yield* Effect.flip(registry.get("tool-x" as RegistrationId))
+        expect(error._tag).toBe("StoreError")
+        expect(faults.state.calls - before).toBe(testRetry.attempts)
+      }).pipe(Effect.provide(layer))
+    }), { timeout: 30_000 })
+
+  it.effect("lists page across DynamoDB's 1 MB responses", () =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      // ~300 KB each: DynamoDB returns about three per Query response.
+      const names = Array.from({ length: 8 }, (_, i) => `big${i}`)
+      yield* Effect.forEach(names, (name) => registry.create(toolSpec(name, { description: "d".repeat(300_000) })), {
+        discard: true
+      })
+      const first = yield* registry.list({ type: "tool", limit: 6 })
+      expect(first.items.map((item) => item.name)).toEqual(names.slice(0, 6))
+      const second = yield* registry.list({ type: "tool", limit: 6, cursor: first.nextCursor })
+      expect(second.items.map((item) => item.name)).toEqual(names.slice(6))
+      expect(second.nextCursor).toBeUndefined()
+    }).pipe(Effect.provide(registryLayer(endpoint))), { timeout: 60_000 })
+
+  it.effect("expired outbox items are not read, even while DynamoDB still holds them", () =>
+    Effect.gen(function* () {
+      const sessions = yield* SessionStore
+      const id = "session-expiry-0123456789" as SessionId
+      yield* sessions.create(newSession(id))
+      yield* sessions.append(id, notification("old"))
+      yield* TestClock.adjust(Duration.minutes(8))
+      yield* sessions.touch(id)
+      yield* sessions.append(id, notification("new"))
+      yield* TestClock.adjust(Duration.minutes(3))
+      const entries = yield* sessions.readAfter(id, 0)
+      expect(entries.map((entry) => (entry.message as { method: string }).method)).toEqual(["new"])
+    }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))))
+})
