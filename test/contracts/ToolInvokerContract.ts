@@ -10,7 +10,12 @@ import { ToolInvoker } from "../../src/services/ToolInvoker.js"
 
 export const toolInvokerContract = <E>(
   name: string,
-  setup: { readonly layer: () => Layer.Layer<ToolInvoker, E>; readonly echoArn: string; readonly missingArn: string }
+  setup: {
+    readonly layer: () => Layer.Layer<ToolInvoker, E>
+    readonly echoArn: string
+    /** A function that does not exist; moto echoes every ARN, so its suite names none. */
+    readonly missingArn: string | undefined
+  }
 ) =>
   describe(`ToolInvoker contract / ${name}`, () => {
     const run = <A, E2>(effect: Effect.Effect<A, E2, ToolInvoker>) => Effect.provide(effect, setup.layer())
@@ -23,10 +28,10 @@ export const toolInvokerContract = <E>(
         expect(answer).toEqual(payload)
       })))
 
-    it.effect("a function that does not exist fails with FunctionNotFound", () =>
+    it.effect.skipIf(setup.missingArn === undefined)("a function that does not exist fails with FunctionNotFound", () =>
       run(Effect.gen(function* () {
         const invoker = yield* ToolInvoker
-        const error = yield* Effect.flip(invoker.invoke({ lambdaArn: setup.missingArn as LambdaArn, payload: {} }))
+        const error = yield* Effect.flip(invoker.invoke({ lambdaArn: setup.missingArn! as LambdaArn, payload: {} }))
         expect(error._tag).toBe("FunctionNotFound")
       })))
   })

@@ -20,6 +20,8 @@ declare module "vitest" {
 }
 
 const inCi = process.env["CI"] === "true"
+// Node 20 is this project's floor; the AWS SDK's notice about Node 22 is known.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {

@@ -1,0 +1,105 @@
+/** The Lambda invoker: the wire path against moto server, the error paths with a failing client. */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import { beforeAll, inject } from "vitest"
+import type { LambdaArn } from "../../src/domain/LambdaArn.js"
+import * as LambdaInvoker from "../../src/layers/LambdaInvoker.js"
+import { toolInvokerContract } from "../contracts/ToolInvokerContract.js"
+import { arn } from "../support/fixtures.js"
+import { createFunction, credentials, REGION } from "../support/moto.js"
+
+const endpoint = inject("motoEndpoint")
+
+describe.skipIf(endpoint === "")("LambdaInvoker on moto server", () => {
+  let echoArn = ""
+  beforeAll(async () => {
+    echoArn = await createFunction(endpoint, "echo")
+  })
+
+  describe("wire path", () => {
+    // `echoArn` is read when each test runs, after beforeAll created the function.
+    toolInvokerContract("Lambda API (moto)", {
+      layer: () => LambdaInvoker.layer({ client: { endpoint, region: REGION, credentials } }),
+      get echoArn() {
+        return echoArn
+      },
+      missingArn: undefined
+    })
+  })
+})
+
+/** A client whose `send` answers from a script, counting calls and keeping the abort signal. */
+const scripted = (answers: Array<() => Promise<unknown>>) => {
+  const state = { calls: 0, signal: undefined as AbortSignal | undefined }
+  const client = {
+    send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      state.signal = options?.abortSignal
+      const answer = answers[Math.min(state.calls, answers.length - 1)]!
+      state.calls++
+      return answer()
+    }
+  } as unknown as LambdaInvoker.LambdaSend
+  return { client, state }
+}
+
+const failWith = (name: string) => () => Promise.reject(Object.assign(new Error(`${name} (scripted)`), { name }))
+const answer = (payload: unknown, functionError?: string) => () =>
+  Promise.resolve({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    ...(functionError === undefined ? {} : { FunctionError: functionError })
+  })
+
+const target = arn("tool") as LambdaArn
+
+describe("LambdaInvoker error paths", () => {
+  it.live("throttling is retried with backoff, then succeeds", () =>
+    Effect.gen(function* () {
+      const { client, state } = scripted([failWith("TooManyRequestsException"), failWith("TooManyRequestsException"), answer({ ok: 1 })])
+      const invoker = LambdaInvoker.make(client, { backoff: "1 millis" })
+      expect(yield* invoker.invoke({ lambdaArn: target, payload: {} })).toEqual({ ok: 1 })
+      expect(state.calls).toBe(3)
+    }))
+
+  it.live("throttling beyond the attempts is InvocationThrottled", () =>
+    Effect.gen(function* () {
+      const { client, state } = scripted([failWith("TooManyRequestsException")])
+      const invoker = LambdaInvoker.make(client, { backoff: "1 millis", attempts: 3 })
+      expect(yield* Effect.flip(invoker.invoke({ lambdaArn: target, payload: {} }))).toMatchObject({ _tag: "InvocationThrottled" })
+      expect(state.calls).toBe(3)
+    }))
+
+  it.effect("a FunctionError carries the function's own type and message", () =>
+    Effect.gen(function* () {
+      const { client } = scripted([answer({ errorType: "ValidationError", errorMessage: "city is unknown", stackTrace: ["at x"] }, "Unhandled")])
+      const error = yield* Effect.flip(LambdaInvoker.make(client).invoke({ lambdaArn: target, payload: {} }))
+      expect(error).toMatchObject({ _tag: "FunctionError", errorType: "ValidationError", errorMessage: "city is unknown" })
+    }))
+
+  it.effect("a missing function is FunctionNotFound; other failures are InvocationFailed", () =>
+    Effect.gen(function* () {
+      const missing = yield* Effect.flip(LambdaInvoker.make(scripted([failWith("ResourceNotFoundException")]).client).invoke({ lambdaArn: target, payload: {} }))
+      expect(missing).toMatchObject({ _tag: "FunctionNotFound", functionName: "tool" })
+      const denied = yield* Effect.flip(LambdaInvoker.make(scripted([failWith("AccessDeniedException")]).client).invoke({ lambdaArn: target, payload: {} }))
+      expect(denied).toMatchObject({ _tag: "InvocationFailed" })
+      expect(denied.message).toMatch(/AccessDeniedException/)
+    }))
+
+  it.effect("a payload over 6 MB is refused before any call", () =>
+    Effect.gen(function* () {
+      const { client, state } = scripted([answer({})])
+      const error = yield* Effect.flip(LambdaInvoker.make(client).invoke({ lambdaArn: target, payload: { blob: "x".repeat(6 * 1024 * 1024) } }))
+      expect(error).toMatchObject({ _tag: "InvocationFailed" })
+      expect(error.message).toMatch(/6291456-byte limit/)
+      expect(state.calls).toBe(0)
+    }))
+
+  it.effect("a call that outlives its timeout is InvocationTimeout, and the request is aborted", () =>
+    Effect.gen(function* () {
+      const { client, state } = scripted([() => new Promise(() => {})])
+      const fiber = yield* Effect.fork(Effect.flip(LambdaInvoker.make(client, { timeout: "10 seconds" }).invoke({ lambdaArn: target, payload: {} })))
+      yield* TestClock.adjust(Duration.seconds(10))
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "InvocationTimeout", timeoutMillis: 10_000 })
+      expect(state.signal?.aborted).toBe(true)
+    }))
+})
