@@ -43,6 +43,11 @@ export interface McpApiOptions {
   readonly minPollInterval?: Duration.DurationInput | undefined
   readonly maxPollInterval?: Duration.DurationInput | undefined
   readonly registryWatchInterval?: Duration.DurationInput | undefined
+  /**
+   * False where responses cannot stream (a BUFFERED Function URL, as inside a VPC): `GET /mcp`
+   * is then 405, as the transport allows, and the legacy `GET /sse` explains why it is absent.
+   */
+  readonly streaming?: boolean | undefined
 }
 
 export const DEFAULT_ALLOWED_ORIGINS: ReadonlyArray<string> = [
@@ -327,13 +332,24 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpEng
 
   const health = Effect.succeed(json({ status: "ok" }))
 
+  const noStreams = Effect.succeed(
+    problem(
+      501,
+      "StreamingUnavailable",
+      "The legacy SSE transport needs a streaming response (a RESPONSE_STREAM Function URL); this deployment is BUFFERED. Use Streamable HTTP at /mcp."
+    )
+  )
+  const streaming = options.streaming !== false
+
   // Each handler fails with the response that ends it early; `merge` makes both outcomes the answer.
   const routes = route<McpEngine | SessionStore | Registry>([
     {
       path: "/mcp",
-      methods: { POST: () => Effect.merge(postMcp), GET: () => Effect.merge(getMcp), DELETE: () => Effect.merge(deleteMcp) }
+      methods: streaming
+        ? { POST: () => Effect.merge(postMcp), GET: () => Effect.merge(getMcp), DELETE: () => Effect.merge(deleteMcp) }
+        : { POST: () => Effect.merge(postMcp), DELETE: () => Effect.merge(deleteMcp) }
     },
-    { path: "/sse", methods: { GET: () => Effect.merge(getSse) } },
+    { path: "/sse", methods: { GET: () => (streaming ? Effect.merge(getSse) : noStreams) } },
     { path: "/message", methods: { POST: () => Effect.merge(postMessage) } },
     { path: "/health", methods: { GET: () => health } }
   ])

@@ -7,7 +7,7 @@
  * `notifications/<kind>/list_changed` to the outbox when a kind of registration changes.
  * It sends keep-alive comments and ends cleanly after its maximum duration.
  */
-import { Chunk, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Option, Schedule, Stream } from "effect"
 import { notification } from "../domain/JsonRpc.js"
 import type { RegistrationType } from "../domain/Registration.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
@@ -31,27 +31,62 @@ export const entryFrame = (entry: OutboxEntry) =>
   frame({ id: entry.seq, event: "message", data: JSON.stringify(entry.message) })
 
 /** Outbox entries after `after`, as they arrive, until the session ends. */
+/**
+ * How long a missing sequence number holds back the messages after it. Appends take their
+ * number first and write second, so a later message can land before an earlier one; a number
+ * still missing after this long belongs to a writer that died between the two steps.
+ */
+export const GAP_TIMEOUT = Duration.seconds(10)
+
+/** The entries that follow `cursor` without a hole: what may be delivered in order now. */
+export const contiguous = (cursor: number, entries: ReadonlyArray<OutboxEntry>) => {
+  const ready: Array<OutboxEntry> = []
+  let expected = cursor + 1
+  for (const entry of entries) {
+    if (entry.seq !== expected) break
+    ready.push(entry)
+    expected++
+  }
+  return ready
+}
+
+/** Outbox entries after `after`, each exactly once and in sequence order, until the session ends. */
 export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxStreamOptions) =>
   Stream.unwrap(Effect.map(SessionStore, (store) => {
     const min = Duration.toMillis(options.minPollInterval)
     const max = Duration.toMillis(options.maxPollInterval)
+    const gapTimeout = Duration.toMillis(GAP_TIMEOUT)
     interface State {
       readonly cursor: number
       readonly wait: number
+      /** When the hole after `cursor` was first seen. */
+      readonly gapSince: number | undefined
     }
     type Step = Option.Option<readonly [Chunk.Chunk<OutboxEntry>, State]>
     const poll = (state: State): Effect.Effect<Step> =>
       Effect.gen(function* () {
         if (state.wait > 0) yield* Effect.sleep(Duration.millis(state.wait))
         const entries = yield* store.readAfter(sessionId, state.cursor, PAGE)
-        const last = entries.at(-1)
-        if (last === undefined) {
+        const first = entries[0]
+        if (first === undefined) {
           const wait = Math.min(max, Math.max(min, state.wait * 2))
-          return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait }] as const)
+          return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait, gapSince: undefined }] as const)
         }
+        let ready = contiguous(state.cursor, entries)
+        if (ready.length === 0) {
+          // A hole: wait for the slow writer, but not for ever.
+          const now = yield* Clock.currentTimeMillis
+          const since = state.gapSince ?? now
+          if (now - since < gapTimeout) {
+            return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait: min, gapSince: since }] as const)
+          }
+          yield* Effect.logWarning(`Outbox of ${sessionId}: sequence ${state.cursor + 1}–${first.seq - 1} never arrived; skipping`)
+          ready = contiguous(first.seq - 1, entries)
+        }
+        const last = ready[ready.length - 1]!
         // A full page may have more behind it: read again at once.
-        const next = { cursor: last.seq, wait: entries.length === PAGE ? 0 : min }
-        return Option.some([Chunk.fromIterable(entries), next] as const)
+        const next = { cursor: last.seq, wait: ready.length === PAGE ? 0 : min, gapSince: undefined }
+        return Option.some([Chunk.fromIterable(ready), next] as const)
       }).pipe(
         // The session was deleted or expired: the stream ends.
         Effect.catchTag("SessionNotFound", () => Effect.succeed<Step>(Option.none())),
@@ -59,7 +94,7 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxS
           Effect.logError("Outbox read failed; ending the stream", error).pipe(Effect.as<Step>(Option.none()))
         )
       )
-    return Stream.unfoldChunkEffect({ cursor: after, wait: 0 }, poll)
+    return Stream.unfoldChunkEffect<State, OutboxEntry, never, never>({ cursor: after, wait: 0, gapSince: undefined }, poll)
   }))
 
 const KINDS: ReadonlyArray<RegistrationType> = ["tool", "resource", "prompt"]

@@ -1,0 +1,67 @@
+/**
+ * The one place the AWS runtime is wired: which layers each Lambda function uses, configured
+ * from its environment. Building them creates SDK clients only — no network I/O — so a cold
+ * start cannot cache a failed build.
+ */
+import type { HttpApp } from "@effect/platform"
+import { Config, Context, Duration, Effect, Layer, Option } from "effect"
+import * as McpApi from "../http/McpApi.js"
+import * as RegistrationApi from "../http/RegistrationApi.js"
+import * as Engine from "../mcp/Engine.js"
+import type { Registry } from "../services/Registry.js"
+import type { SessionStore } from "../services/SessionStore.js"
+import * as DynamoDB from "./DynamoDB.js"
+import * as DynamoDBRegistry from "./DynamoDBRegistry.js"
+import * as DynamoDBSessionStore from "./DynamoDBSessionStore.js"
+import * as LambdaInvoker from "./LambdaInvoker.js"
+
+/** The MCP app, built once from configuration. */
+export class McpHttpApp extends Context.Tag("mcp-lambda-sam/McpHttpApp")<
+  McpHttpApp,
+  HttpApp.Default<never, Engine.McpEngine | SessionStore | Registry>
+>() {}
+
+const list = (name: string) =>
+  Config.option(Config.string(name)).pipe(
+    Config.map(Option.map((text) => text.split(",").map((item) => item.trim()).filter((item) => item !== "")))
+  )
+
+/** MCP API options from the environment (see the README for each variable). */
+export const mcpApiOptions = Effect.gen(function* () {
+  const allowedOrigins = yield* list("ALLOWED_ORIGINS")
+  const invokeMode = yield* Config.literal("RESPONSE_STREAM", "BUFFERED")("INVOKE_MODE").pipe(
+    Config.withDefault("RESPONSE_STREAM" as const)
+  )
+  const maxStreamSeconds = yield* Config.integer("MAX_STREAM_SECONDS").pipe(Config.withDefault(840))
+  const minPollMillis = yield* Config.integer("POLL_MIN_MS").pipe(Config.withDefault(50))
+  const maxPollMillis = yield* Config.integer("POLL_MAX_MS").pipe(Config.withDefault(5_000))
+  const watchSeconds = yield* Config.integer("REGISTRY_WATCH_SECONDS").pipe(Config.withDefault(60))
+  return {
+    // On AWS, IAM authenticates callers; browsers only reach the URL from origins listed here.
+    allowedOrigins: Option.getOrElse(allowedOrigins, () => [] as ReadonlyArray<string>),
+    streaming: invokeMode === "RESPONSE_STREAM",
+    maxStreamDuration: Duration.seconds(maxStreamSeconds),
+    minPollInterval: Duration.millis(minPollMillis),
+    maxPollInterval: Duration.millis(maxPollMillis),
+    registryWatchInterval: Duration.seconds(watchSeconds)
+  } satisfies McpApi.McpApiOptions
+})
+
+const registry = DynamoDBRegistry.layerConfig
+
+/** Everything the MCP function needs: DynamoDB stores, the Lambda invoker, the engine, the app. */
+export const mcpLayer = Layer.mergeAll(
+  Layer.provideMerge(Engine.layer(), Layer.merge(registry, LambdaInvoker.layerConfig)),
+  DynamoDBSessionStore.layerConfig,
+  Layer.effect(McpHttpApp, Effect.map(mcpApiOptions, McpApi.make))
+).pipe(Layer.provide(DynamoDB.layerConfig))
+
+/** The Registration function: the registry on DynamoDB. */
+export const registrationLayer = registry.pipe(Layer.provide(DynamoDB.layerConfig))
+
+export const mcpApp: HttpApp.Default<never, McpHttpApp | Engine.McpEngine | SessionStore | Registry> = Effect.flatMap(
+  McpHttpApp,
+  (app) => app
+)
+
+export const registrationApp = RegistrationApi.make()
