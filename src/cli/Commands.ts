@@ -2,7 +2,7 @@
 import { Command, Options } from "@effect/cli"
 import { Config, Effect, Layer, Option } from "effect"
 import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
-import { defaultIfPresent, devServer } from "./Dev.js"
+import { DEFAULT_TABLES, defaultIfPresent, devServer } from "./Dev.js"
 
 const port = Options.integer("port").pipe(
   Options.withDescription("Port to listen on (0 picks a free one)"),
@@ -21,9 +21,25 @@ const seed = Options.file("seed", { exists: "yes" }).pipe(
   Options.withDescription("JSON file of registrations to load at start (default examples/registrations.json)"),
   Options.optional
 )
-const store = Options.choice("store", ["memory"]).pipe(
-  Options.withDescription("Where registrations and sessions live"),
+const store = Options.choice("store", ["memory", "dynamodb"]).pipe(
+  Options.withDescription("Where registrations and sessions live: in memory, or in DynamoDB tables"),
   Options.withDefault("memory" as const)
+)
+const dynamodbEndpoint = Options.text("dynamodb-endpoint").pipe(
+  Options.withDescription("DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local (default: AWS)"),
+  Options.withFallbackConfig(Config.string("DYNAMODB_ENDPOINT")),
+  Options.optional
+)
+const createTablesOption = Options.boolean("create-tables").pipe(
+  Options.withDescription("Create the tables first when they are missing")
+)
+const registrationTable = Options.text("registration-table").pipe(
+  Options.withFallbackConfig(Config.string("REGISTRATION_TABLE_NAME")),
+  Options.withDefault(DEFAULT_TABLES.registrations)
+)
+const sessionTable = Options.text("session-table").pipe(
+  Options.withFallbackConfig(Config.string("SESSION_TABLE_NAME")),
+  Options.withDefault(DEFAULT_TABLES.sessions)
 )
 const allowedOrigins = Options.text("allowed-origins").pipe(
   Options.withDescription(
@@ -34,7 +50,7 @@ const allowedOrigins = Options.text("allowed-origins").pipe(
 
 export const dev = Command.make(
   "dev",
-  { port, host, functions, seed, store, allowedOrigins },
+  { port, host, functions, seed, store, dynamodbEndpoint, createTables: createTablesOption, registrationTable, sessionTable, allowedOrigins },
   (options) =>
     Layer.launch(
       devServer({
@@ -42,6 +58,14 @@ export const dev = Command.make(
         host: options.host,
         functionsDir: Option.getOrElse(options.functions, () => defaultIfPresent("examples/functions")),
         seedFile: Option.getOrElse(options.seed, () => defaultIfPresent("examples/registrations.json")),
+        store: options.store === "memory"
+          ? { kind: "memory" }
+          : {
+            kind: "dynamodb",
+            endpoint: Option.getOrUndefined(options.dynamodbEndpoint),
+            tables: { registrations: options.registrationTable, sessions: options.sessionTable },
+            createTables: options.createTables
+          },
         allowedOrigins: Option.getOrUndefined(
           Option.map(options.allowedOrigins, (list) => list.split(",").map((origin) => origin.trim()).filter((o) => o !== ""))
         )

@@ -1,6 +1,6 @@
 /**
- * The local server: both APIs on one port, memory stores, functions from a directory.
- * `npm start` runs it with the examples.
+ * The local server: both APIs on one port, functions from a directory, stores in memory or
+ * on DynamoDB (DynamoDB Local, or a real table). `npm start` runs it with the examples.
  */
 import { createServer } from "node:http"
 import { existsSync } from "node:fs"
@@ -13,12 +13,19 @@ import * as McpApi from "../http/McpApi.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import { combine } from "../http/Server.js"
-import { layerDirectory, layerLocal } from "../layers/LocalFunctionInvoker.js"
+import * as DynamoDB from "../layers/DynamoDB.js"
+import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
+import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as LambdaInvoker from "../layers/LambdaInvoker.js"
+import { loadDirectory, makeLocal } from "../layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../layers/MemorySessionStore.js"
 import { loadSeed } from "../layers/Seed.js"
 import * as Engine from "../mcp/Engine.js"
+import { createTables, type TableNames } from "../layers/Tables.js"
 import { listAll, Registry } from "../services/Registry.js"
+import type { SessionStore } from "../services/SessionStore.js"
+import { ToolInvoker } from "../services/ToolInvoker.js"
 
 export interface DevServerOptions {
   readonly port: number
@@ -29,7 +36,50 @@ export interface DevServerOptions {
   readonly maxStreamDuration?: Duration.DurationInput | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
+  /** Where registrations and sessions live (default: memory). */
+  readonly store?: StoreOptions | undefined
 }
+
+export type StoreOptions =
+  | { readonly kind: "memory" }
+  | {
+    readonly kind: "dynamodb"
+    /** e.g. http://127.0.0.1:8000 for DynamoDB Local; the SDK's default endpoint otherwise. */
+    readonly endpoint?: string | undefined
+    readonly region?: string | undefined
+    readonly tables: TableNames
+    /** Create missing tables first (DynamoDB Local, or a sandbox account). */
+    readonly createTables: boolean
+  }
+
+export const DEFAULT_TABLES: TableNames = {
+  registrations: "mcp-lambda-sam-registrations",
+  sessions: "mcp-lambda-sam-sessions"
+}
+
+const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore, unknown> => {
+  if (store.kind === "memory") return Layer.merge(registryMemory, sessionsMemory())
+  const client = DynamoDB.layer({
+    ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
+    ...(store.region === undefined ? {} : { region: store.region })
+  })
+  const tables = store.createTables ? Layer.effectDiscard(createTables(store.tables)) : Layer.empty
+  return Layer.merge(
+    DynamoDBRegistry.layer({ tableName: store.tables.registrations }),
+    DynamoDBSessionStore.layer({ tableName: store.tables.sessions })
+  ).pipe(Layer.provide(tables), Layer.provide(client))
+}
+
+/** Local functions first; any other ARN goes to the Lambda API (with the usual AWS credentials). */
+const invokerLayer = (functionsDir: string | undefined) =>
+  Layer.scoped(
+    ToolInvoker,
+    Effect.gen(function* () {
+      const lambda = yield* LambdaInvoker.makeScoped()
+      const functions = functionsDir === undefined ? new Map() : yield* loadDirectory(functionsDir)
+      return makeLocal(functions, { fallback: lambda })
+    })
+  )
 
 const describe = (registrations: ReadonlyArray<Registration>) => {
   const of = (type: Registration["type"]) =>
@@ -44,16 +94,11 @@ const describe = (registrations: ReadonlyArray<Registration>) => {
 
 /** The whole local server as a layer: building it listens; releasing it closes. */
 export const devServer = (options: DevServerOptions) => {
-  // Without a directory every invocation fails with FunctionNotFound, a readable tool error.
-  const functions = options.functionsDir === undefined ? layerLocal(new Map()) : layerDirectory(options.functionsDir)
-  const registry = Layer.provideMerge(
+  const stores = Layer.provideMerge(
     options.seedFile === undefined ? Layer.empty : Layer.effectDiscard(loadSeed(options.seedFile)),
-    registryMemory
+    storeLayers(options.store ?? { kind: "memory" })
   )
-  const services = Layer.mergeAll(
-    Layer.provideMerge(Engine.layer(), Layer.merge(registry, functions)),
-    sessionsMemory()
-  )
+  const services = Layer.provideMerge(Engine.layer(), Layer.merge(stores, invokerLayer(options.functionsDir)))
   const app = combine(
     McpApi.make({
       allowedOrigins: options.allowedOrigins,

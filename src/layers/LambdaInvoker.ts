@@ -111,17 +111,18 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
   return { invoke }
 }
 
-export const layer = (options: LambdaInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
-  Layer.scoped(
-    ToolInvoker,
-    Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => new LambdaClient({ ...options.client, maxAttempts: 1 })),
-        (client) => Effect.sync(() => client.destroy())
-      ),
-      (client) => make(client, options)
-    )
+/** An invoker with its own client, released with the scope. */
+export const makeScoped = (options: LambdaInvokerOptions = {}) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => new LambdaClient({ ...options.client, maxAttempts: 1 })),
+      (client) => Effect.sync(() => client.destroy())
+    ),
+    (client) => make(client, options)
   )
+
+export const layer = (options: LambdaInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
+  Layer.scoped(ToolInvoker, makeScoped(options))
 
 /** `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS` (default 60). */
 export const layerConfig = Layer.unwrapEffect(

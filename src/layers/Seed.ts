@@ -1,6 +1,6 @@
 /** Registrations loaded from a JSON file at start (the dev server's `--seed`). */
 import { readFile } from "node:fs/promises"
-import { Data, Effect } from "effect"
+import { Data, Effect, Option } from "effect"
 import { decodeRegistrationInput, type Registration } from "../domain/Registration.js"
 import { Registry } from "../services/Registry.js"
 
@@ -10,7 +10,10 @@ export class SeedError extends Data.TaggedError("SeedError")<{ readonly path: st
   }
 }
 
-/** Reads an array of registration bodies (the Registration API's format) and creates each. */
+/**
+ * Reads an array of registration bodies (the Registration API's format) and creates each;
+ * one that already exists (a persistent store, a restart) is left as it is.
+ */
 export const loadSeed = (path: string) =>
   Effect.gen(function* () {
     const text = yield* Effect.tryPromise({
@@ -28,11 +31,12 @@ export const loadSeed = (path: string) =>
       const spec = yield* decodeRegistrationInput(body).pipe(
         Effect.mapError((error) => new SeedError({ path, reason: `registration ${index}: ${error.message}` }))
       )
-      created.push(
-        yield* registry.create(spec).pipe(
-          Effect.mapError((error) => new SeedError({ path, reason: `registration ${index}: ${error.message}` }))
-        )
+      const stored = yield* registry.create(spec).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("RegistrationConflict", () => Effect.succeed(Option.none())),
+        Effect.mapError((error) => new SeedError({ path, reason: `registration ${index}: ${error.message}` }))
       )
+      if (Option.isSome(stored)) created.push(stored.value)
     }
     return created as ReadonlyArray<Registration>
   })

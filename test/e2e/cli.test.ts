@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 
 const run = promisify(execFile)
 
@@ -90,4 +90,73 @@ describe("mcp-lambda-sam dev", () => {
     expect(await ended).toBe("ended")
     expect(await exited(dev)).toBe(0)
   }, 20_000)
+})
+
+describe.skipIf(inject("dynamodbEndpoint") === "")("mcp-lambda-sam dev --store dynamodb", () => {
+  const tables = { registrations: `dev-registrations-${process.pid}`, sessions: `dev-sessions-${process.pid}` }
+  const start = async () => {
+    const child = spawn("node_modules/.bin/tsx", [
+      "src/cli/bin.ts", "dev", "--port", "0",
+      "--store", "dynamodb",
+      "--dynamodb-endpoint", inject("dynamodbEndpoint"),
+      "--create-tables",
+      "--registration-table", tables.registrations,
+      "--session-table", tables.sessions
+    ], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" }
+    })
+    let text = ""
+    child.stderr!.on("data", (chunk: Buffer) => {
+      text += chunk.toString()
+    })
+    const address = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${text}`)), 30_000)
+      child.once("exit", () => reject(new Error(`dev server exited:\n${text}`)))
+      child.stdout!.on("data", (chunk: Buffer) => {
+        text += chunk.toString()
+        const match = /Streamable HTTP:\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(text)
+        if (match !== null && text.includes("Ctrl-C")) {
+          clearTimeout(timer)
+          resolve(match[1]!)
+        }
+      })
+    })
+    return { child, address, output: () => text }
+  }
+
+  it("creates its tables, seeds them, serves MCP from them, and restarts over the same data", async () => {
+    const first = await start()
+    try {
+      const listed = await inspector(`${first.address}/mcp`, "--transport", "http", "--method", "tools/list")
+      expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual(["inventory", "statistics", "weather"])
+      const registered = await fetch(`${first.address}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "tool",
+          name: "persisted",
+          description: "Survives a restart",
+          lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:weather",
+          parameters: { city: "string" }
+        })
+      })
+      expect(registered.status).toBe(201)
+    } finally {
+      first.child.kill("SIGINT")
+      await exited(first.child)
+    }
+    const second = await start()
+    try {
+      const listed = await inspector(`${second.address}/mcp`, "--transport", "http", "--method", "tools/list")
+      expect(listed.tools.map((tool: { name: string }) => tool.name)).toContain("persisted")
+      const called = await inspector(
+        `${second.address}/mcp`, "--transport", "http", "--method", "tools/call", "--tool-name", "persisted", "--tool-arg", "city=Rome"
+      )
+      expect(called.content[0].text).toMatch(/^Weather for Rome/)
+    } finally {
+      second.child.kill("SIGINT")
+      expect(await exited(second.child)).toBe(0)
+    }
+  }, 120_000)
 })
