@@ -174,10 +174,17 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpEng
     principal
   })
 
-  /** Keeps what the engine changed; any use refreshes the session's TTL. */
-  const persist = (session: Session, outcome: Outcome) =>
+  /**
+   * Keeps what the engine changed; any use refreshes the session's TTL — already done when
+   * messages were appended to its outbox, so only one write is spent.
+   */
+  const persist = (session: Session, outcome: Outcome, appended = false) =>
     Effect.flatMap(SessionStore, (store) =>
-      Object.keys(outcome.changes).length > 0 ? store.update(session.id, outcome.changes) : store.touch(session.id)).pipe(
+      Object.keys(outcome.changes).length > 0
+        ? store.update(session.id, outcome.changes)
+        : appended
+        ? Effect.void
+        : store.touch(session.id)).pipe(
         Effect.asVoid,
         Effect.catchTag("SessionNotFound", () => Effect.void),
         Effect.catchTag("StoreError", (error) => Effect.logError("Session write failed", error))
@@ -326,7 +333,7 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpEng
         Effect.fail(rpcProblem(404, ErrorCode.InvalidRequest, "Session not found: it ended while the message was handled"))),
       Effect.catchTag("StoreError", (error) => Effect.zipRight(Effect.logError("Outbox append failed", error), Effect.fail(unavailable)))
     )
-    yield* persist(session, outcome)
+    yield* persist(session, outcome, toMessages(outcome).length > 0)
     return HttpServerResponse.text("Accepted", { status: 202 })
   })
 

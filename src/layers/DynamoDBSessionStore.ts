@@ -151,14 +151,22 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
     const touch = (id: SessionId) => set("SessionStore.touch", id, {}).pipe(Effect.asVoid, Effect.withSpan("SessionStore.touch"))
 
     /** Outbox items, in order, with a sequence number above `after`. */
-    const query = (operation: string, id: SessionId, after: number, limit: number | undefined) =>
+    /**
+     * Outbox items after `after`, in order. With `withSession`, the range runs on to the session
+     * item ("msg#…" sorts before "session"), so one request also tells whether the session lives.
+     */
+    const query = (operation: string, id: SessionId, after: number, limit: number | undefined, withSession = false) =>
       call(operation, (client) =>
         client.send(new QueryCommand({
           TableName,
           ConsistentRead: true,
           KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: marshall({ ":pk": id, ":from": messageKey(after + 1), ":to": MESSAGE_END }),
-          ...(limit === undefined ? {} : { Limit: limit })
+          ExpressionAttributeValues: marshall({
+            ":pk": id,
+            ":from": messageKey(after + 1),
+            ":to": withSession ? SESSION_SK : MESSAGE_END
+          }),
+          ...(limit === undefined ? {} : { Limit: withSession ? limit + 1 : limit })
         }))).pipe(Effect.mapError(storeError(operation)))
 
     const remove = Effect.fn("SessionStore.remove")(function* (id: SessionId) {
@@ -197,9 +205,11 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
         client.send(new UpdateItemCommand({
           TableName,
           Key: marshall({ pk: id, sk: SESSION_SK }),
-          UpdateExpression: "ADD lastSeq :one",
+          // Using a session keeps it alive: the append pushes its expiry too.
+          UpdateExpression: "ADD lastSeq :one SET expiresAt = :expiresAt, #ttl = :ttl",
           ConditionExpression: live,
-          ExpressionAttributeValues: marshall({ ":one": 1, ":now": now }),
+          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: marshall({ ":one": 1, ":now": now, ":expiresAt": now + ttl, ":ttl": Math.ceil((now + ttl) / 1000) }),
           ReturnValues: "UPDATED_NEW"
         }))).pipe(
           Effect.catchIf(isConditionFailure, () => Effect.fail(new SessionNotFound({ sessionId: id }))),
@@ -225,13 +235,21 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
       return entry
     })
 
+    // One strongly consistent Query per poll: the messages and, after them, the session item.
     const readAfter = Effect.fn("SessionStore.readAfter")(function* (id: SessionId, after: number, limit = 100) {
-      // The session must be live: a deleted session's stream ends.
-      yield* get(id)
       const now = yield* Clock.currentTimeMillis
-      const output = yield* query("SessionStore.readAfter", id, after, limit)
+      const output = yield* query("SessionStore.readAfter", id, after, limit, true)
+      const items = (output.Items ?? []).map((item) => unmarshall(item))
+      const session = items.find((raw) => raw["sk"] === SESSION_SK)
+      const messages = items.filter((raw) => raw["sk"] !== SESSION_SK).slice(0, limit)
+      // A deleted or expired session ends its stream. A full page stops before the session item:
+      // messages that new were appended to a live session.
+      const pageFull = messages.length === limit
+      if (!pageFull && (session === undefined || Number(session["expiresAt"]) <= now)) {
+        return yield* new SessionNotFound({ sessionId: id })
+      }
       const entries = yield* Effect.forEach(
-        (output.Items ?? []).map((item) => unmarshall(item)).filter((raw) => Number(raw["expiresAt"]) > now),
+        messages.filter((raw) => Number(raw["expiresAt"]) > now),
         (raw) =>
           Effect.suspend(() =>
             decodeEntry({ sessionId: id, seq: raw["seq"], createdAt: raw["createdAt"], message: JSON.parse(String(raw["message"])) })

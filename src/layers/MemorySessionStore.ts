@@ -74,7 +74,8 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
         const entry: OutboxEntry = { sessionId: id, seq: slot.lastSeq + 1, message, createdAt: now }
         // Like the outbox items' TTL on DynamoDB: entries older than a TTL are gone.
         const kept = slot.outbox.filter((old) => old.createdAt > now - ttl)
-        return [entry, { ...slot, outbox: [...kept, entry], lastSeq: entry.seq }] as const
+        const session: Session = { ...slot.session, expiresAt: now + ttl }
+        return [entry, { session, outbox: [...kept, entry], lastSeq: entry.seq }] as const
       })
 
     const readAfter = (id: SessionId, after: number, limit = 100) =>

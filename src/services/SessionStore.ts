@@ -15,7 +15,10 @@ export interface SessionStoreShape {
   readonly touch: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>
   /** Deletes the session and its outbox. */
   readonly remove: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>
-  /** Appends a message under the next sequence number; concurrent appends never share one. */
+  /**
+   * Appends a message under the next sequence number (concurrent appends never share one) and,
+   * like `touch`, pushes the session's expiry.
+   */
   readonly append: (id: SessionId, message: JsonRpcMessage) => Effect.Effect<OutboxEntry, SessionNotFound | StoreError>
   /** Messages with a sequence number above `after`, in order (at most `limit`). */
   readonly readAfter: (

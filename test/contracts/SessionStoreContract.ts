@@ -62,7 +62,7 @@ export const sessionStoreContract = <E>(
         expect((yield* Effect.flip(store.readAfter(ghost, 0)))._tag).toBe("SessionNotFound")
       })))
 
-    it.effect("a session expires after its TTL unless touched or updated", () =>
+    it.effect("a session expires after its TTL unless touched, updated or appended to", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
         yield* store.create(newSession(id))
@@ -79,6 +79,11 @@ export const sessionStoreContract = <E>(
         expect((yield* store.get(id)).initialized).toBe(true)
         yield* TestClock.adjust(Duration.minutes(2))
         expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
+        yield* store.create(newSession(id))
+        yield* TestClock.adjust(Duration.minutes(9))
+        yield* store.append(id, notification("keeps it alive"))
+        yield* TestClock.adjust(Duration.minutes(9))
+        expect((yield* store.get(id)).id).toBe(id)
       })))
 
     it.effect("appends get unique increasing sequence numbers, read after a cursor", () =>

