@@ -34,7 +34,7 @@ export const mcpApiOptions = Effect.gen(function* () {
   )
   const maxStreamSeconds = yield* Config.integer("MAX_STREAM_SECONDS").pipe(Config.withDefault(840))
   const minPollMillis = yield* Config.integer("POLL_MIN_MS").pipe(Config.withDefault(50))
-  const maxPollMillis = yield* Config.integer("POLL_MAX_MS").pipe(Config.withDefault(5_000))
+  const maxPollMillis = yield* Config.integer("POLL_MAX_MS").pipe(Config.withDefault(6_000))
   const watchSeconds = yield* Config.integer("REGISTRY_WATCH_SECONDS").pipe(Config.withDefault(60))
   return {
     // On AWS, IAM authenticates callers; browsers only reach the URL from origins listed here.
