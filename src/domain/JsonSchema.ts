@@ -16,10 +16,22 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 ) => void
 
 const options = { allErrors: true, strict: false, validateFormats: true } as const
-const draft2020 = new Ajv2020(options)
-const draft07 = new Ajv(options)
-addFormats(draft2020)
-addFormats(draft07)
+
+/** Made on first use: building Ajv compiles its meta-schemas, which a cold start should not pay for. */
+const lazy = <A>(make: () => A) => {
+  let value: A | undefined
+  return () => (value ??= make())
+}
+const draft2020 = lazy(() => {
+  const ajv = new Ajv2020(options)
+  addFormats(ajv)
+  return ajv
+})
+const draft07 = lazy(() => {
+  const ajv = new Ajv(options)
+  addFormats(ajv)
+  return ajv
+})
 
 export interface SchemaIssue {
   readonly path: string
@@ -28,10 +40,10 @@ export interface SchemaIssue {
 
 const engineFor = (schema: Record<string, unknown>): Ajv | Ajv2020 | undefined => {
   const dialect = schema["$schema"]
-  if (dialect === undefined) return draft2020
+  if (dialect === undefined) return draft2020()
   if (typeof dialect !== "string") return undefined
-  if (DRAFT_2020.test(dialect)) return draft2020
-  if (DRAFT_07.test(dialect)) return draft07
+  if (DRAFT_2020.test(dialect)) return draft2020()
+  if (DRAFT_07.test(dialect)) return draft07()
   return undefined
 }
 
@@ -79,7 +91,7 @@ const compile = (schema: Record<string, unknown>): ValidateFunction => {
   const key = JSON.stringify(schema)
   const cached = cache.get(key)
   if (cached !== undefined) return cached
-  const engine = engineFor(schema) ?? draft2020
+  const engine = engineFor(schema) ?? draft2020()
   // `$id`s would collide in Ajv's registry across registrations; compile an anonymous copy.
   const { $id: _id, ...anonymous } = schema
   const validate = engine.compile(anonymous)

@@ -1,12 +1,11 @@
 /**
- * The one place the AWS runtime is wired: which layers each Lambda function uses, configured
- * from its environment. Building them creates SDK clients only — no network I/O — so a cold
+ * Where the MCP function's runtime is wired (MainRegistration.ts wires the other function, so
+ * its bundle carries no MCP engine or Lambda client): its layers, configured from the environment. Building them creates SDK clients only — no network I/O — so a cold
  * start cannot cache a failed build.
  */
 import type { HttpApp } from "@effect/platform"
 import { Config, Context, Duration, Effect, Layer, Option } from "effect"
 import * as McpApi from "../http/McpApi.js"
-import * as RegistrationApi from "../http/RegistrationApi.js"
 import * as Engine from "../mcp/Engine.js"
 import type { Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
@@ -56,12 +55,8 @@ export const mcpLayer = Layer.mergeAll(
   Layer.effect(McpHttpApp, Effect.map(mcpApiOptions, McpApi.make))
 ).pipe(Layer.provide(DynamoDB.layerConfig))
 
-/** The Registration function: the registry on DynamoDB. */
-export const registrationLayer = registry.pipe(Layer.provide(DynamoDB.layerConfig))
 
 export const mcpApp: HttpApp.Default<never, McpHttpApp | Engine.McpEngine | SessionStore | Registry> = Effect.flatMap(
   McpHttpApp,
   (app) => app
 )
-
-export const registrationApp = RegistrationApi.make()

@@ -1,0 +1,136 @@
+/**
+ * template.yaml: cfn-lint is clean, and aws-sam-translator (what CloudFormation's SAM transform
+ * runs) expands it into the resources the functions need. Both tools come with python here;
+ * a missing one fails in CI and skips locally.
+ */
+import { execFile, spawnSync } from "node:child_process"
+import { promisify } from "node:util"
+import { describe, expect, it } from "vitest"
+import { registrationTableDefinition, sessionTableDefinition, TTL_ATTRIBUTE } from "../../src/layers/Tables.js"
+import type { Json } from "../support/json.js"
+
+const run = promisify(execFile)
+const inCi = process.env["CI"] === "true"
+
+const available = (command: string, args: Array<string>) => {
+  const found = spawnSync(command, args).status === 0
+  if (!found && inCi) throw new Error(`CI needs ${command} (${args.join(" ")} failed)`)
+  return found
+}
+
+const hasCfnLint = available("cfn-lint", ["--version"])
+const hasTranslator = available("python3", ["-c", "import samtranslator"])
+
+const expand = async (parameters: Record<string, string> = {}): Promise<Json> => {
+  const { stdout } = await run("python3", ["test/template/sam_translate.py", "template.yaml", JSON.stringify(parameters)], {
+    maxBuffer: 16 * 1024 * 1024
+  })
+  return JSON.parse(stdout)
+}
+
+const statementsOf = (role: Json): Array<Json> =>
+  role.Properties.Policies.flatMap((policy: Json) => policy.PolicyDocument.Statement)
+
+describe.skipIf(!hasCfnLint)("cfn-lint", () => {
+  it("finds nothing in template.yaml", async () => {
+    const result = await run("cfn-lint", ["template.yaml"]).then(
+      () => ({ code: 0, output: "" }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, output: error.stdout })
+    )
+    expect(result.output).toBe("")
+    expect(result.code).toBe(0)
+  }, 120_000)
+})
+
+describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", () => {
+  it("gives each function an IAM-authenticated Function URL: the MCP one streams unless in a VPC", async () => {
+    const { Resources } = await expand()
+    expect(Resources.McpFunctionUrl.Type).toBe("AWS::Lambda::Url")
+    expect(Resources.McpFunctionUrl.Properties).toMatchObject({
+      AuthType: "AWS_IAM",
+      InvokeMode: { "Fn::If": ["IsVpc", "BUFFERED", "RESPONSE_STREAM"] },
+      TargetFunctionArn: { Ref: "McpFunction" }
+    })
+    expect(Resources.RegistrationFunctionUrl.Properties).toMatchObject({ AuthType: "AWS_IAM", InvokeMode: "BUFFERED" })
+    expect(Resources.McpFunction.Properties.Environment.Variables.INVOKE_MODE).toEqual({
+      "Fn::If": ["IsVpc", "BUFFERED", "RESPONSE_STREAM"]
+    })
+  }, 60_000)
+
+  it("runs nodejs22.x on arm64, with the bundles' handler and the table names in the environment", async () => {
+    const { Resources } = await expand()
+    for (const name of ["McpFunction", "RegistrationFunction"]) {
+      expect(Resources[name].Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        Code: { S3Bucket: "artifacts-bucket", S3Key: `${name}.zip` }
+      })
+    }
+    expect(Resources.McpFunction.Properties.Timeout).toBe(900)
+    expect(Resources.McpFunction.Properties.Environment.Variables).toMatchObject({
+      REGISTRATION_TABLE_NAME: { Ref: "RegistrationTable" },
+      SESSION_TABLE_NAME: { Ref: "SessionTable" }
+    })
+    expect(Resources.RegistrationFunction.Properties.Environment.Variables).toMatchObject({
+      REGISTRATION_TABLE_NAME: { Ref: "RegistrationTable" }
+    })
+  }, 60_000)
+
+  it("creates the tables from the definition the code uses, with TTL on sessions and PITR on registrations", async () => {
+    const { Resources } = await expand()
+    const keysOf = (table: Json) => ({ KeySchema: table.KeySchema, AttributeDefinitions: table.AttributeDefinitions })
+    expect(keysOf(Resources.RegistrationTable.Properties)).toEqual(keysOf(registrationTableDefinition("x")))
+    expect(keysOf(Resources.SessionTable.Properties)).toEqual(keysOf(sessionTableDefinition("x")))
+    for (const table of [Resources.RegistrationTable, Resources.SessionTable]) {
+      expect(table.Properties).toMatchObject({ BillingMode: "PAY_PER_REQUEST", SSESpecification: { SSEEnabled: true } })
+    }
+    expect(Resources.SessionTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true })
+    expect(Resources.RegistrationTable.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true })
+  }, 60_000)
+
+  it("grants each function only what it uses", async () => {
+    const { Resources } = await expand()
+    const mcp = statementsOf(Resources.McpFunctionRole)
+    const registration = statementsOf(Resources.RegistrationFunctionRole)
+    const actionsOn = (statements: Array<Json>, resource: string) =>
+      statements
+        .filter((statement) => JSON.stringify(statement.Resource).includes(resource))
+        .flatMap((statement) => [statement.Action].flat())
+        .sort()
+    expect(actionsOn(mcp, "RegistrationTable")).toEqual(["dynamodb:GetItem", "dynamodb:Query"])
+    expect(actionsOn(mcp, "SessionTable")).toEqual([
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem"
+    ])
+    const invoke = mcp.find((statement) => statement.Action === "lambda:InvokeFunction")
+    expect(JSON.stringify(invoke.Resource)).toContain("function:${ToolFunctionPattern}")
+    expect(actionsOn(registration, "SessionTable")).toEqual([])
+    expect(registration.some((statement) => JSON.stringify(statement.Action).includes("lambda:"))).toBe(false)
+    expect(actionsOn(registration, "RegistrationTable")).toContain("dynamodb:ConditionCheckItem")
+  }, 60_000)
+
+  it("adds the security group and VPC access only with VpcEnabled", async () => {
+    const { Resources } = await expand({ VpcEnabled: "true", VpcId: "vpc-0123456789abcdef0", SubnetIds: "subnet-01234567" })
+    expect(Resources.FunctionSecurityGroup.Condition).toBe("IsVpc")
+    expect(Resources.McpFunction.Properties.VpcConfig["Fn::If"][0]).toBe("IsVpc")
+    expect(JSON.stringify(Resources.McpFunctionRole.Properties.ManagedPolicyArns)).toContain("AWSLambdaVPCAccessExecutionRole")
+  }, 60_000)
+
+  it("outputs both URLs and the table names", async () => {
+    const { Outputs } = await expand()
+    expect(Object.keys(Outputs).sort()).toEqual([
+      "McpEndpoint",
+      "McpFunctionArn",
+      "McpFunctionUrl",
+      "RegistrationFunctionUrl",
+      "RegistrationTableName",
+      "SessionTableName"
+    ])
+    expect(Outputs.McpFunctionUrl.Value).toEqual({ "Fn::GetAtt": ["McpFunctionUrl", "FunctionUrl"] })
+  }, 60_000)
+})
