@@ -12,9 +12,8 @@ import {
   type TransactWriteItem
 } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Config, Effect, Layer, Option } from "effect"
 import {
-  InvalidCursor,
   RegistrationConflict,
   RegistrationNotFound,
   RegistrationVersionMismatch,
@@ -25,20 +24,17 @@ import {
   idOf,
   type Registration,
   type RegistrationId,
-  type RegistrationSpec,
-  RegistrationType
+  type RegistrationSpec
 } from "../domain/Registration.js"
 import {
   checkSize,
-  DEFAULT_PAGE_SIZE,
   type ListOptions,
-  MAX_PAGE_SIZE,
   type Precondition,
   Registry,
   type RegistryShape
 } from "../services/Registry.js"
-import { decodeCursor, encodeCursor } from "./Cursor.js"
 import { type DynamoCallError, DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
+import { pageOf, pageRequest } from "./RegistryPages.js"
 
 export interface DynamoDBRegistryOptions {
   readonly tableName: string
@@ -47,7 +43,6 @@ export interface DynamoDBRegistryOptions {
 
 const PARTITION = "registration"
 const META = { pk: "meta", sk: "revision" } as const
-const PageCursor = Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) })
 
 /** Stored attributes: the keys, the bookkeeping, and the definition as JSON text (exact, any shape). */
 interface Item {
@@ -197,15 +192,7 @@ export const make = (options: DynamoDBRegistryOptions) =>
     })
 
     const list = Effect.fn("Registry.list")(function* (options: ListOptions = {}) {
-      let after: string | undefined
-      if (options.cursor !== undefined) {
-        const cursor = decodeCursor(PageCursor, options.cursor)
-        if (Option.isNone(cursor) || cursor.value.type !== options.type) {
-          return yield* new InvalidCursor({ cursor: options.cursor })
-        }
-        after = cursor.value.after
-      }
-      const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+      const { after, limit } = yield* pageRequest(options)
       const prefix = options.type === undefined ? "" : `${options.type}-`
       // One more than a page tells whether another page exists; DynamoDB may need several
       // calls to return it (1 MB per response).
@@ -224,12 +211,7 @@ export const make = (options: DynamoDBRegistryOptions) =>
         for (const raw of output.Items ?? []) items.push(yield* fromItem("Registry.list", unmarshall(raw)))
         startKey = output.LastEvaluatedKey
       } while (startKey !== undefined && items.length <= limit)
-      const page = items.slice(0, limit)
-      const last = page.at(-1)
-      const nextCursor = items.length > limit && last !== undefined
-        ? encodeCursor(PageCursor, { after: last.id, ...(options.type === undefined ? {} : { type: options.type }) })
-        : undefined
-      return { items: page, nextCursor }
+      return pageOf(items, options, limit)
     })
 
     const stamp = dynamo.send("Registry.stamp", (client) =>

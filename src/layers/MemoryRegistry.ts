@@ -1,16 +1,13 @@
 /** Registry held in memory: for tests, `npm start` and embedding. */
-import { Clock, Effect, Either, Layer, Option, Ref, Schema } from "effect"
+import { Clock, Effect, Either, Layer, Ref } from "effect"
 import {
-  InvalidCursor,
   RegistrationConflict,
   RegistrationNotFound,
   RegistrationVersionMismatch
 } from "../domain/errors.js"
-import { idOf, type Registration, type RegistrationId, type RegistrationSpec, RegistrationType } from "../domain/Registration.js"
-import { checkSize, DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type Precondition, Registry, type RegistryShape } from "../services/Registry.js"
-import { decodeCursor, encodeCursor } from "./Cursor.js"
-
-const PageCursor = Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) })
+import { idOf, type Registration, type RegistrationId, type RegistrationSpec } from "../domain/Registration.js"
+import { checkSize, type ListOptions, type Precondition, Registry, type RegistryShape } from "../services/Registry.js"
+import { pageOf, pageRequest } from "./RegistryPages.js"
 
 interface State {
   readonly items: ReadonlyMap<string, Registration>
@@ -74,29 +71,14 @@ export const makeMemory: Effect.Effect<RegistryShape> = Effect.gen(function* () 
     return found
   })
 
-  const list = Effect.fn("Registry.list")(function* (
-    options: ListOptions = {}
-  ) {
-    let after = ""
-    if (options.cursor !== undefined) {
-      const cursor = decodeCursor(PageCursor, options.cursor)
-      if (Option.isNone(cursor) || cursor.value.type !== options.type) {
-        return yield* new InvalidCursor({ cursor: options.cursor })
-      }
-      after = cursor.value.after
-    }
-    const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+  const list = Effect.fn("Registry.list")(function* (options: ListOptions = {}) {
+    const { after = "", limit } = yield* pageRequest(options)
     const current = yield* Ref.get(state)
     const matching = [...current.items.values()]
       .filter((item) => options.type === undefined || item.type === options.type)
       .filter((item) => item.id > after)
       .sort((a, b) => (a.id < b.id ? -1 : 1))
-    const items = matching.slice(0, limit)
-    const last = items.at(-1)
-    const nextCursor = matching.length > limit && last !== undefined
-      ? encodeCursor(PageCursor, { after: last.id, ...(options.type === undefined ? {} : { type: options.type }) })
-      : undefined
-    return { items, nextCursor }
+    return pageOf(matching.slice(0, limit + 1), options, limit)
   })
 
   const remove = Effect.fn("Registry.remove")(function* (id: RegistrationId, precondition?: Precondition) {
