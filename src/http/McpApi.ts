@@ -15,6 +15,7 @@ import {
 } from "../domain/Mcp.js"
 import { type Session, SessionId, type Transport } from "../domain/Session.js"
 import { McpEngine, type Outcome, type RequestContext } from "../mcp/Engine.js"
+import { RateLimiter } from "../services/RateLimiter.js"
 import type { Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
 import type { BodyTooLarge} from "./Body.js";
@@ -361,11 +362,33 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpEng
     { path: "/health", methods: { GET: () => health } }
   ])
 
+  /** 429 with Retry-After when a rate limiter is configured and the caller is over it. */
+  const rateLimited = Effect.gen(function* () {
+    const limiter = yield* Effect.serviceOption(RateLimiter)
+    if (Option.isNone(limiter)) return Option.none()
+    const principal = yield* currentPrincipal
+    // Counting must not become an outage: when the store fails, the request goes through.
+    const decision = yield* limiter.value.take(principal).pipe(
+      Effect.tapError((error) => Effect.logWarning("Rate limiter unavailable; allowing the request", error)),
+      Effect.option
+    )
+    if (Option.isNone(decision) || decision.value.allowed) return Option.none()
+    return Option.some(
+      rpcProblem(429, ErrorCode.InvalidRequest, "Too many requests: the per-minute limit for this caller is reached", {
+        "retry-after": String(decision.value.retryAfterSeconds)
+      })
+    )
+  })
+
   const guarded: HttpApp.Default<never, McpEngine | SessionStore | Registry> = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const origin = request.headers["origin"]
     if (origin !== undefined && !allowOrigin(origin)) {
       return problem(403, "Forbidden", `Origin ${origin} is not allowed`)
+    }
+    if (pathOf(request) !== "/health") {
+      const limited = yield* rateLimited
+      if (Option.isSome(limited)) return limited.value
     }
     return yield* routes
   })

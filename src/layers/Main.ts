@@ -10,6 +10,7 @@ import * as Engine from "../mcp/Engine.js"
 import type { Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
 import * as DynamoDB from "./DynamoDB.js"
+import * as DynamoDBRateLimiter from "./DynamoDBRateLimiter.js"
 import * as DynamoDBRegistry from "./DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "./DynamoDBSessionStore.js"
 import * as LambdaInvoker from "./LambdaInvoker.js"
@@ -48,10 +49,21 @@ export const mcpApiOptions = Effect.gen(function* () {
 
 const registry = DynamoDBRegistry.layerConfig
 
+/** `RATE_LIMIT_PER_MINUTE` (default 0: no limit) requests per principal, counted in the session table. */
+const rateLimiter = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const limitPerMinute = yield* Config.integer("RATE_LIMIT_PER_MINUTE").pipe(Config.withDefault(0))
+    if (limitPerMinute <= 0) return Layer.empty
+    const tableName = yield* Config.string("SESSION_TABLE_NAME")
+    return DynamoDBRateLimiter.layer({ tableName, limitPerMinute })
+  })
+)
+
 /** Everything the MCP function needs: DynamoDB stores, the Lambda invoker, the engine, the app. */
 export const mcpLayer = Layer.mergeAll(
   Layer.provideMerge(Engine.layer(), Layer.merge(registry, LambdaInvoker.layerConfig)),
   DynamoDBSessionStore.layerConfig,
+  rateLimiter,
   Layer.effect(McpHttpApp, Effect.map(mcpApiOptions, McpApi.make))
 ).pipe(Layer.provide(DynamoDB.layerConfig))
 

@@ -10,10 +10,12 @@ import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
 import { Registry } from "../../src/services/Registry.js"
 import { SessionStore } from "../../src/services/SessionStore.js"
 import { registryContract } from "../contracts/RegistryContract.js"
+import { rateLimiterContract } from "../contracts/RateLimiterContract.js"
 import { newSession, sessionStoreContract } from "../contracts/SessionStoreContract.js"
 import {
   faultInjecting,
   freshTableNames,
+  rateLimiterLayer,
   registryLayer,
   sessionStoreLayer,
   tablesLayer,
@@ -26,6 +28,7 @@ const endpoint = inject("dynamodbEndpoint")
 describe.skipIf(endpoint === "")("DynamoDB Local", () => {
   registryContract("DynamoDB", () => registryLayer(endpoint))
   sessionStoreContract("DynamoDB", (ttl) => sessionStoreLayer(endpoint, ttl))
+  rateLimiterContract("DynamoDB", (limitPerMinute) => rateLimiterLayer(endpoint, limitPerMinute))
 })
 
 describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {

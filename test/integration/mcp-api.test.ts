@@ -1,6 +1,7 @@
 /** Every status code of the MCP API, over raw HTTP requests (Streamable HTTP and legacy SSE). */
 import { afterEach, describe, expect, it } from "vitest"
 import type { McpApiOptions } from "../../src/http/McpApi.js"
+import { layerMemory } from "../../src/layers/MemoryRateLimiter.js"
 import { type Json, readJson } from "../support/json.js"
 import { webHandler } from "../support/servers.js"
 
@@ -260,6 +261,21 @@ describe("legacy HTTP+SSE at /sse and /message", () => {
     const streamable = await openSession(server, "alice")
     expect((await message(server, `?sessionId=${streamable}`, initialize, "alice")).status).toBe(404)
     await reader.cancel()
+  })
+})
+
+describe("rate limit", () => {
+  it("429 with Retry-After once a principal is over its per-minute limit; others and /health are not counted", async () => {
+    const server = (app = webHandler({}, layerMemory(2)))
+    const ping = { jsonrpc: "2.0", id: 1, method: "ping" }
+    expect((await post(server, initialize, {}, "alice")).status).toBe(200)
+    expect((await post(server, ping, {}, "alice")).status).toBe(400)
+    const limited = await post(server, ping, {}, "alice")
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0)
+    expect(await readJson(limited)).toMatchObject({ error: { code: -32600, message: expect.stringMatching(/Too many requests/) } })
+    expect((await post(server, initialize, {}, "bob")).status).toBe(200)
+    expect((await server.fetch(new Request("http://local/health"), "alice")).status).toBe(200)
   })
 })
 

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto"
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import { type Duration, Effect, Layer } from "effect"
 import * as DynamoDB from "../../src/layers/DynamoDB.js"
+import * as DynamoDBRateLimiter from "../../src/layers/DynamoDBRateLimiter.js"
 import * as DynamoDBRegistry from "../../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
 import { createTables, type TableNames } from "../../src/layers/Tables.js"
@@ -63,4 +64,12 @@ export const faultInjecting = (endpoint: string, plan: { failures: number; name:
     }))
   ).pipe(Layer.provide(clientLayer(endpoint)))
   return { layer, state }
+}
+
+export const rateLimiterLayer = (endpoint: string, limitPerMinute: number) => {
+  const names = freshTableNames()
+  return DynamoDBRateLimiter.layer({ tableName: names.sessions, limitPerMinute, retry: testRetry }).pipe(
+    Layer.provide(tablesLayer(names)),
+    Layer.provide(clientLayer(endpoint))
+  )
 }

@@ -11,16 +11,18 @@ import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.j
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import { loadSeed } from "../../src/layers/Seed.js"
 import * as Engine from "../../src/mcp/Engine.js"
+import type { RateLimiter } from "../../src/services/RateLimiter.js"
 
 export const EXAMPLE_FUNCTIONS = "examples/functions"
 export const EXAMPLE_SEED = "examples/registrations.json"
 
 /** Both apps as one `(Request, principal?) => Promise<Response>`, over memory stores and the examples. */
-export const webHandler = (options: McpApi.McpApiOptions = {}) => {
+export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Layer<RateLimiter> | undefined = undefined) => {
   const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), registryMemory)
   const services = Layer.mergeAll(
     Layer.provideMerge(Engine.layer(), Layer.merge(registry, layerDirectory(EXAMPLE_FUNCTIONS))),
-    sessionsMemory()
+    sessionsMemory(),
+    extra ?? Layer.empty
   )
   const app = combine(
     McpApi.make({

@@ -1,0 +1,25 @@
+/** Requests per principal per minute, counted where every container sees the same count. */
+import { Context, type Effect } from "effect"
+import type { StoreError } from "../domain/errors.js"
+
+export interface RateDecision {
+  readonly allowed: boolean
+  /** Seconds until the current window ends (for `Retry-After`). */
+  readonly retryAfterSeconds: number
+  readonly remaining: number
+}
+
+export interface RateLimiterShape {
+  /** Counts one request of `principal` and says whether it is within the limit. */
+  readonly take: (principal: string) => Effect.Effect<RateDecision, StoreError>
+}
+
+export class RateLimiter extends Context.Tag("mcp-lambda-sam/RateLimiter")<RateLimiter, RateLimiterShape>() {}
+
+export const WINDOW_MILLIS = 60_000
+
+/** The fixed one-minute window `now` falls in, and what is left of it. */
+export const windowOf = (now: number) => {
+  const start = now - (now % WINDOW_MILLIS)
+  return { start, retryAfterSeconds: Math.max(1, Math.ceil((start + WINDOW_MILLIS - now) / 1000)) }
+}
