@@ -39,3 +39,5 @@ export * as FunctionUrl from "./http/FunctionUrl.js"
 export { lambdaHandler } from "./handlers/runtime.js"
 
 export { devServer, type DevServerOptions } from "./cli/Dev.js"
+
+export { deploy, DeployError, type DeployOptions, type DeployResult } from "./deploy/Deploy.js"
