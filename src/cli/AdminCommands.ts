@@ -1,0 +1,115 @@
+/**
+ * `mcp-lambda-sam register | list | get | update | delete`: the Registration API from a
+ * terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Config, Console, Effect, Option } from "effect"
+import { AdminError, checkBody, makeClient, readBodyFile, urlFromStack } from "../admin/RegistrationClient.js"
+import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
+
+const url = Options.text("url").pipe(
+  Options.withDescription("The Registration API's URL (the stack's RegistrationFunctionUrl)"),
+  Options.withFallbackConfig(Config.string("MCP_LAMBDA_SAM_REGISTRATION_URL")),
+  Options.optional
+)
+const stackName = Options.text("stack-name").pipe(Options.withDescription("Read the URL from this stack's outputs"), Options.optional)
+const region = Options.text("region").pipe(Options.withFallbackConfig(Config.string("AWS_REGION")), Options.optional)
+const profile = Options.text("profile").pipe(Options.withFallbackConfig(Config.string("AWS_PROFILE")), Options.optional)
+const json = Options.boolean("json").pipe(Options.withDescription("Print JSON"))
+const file = Options.file("file", { exists: "yes" }).pipe(Options.withDescription("The registration, as JSON or YAML"))
+const ifMatch = Options.integer("if-match").pipe(Options.withDescription("Only if the stored version is this one"), Options.optional)
+const id = Args.text({ name: "id" }).pipe(Args.withDescription("A registration id, <type>-<name>"))
+
+const common = { url, stackName, region, profile, json }
+
+interface Common {
+  readonly url: Option.Option<string>
+  readonly stackName: Option.Option<string>
+  readonly region: Option.Option<string>
+  readonly profile: Option.Option<string>
+}
+
+const clientFor = (flags: Common) =>
+  Effect.gen(function* () {
+    const fromStack = Option.isSome(flags.stackName)
+      ? Option.some(
+        yield* Option.match(flags.region, {
+          onNone: () => Effect.fail(new AdminError({ message: "--stack-name needs --region (or AWS_REGION)" })),
+          onSome: (where) => urlFromStack(flags.stackName.pipe(Option.getOrThrow), where)
+        })
+      )
+      : Option.none()
+    const base = Option.orElse(flags.url, () => fromStack)
+    if (Option.isNone(base)) return yield* new AdminError({ message: "Give --url, or --stack-name and --region" })
+    const where = Option.orElse(flags.region, () => Option.fromNullable(regionOfUrl(base.value)))
+    if (Option.isNone(where)) return yield* new AdminError({ message: "Give --region (or AWS_REGION): the URL does not name one" })
+    return makeClient(base.value, makeSigner({ region: where.value, profile: Option.getOrUndefined(flags.profile) }))
+  })
+
+/** Problems on stderr, a non-zero exit. */
+const reportFailure = <A, R>(effect: Effect.Effect<A, AdminError, R>) =>
+  effect.pipe(
+    Effect.catchTag("AdminError", (error) =>
+      Effect.gen(function* () {
+        yield* Console.error(`Error: ${error.message}`)
+        for (const problem of error.problems ?? []) {
+          yield* Console.error(`  ${problem.path === "" ? "(body)" : problem.path}: ${problem.message}`)
+        }
+        return yield* Effect.fail(error)
+      }))
+  )
+
+const print = (asJson: boolean, value: unknown, text: string) => Console.log(asJson ? JSON.stringify(value, null, 2) : text)
+
+const summary = (body: unknown) => {
+  const registration = body as { id?: string; version?: number }
+  return `${registration.id} (version ${registration.version})`
+}
+
+const register = Command.make("register", { ...common, file }, (flags) =>
+  reportFailure(Effect.gen(function* () {
+    const body = yield* readBodyFile(flags.file)
+    yield* checkBody(body)
+    const client = yield* clientFor(flags)
+    const result = yield* client.register(body)
+    yield* print(flags.json, result.body, `Registered ${summary(result.body)}`)
+  }))).pipe(Command.withDescription("Register a tool, resource or prompt from a JSON or YAML file"))
+
+const list = Command.make(
+  "list",
+  { ...common, type: Options.choice("type", ["tool", "resource", "prompt"]).pipe(Options.optional) },
+  (flags) =>
+    reportFailure(Effect.gen(function* () {
+      const client = yield* clientFor(flags)
+      const items = yield* client.list(Option.getOrUndefined(flags.type))
+      const rows = items.map((item) => [String(item["id"]), String(item["version"]), String(item["lambdaArn"]), String(item["description"])])
+      const widths = [0, 1, 2].map((column) => Math.max(...[["ID", "VERSION", "LAMBDA ARN"][column]!.length, ...rows.map((row) => row[column]!.length)]))
+      const line = (cells: ReadonlyArray<string>) => cells.map((cell, index) => (index < 3 ? cell.padEnd(widths[index]!) : cell)).join("  ")
+      yield* print(flags.json, items, [line(["ID", "VERSION", "LAMBDA ARN", "DESCRIPTION"]), ...rows.map(line)].join("\n"))
+    }))
+).pipe(Command.withDescription("List registrations"))
+
+const get = Command.make("get", { ...common, id }, (flags) =>
+  reportFailure(Effect.gen(function* () {
+    const client = yield* clientFor(flags)
+    const result = yield* client.get(flags.id)
+    yield* Console.log(JSON.stringify(result.body, null, 2))
+  }))).pipe(Command.withDescription("Show one registration"))
+
+const update = Command.make("update", { ...common, id, file, ifMatch }, (flags) =>
+  reportFailure(Effect.gen(function* () {
+    const body = yield* readBodyFile(flags.file)
+    yield* checkBody(body)
+    const client = yield* clientFor(flags)
+    const result = yield* client.update(flags.id, body, Option.getOrUndefined(flags.ifMatch))
+    yield* print(flags.json, result.body, `Updated ${summary(result.body)}`)
+  }))).pipe(Command.withDescription("Replace a registration (optionally only at an expected version)"))
+
+const remove = Command.make("delete", { ...common, id, ifMatch }, (flags) =>
+  reportFailure(Effect.gen(function* () {
+    const client = yield* clientFor(flags)
+    yield* client.remove(flags.id, Option.getOrUndefined(flags.ifMatch))
+    yield* print(flags.json, { deleted: flags.id }, `Deleted ${flags.id}`)
+  }))).pipe(Command.withDescription("Delete a registration"))
+
+export const adminCommands = [register, list, get, update, remove] as const

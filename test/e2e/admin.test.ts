@@ -1,0 +1,109 @@
+/**
+ * The admin commands as a user runs them, against the dev server behind a recorder that checks
+ * every request's SigV4 signature with the signing library and known test credentials.
+ */
+import { execFile } from "node:child_process"
+import { mkdtemp, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeSigner, signedFetch, toHttpRequest } from "../../src/admin/SigV4.js"
+import { type RunningServer, startDevServer } from "../support/servers.js"
+import { startRecorder, TEST_CREDENTIALS, verify } from "../support/sigv4Recorder.js"
+
+const run = promisify(execFile)
+
+let server: RunningServer
+let recorder: Awaited<ReturnType<typeof startRecorder>>
+let dir = ""
+
+beforeAll(async () => {
+  server = await startDevServer()
+  recorder = await startRecorder(server.url)
+  dir = await mkdtemp(join(tmpdir(), "admin-"))
+  await writeFile(join(dir, "translate.json"), JSON.stringify({
+    type: "tool",
+    name: "translate",
+    description: "Translate text",
+    lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:translate",
+    parameters: { text: "string" }
+  }))
+  await writeFile(join(dir, "translate-v2.yaml"), [
+    "type: tool",
+    "name: translate",
+    "description: Translate text, v2",
+    "lambdaArn: arn:aws:lambda:us-east-1:123456789012:function:translate",
+    "parameters:",
+    "  text: string",
+    "  to: { type: string, optional: true }"
+  ].join("\n"))
+  await writeFile(join(dir, "invalid.json"), JSON.stringify({ type: "tool", name: "bad name", lambdaArn: "nope" }))
+}, 60_000)
+
+afterAll(async () => {
+  await recorder.close()
+  await server.close()
+})
+
+const cli = (...args: Array<string>) =>
+  run("node_modules/.bin/tsx", ["src/cli/bin.ts", ...args, "--url", recorder.url, "--region", "us-east-1"], {
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
+    },
+    timeout: 60_000
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr })
+  )
+
+describe("admin commands", () => {
+  it("register, list, get, update and delete a registration, every request signed", async () => {
+    const registered = await cli("register", "--file", join(dir, "translate.json"))
+    expect(registered).toMatchObject({ code: 0, stdout: "Registered tool-translate (version 1)\n" })
+    const listed = await cli("list", "--type", "tool")
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(/^ID\s+VERSION\s+LAMBDA ARN\s+DESCRIPTION/)
+    expect(listed.stdout).toMatch(/tool-translate\s+1\s+arn:aws:lambda:us-east-1:123456789012:function:translate\s+Translate text/)
+    const asJson = JSON.parse((await cli("list", "--json")).stdout) as Array<{ id: string }>
+    expect(asJson.map((item) => item.id)).toContain("tool-translate")
+    const got = await cli("get", "tool-translate")
+    expect(JSON.parse(got.stdout)).toMatchObject({ id: "tool-translate", inputSchema: { required: ["text"] } })
+    const updated = await cli("update", "tool-translate", "--file", join(dir, "translate-v2.yaml"), "--if-match", "1")
+    expect(updated).toMatchObject({ code: 0, stdout: "Updated tool-translate (version 2)\n" })
+    const stale = await cli("update", "tool-translate", "--file", join(dir, "translate-v2.yaml"), "--if-match", "1")
+    expect(stale.code).not.toBe(0)
+    expect(stale.stderr).toMatch(/Error: 412: .*version 2, not 1/)
+    expect(await cli("delete", "tool-translate")).toMatchObject({ code: 0, stdout: "Deleted tool-translate\n" })
+    const gone = await cli("get", "tool-translate")
+    expect(gone.code).not.toBe(0)
+    expect(gone.stderr).toMatch(/Error: 404/)
+    expect(recorder.recorded.length).toBeGreaterThanOrEqual(8)
+    expect(recorder.recorded.filter((request) => !request.valid)).toEqual([])
+  }, 120_000)
+
+  it("an invalid registration is refused before anything is sent, with each problem", async () => {
+    const before = recorder.recorded.length
+    const result = await cli("register", "--file", join(dir, "invalid.json"))
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/Error: The registration is invalid/)
+    expect(result.stderr).toMatch(/name: must be 1–64 characters/)
+    expect(result.stderr).toMatch(/lambdaArn: must be a Lambda function ARN/)
+    expect(recorder.recorded.length).toBe(before)
+  }, 60_000)
+
+  it("the recorder rejects a request signed with other credentials or changed after signing", async () => {
+    const url = new URL(`${recorder.url}/register`)
+    const other = makeSigner({ region: "us-east-1", credentials: { accessKeyId: TEST_CREDENTIALS.accessKeyId, secretAccessKey: "wrong" } })
+    await signedFetch(other, url)
+    expect(recorder.recorded.at(-1)).toMatchObject({ valid: false, reason: "signature mismatch" })
+    const signer = makeSigner({ region: "us-east-1", credentials: TEST_CREDENTIALS })
+    const signed = await signer.sign(toHttpRequest(url, "POST", { "content-type": "application/json" }, "{\"a\":1}"))
+    const headers = Object.fromEntries(Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), String(value)]))
+    expect(await verify(url, "POST", headers, "{\"a\":1}")).toEqual({ valid: true, reason: "" })
+    expect(await verify(url, "POST", headers, "{\"a\":2}")).toMatchObject({ valid: false })
+  }, 30_000)
+})
