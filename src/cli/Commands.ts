@@ -3,6 +3,7 @@ import { Command, Options } from "@effect/cli"
 import { Config, Effect, Layer, Option } from "effect"
 import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
 import { adminCommands } from "./AdminCommands.js"
+import { clientCommands } from "./ClientCommands.js"
 import { deployCommand } from "./DeployCommand.js"
 import { DEFAULT_TABLES, defaultIfPresent, devServer } from "./Dev.js"
 
@@ -77,7 +78,7 @@ export const dev = Command.make(
 
 export const root = Command.make("mcp-lambda-sam").pipe(
   Command.withDescription("An MCP server on AWS Lambda and DynamoDB"),
-  Command.withSubcommands([dev, deployCommand, ...adminCommands])
+  Command.withSubcommands([dev, deployCommand, ...adminCommands, ...clientCommands])
 )
 
 export const cli = Command.run(root, { name: "mcp-lambda-sam", version: "0.1.0" })

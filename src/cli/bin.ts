@@ -1,9 +1,23 @@
 #!/usr/bin/env node
+import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer, Logger } from "effect"
+import { Cause, Console, Effect, Layer, Logger, Option } from "effect"
 import { cli } from "./Commands.js"
 
+// Logs and errors go to stderr: stdout carries results, and for `proxy` the MCP protocol itself.
+const logger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))
+
+/** Failures the commands have already explained (or @effect/cli has, for bad flags). */
+const explained = (error: unknown) =>
+  ValidationError.isValidationError(error) ||
+  (typeof error === "object" && error !== null && "_tag" in error && ["AdminError", "DeployError"].includes(String(error._tag)))
+
 cli(process.argv).pipe(
-  Effect.provide(Layer.merge(NodeContext.layer, Logger.pretty)),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+  Effect.tapErrorCause((cause) => {
+    const failure = Cause.failureOption(cause)
+    if (Cause.isInterruptedOnly(cause) || (Option.isSome(failure) && explained(failure.value))) return Effect.void
+    return Console.error(Cause.pretty(cause))
+  }),
+  Effect.provide(Layer.merge(NodeContext.layer, logger)),
+  NodeRuntime.runMain({ disableErrorReporting: true })
 )

@@ -46,8 +46,10 @@ afterAll(async () => {
   await server.close()
 })
 
-const cli = (...args: Array<string>) =>
-  run("node_modules/.bin/tsx", ["src/cli/bin.ts", ...args, "--url", recorder.url, "--region", "us-east-1"], {
+const cli = (...args: Array<string>) => exec(...args, "--url", recorder.url)
+
+const exec = (...args: Array<string>) =>
+  run("node_modules/.bin/tsx", ["src/cli/bin.ts", ...args, "--region", "us-east-1"], {
     env: {
       ...process.env,
       AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
@@ -93,6 +95,26 @@ describe("admin commands", () => {
     expect(result.stderr).toMatch(/name: must be 1–64 characters/)
     expect(result.stderr).toMatch(/lambdaArn: must be a Lambda function ARN/)
     expect(recorder.recorded.length).toBe(before)
+  }, 60_000)
+
+  it("tools and call reach the MCP server with signed requests", async () => {
+    const before = recorder.recorded.length
+    const listed = await exec("tools", "--url", `${recorder.url}/mcp`)
+    expect(listed.code).toBe(0)
+    expect(listed.stdout.split("\n").map((line) => line.split("\t")[0]).filter((name) => name !== "").sort()).toEqual([
+      "inventory",
+      "statistics",
+      "weather"
+    ])
+    const called = await exec("call", "statistics", "--args", "{\"numbers\":[1,2,3]}", "--url", `${recorder.url}/mcp`)
+    expect(called.code).toBe(0)
+    expect(JSON.parse(called.stdout)).toMatchObject({ structuredContent: { count: 3, sum: 6 } })
+    const failed = await exec("call", "inventory", "--args", "{\"sku\":\"X\"}", "--url", `${recorder.url}/mcp`)
+    expect(failed.code).not.toBe(0)
+    expect(JSON.parse(failed.stdout)).toMatchObject({ isError: true })
+    const mine = recorder.recorded.slice(before)
+    expect(mine.length).toBeGreaterThan(0)
+    expect(mine.filter((request) => !request.valid)).toEqual([])
   }, 60_000)
 
   it("the recorder rejects a request signed with other credentials or changed after signing", async () => {

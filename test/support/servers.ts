@@ -46,10 +46,17 @@ export interface RunningServer {
   readonly close: () => Promise<void>
 }
 
-export const startDevServer = async (): Promise<RunningServer> => {
+export const startDevServer = async (options: { readonly maxStreamDuration?: Duration.DurationInput } = {}): Promise<RunningServer> => {
   const runtime = ManagedRuntime.make(
     // Request log lines would drown the test output; warnings and errors still show.
-    devServer({ port: 0, host: "127.0.0.1", functionsDir: EXAMPLE_FUNCTIONS, seedFile: EXAMPLE_SEED, banner: false }).pipe(
+    devServer({
+      port: 0,
+      host: "127.0.0.1",
+      functionsDir: EXAMPLE_FUNCTIONS,
+      seedFile: EXAMPLE_SEED,
+      banner: false,
+      maxStreamDuration: options.maxStreamDuration
+    }).pipe(
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
   )

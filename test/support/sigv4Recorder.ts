@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type Server } from "node:http"
+import { Readable } from "node:stream"
+import type { ReadableStream as WebReadableStream } from "node:stream/web"
 import { makeSigner, toHttpRequest } from "../../src/admin/SigV4.js"
 
 export const TEST_CREDENTIALS = { accessKeyId: "AKIDTESTRECORDER", secretAccessKey: "recorder-secret-key" }
@@ -50,7 +52,12 @@ export const verify = async (url: URL, method: string, headers: Record<string, s
     : { valid: false, reason: "signature mismatch" }
 }
 
-export const startRecorder = async (target: string) => {
+export interface RecorderOptions {
+  /** Answer 404 to POST /mcp, like a server that offers only the legacy SSE transport. */
+  readonly legacyOnly?: boolean
+}
+
+export const startRecorder = async (target: string, options: RecorderOptions = {}) => {
   const recorded: Array<Recorded> = []
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request)
@@ -61,13 +68,25 @@ export const startRecorder = async (target: string) => {
     }
     const verdict = await verify(url, request.method ?? "GET", headers, body)
     recorded.push({ method: request.method ?? "GET", path: url.pathname + url.search, ...verdict })
+    if (options.legacyOnly === true && url.pathname === "/mcp") {
+      response.writeHead(404, { "content-type": "application/json" })
+      response.end(JSON.stringify({ error: "NotFound" }))
+      return
+    }
+    const controller = new AbortController()
+    response.once("close", () => controller.abort())
     const forwarded = await fetch(new URL(url.pathname + url.search, target), {
       method: request.method ?? "GET",
       headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !["host", "connection", "content-length"].includes(name))),
-      ...(body === "" ? {} : { body })
-    })
-    response.writeHead(forwarded.status, Object.fromEntries(forwarded.headers))
-    response.end(Buffer.from(await forwarded.arrayBuffer()))
+      ...(body === "" ? {} : { body }),
+      signal: controller.signal
+    }).catch(() => undefined)
+    if (forwarded === undefined) return
+    const { "content-length": _length, "content-encoding": _encoding, ...forwardedHeaders } = Object.fromEntries(forwarded.headers)
+    response.writeHead(forwarded.status, forwardedHeaders)
+    // Streamed, so that SSE responses pass through as they come.
+    if (forwarded.body === null) return response.end()
+    Readable.fromWeb(forwarded.body as WebReadableStream).on("error", () => response.destroy()).pipe(response)
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const address = server.address()
@@ -75,6 +94,10 @@ export const startRecorder = async (target: string) => {
   return {
     url: `http://127.0.0.1:${port}`,
     recorded,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
   }
 }

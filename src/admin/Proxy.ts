@@ -1,0 +1,131 @@
+/**
+ * `mcp-lambda-sam proxy`: a stdio MCP server for desktop clients (Claude Desktop, Cursor) that
+ * forwards every message to the remote server, SigV4-signed, and relays everything that comes
+ * back — responses, notifications, and requests from the server.
+ *
+ * Streamable HTTP is used when the server offers it, else legacy SSE. When the remote session
+ * ends (a legacy stream reached the function's time limit, or the session expired), the proxy
+ * opens a new one, replays the client's `initialize` — its answer is not passed on — and sends
+ * the message again, so the client's session carries on.
+ */
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import { isSessionGone, isTransportMissing, makeTransport, preferredKind, type TransportKind } from "./Remote.js"
+import type { Signer } from "./SigV4.js"
+
+export interface ProxyOptions {
+  readonly url: string
+  readonly signer: Signer
+  /** Diagnostics (stderr: stdout carries the protocol). */
+  readonly log?: ((line: string) => void) | undefined
+  readonly local?: Transport | undefined
+}
+
+const isInitialize = (message: JSONRPCMessage) => "method" in message && message.method === "initialize" && "id" in message
+const isInitialized = (message: JSONRPCMessage) => "method" in message && message.method === "notifications/initialized"
+const idOf = (message: JSONRPCMessage) => ("id" in message ? message.id : undefined)
+
+export const runProxy = (options: ProxyOptions): Promise<void> => {
+  const log = options.log ?? ((line: string) => process.stderr.write(`[mcp-lambda-sam proxy] ${line}\n`))
+  const url = new URL(options.url)
+  const local = options.local ?? new StdioServerTransport()
+  let kind: TransportKind = preferredKind(url)
+  let remote: Transport | undefined
+  let connecting: Promise<Transport> | undefined
+  let closing = false
+  let initialize: JSONRPCMessage | undefined
+  let initialized: JSONRPCMessage | undefined
+  let replays = 0
+  const swallow = new Set<string | number>()
+
+  const open = async (replay: boolean): Promise<Transport> => {
+    const transport = makeTransport(kind, url, options.signer)
+    transport.onmessage = (message) => {
+      const id = idOf(message)
+      if (id !== undefined && swallow.delete(id)) return
+      void local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`))
+    }
+    transport.onerror = (error) => log(`remote: ${error.message}`)
+    transport.onclose = () => {
+      if (closing || remote !== transport) return
+      remote = undefined
+      if (kind === "sse" && initialize !== undefined) {
+        log("the stream ended; reconnecting")
+        connecting = open(true)
+        connecting.catch((error: unknown) => log(`reconnect failed: ${String(error)}`))
+      }
+    }
+    await transport.start()
+    remote = transport
+    if (replay && initialize !== undefined) {
+      const id = `mcp-lambda-sam-proxy-reinit-${++replays}`
+      swallow.add(id)
+      await transport.send({ ...(initialize as object), id } as JSONRPCMessage)
+      if (initialized !== undefined) await transport.send(initialized)
+    }
+    return transport
+  }
+
+  const connection = async () => {
+    if (remote !== undefined) return remote
+    connecting ??= open(false)
+    try {
+      return await connecting
+    } finally {
+      connecting = undefined
+    }
+  }
+
+  const forward = async (message: JSONRPCMessage) => {
+    if (isInitialize(message)) initialize = message
+    if (isInitialized(message)) initialized = message
+    const transport = await connection()
+    try {
+      await transport.send(message)
+    } catch (error) {
+      // The server has no Streamable HTTP endpoint: switch to legacy SSE for good.
+      // The session is gone (a legacy stream ended, or it expired): a new one, then this message again.
+      if (!isInitialize(message) && initialize !== undefined && isSessionGone(error)) {
+        log("the session ended; opening a new one")
+        remote = undefined
+        await transport.close().catch(() => undefined)
+        connecting ??= open(true)
+        const renewed = await connection()
+        await renewed.send(message)
+        return
+      }
+      if (kind === "streamable-http" && isInitialize(message) && isTransportMissing(error)) {
+        log("Streamable HTTP is not offered; using the legacy SSE transport")
+        kind = "sse"
+        remote = undefined
+        await transport.close().catch(() => undefined)
+        const fallback = await connection()
+        await fallback.send(message)
+        return
+      }
+      throw error
+    }
+  }
+
+  return new Promise<void>((resolve) => {
+    local.onmessage = (message: JSONRPCMessage) => {
+      forward(message).catch((error: unknown) => {
+        log(`cannot forward: ${error instanceof Error ? error.message : String(error)}`)
+        const id = idOf(message)
+        if (id !== undefined) {
+          void local.send({
+            jsonrpc: "2.0",
+            id,
+            error: { code: -32603, message: `The remote MCP server could not be reached: ${error instanceof Error ? error.message : String(error)}` }
+          })
+        }
+      })
+    }
+    local.onclose = () => {
+      closing = true
+      void (remote?.close() ?? Promise.resolve()).finally(() => resolve())
+    }
+    void local.start()
+  })
+}
