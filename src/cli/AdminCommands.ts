@@ -16,13 +16,56 @@ const stackName = Options.text("stack-name").pipe(Options.withDescription("Read 
 const region = Options.text("region").pipe(Options.withFallbackConfig(Config.string("AWS_REGION")), Options.optional)
 const profile = Options.text("profile").pipe(Options.withFallbackConfig(Config.string("AWS_PROFILE")), Options.optional)
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON"))
+const endpointUrl = Options.text("endpoint-url").pipe(
+  Options.withDescription("CloudFormation endpoint for --stack-name (tests against moto)"),
+  Options.optional
+)
 const file = Options.file("file", { exists: "yes" }).pipe(Options.withDescription("The registration, as JSON or YAML"))
+
+/** The registration from flags, for when there is no --file. */
+const fields = {
+  type: Options.choice("type", ["tool", "resource", "prompt"]).pipe(Options.optional),
+  name: Options.text("name").pipe(Options.optional),
+  description: Options.text("description").pipe(Options.optional),
+  lambdaArn: Options.text("lambda-arn").pipe(Options.optional),
+  parameters: Options.text("parameters").pipe(Options.withDescription("Shorthand parameters as JSON, e.g. {\"city\":\"string\"}"), Options.optional),
+  inputSchema: Options.text("input-schema").pipe(Options.withDescription("A JSON Schema as JSON"), Options.optional),
+  uri: Options.text("uri").pipe(Options.optional),
+  uriTemplate: Options.text("uri-template").pipe(Options.optional)
+}
+
+type FieldFlags = { readonly [K in keyof typeof fields]: Option.Option<string> }
+
+const fromFlags = (flags: FieldFlags) =>
+  Effect.gen(function* () {
+    const parseJson = (flag: string, value: Option.Option<string>) =>
+      Option.match(value, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (text) =>
+          Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new AdminError({ message: `--${flag} is not valid JSON` }) })
+      })
+    const body: Record<string, unknown> = {
+      type: Option.getOrUndefined(flags.type),
+      name: Option.getOrUndefined(flags.name),
+      description: Option.getOrUndefined(flags.description),
+      lambdaArn: Option.getOrUndefined(flags.lambdaArn),
+      parameters: yield* parseJson("parameters", flags.parameters),
+      inputSchema: yield* parseJson("input-schema", flags.inputSchema),
+      uri: Option.getOrUndefined(flags.uri),
+      uriTemplate: Option.getOrUndefined(flags.uriTemplate)
+    }
+    return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined))
+  })
+
+const bodyOf = (flags: FieldFlags & { readonly file: Option.Option<string> }) =>
+  Option.match(flags.file, { onSome: readBodyFile, onNone: () => fromFlags(flags) })
 const ifMatch = Options.integer("if-match").pipe(Options.withDescription("Only if the stored version is this one"), Options.optional)
 const id = Args.text({ name: "id" }).pipe(Args.withDescription("A registration id, <type>-<name>"))
 
-const common = { url, stackName, region, profile, json }
+const common = { url, stackName, region, profile, json, endpointUrl }
 
 interface Common {
+  readonly endpointUrl: Option.Option<string>
   readonly url: Option.Option<string>
   readonly stackName: Option.Option<string>
   readonly region: Option.Option<string>
@@ -35,7 +78,7 @@ const clientFor = (flags: Common) =>
       ? Option.some(
         yield* Option.match(flags.region, {
           onNone: () => Effect.fail(new AdminError({ message: "--stack-name needs --region (or AWS_REGION)" })),
-          onSome: (where) => urlFromStack(flags.stackName.pipe(Option.getOrThrow), where)
+          onSome: (where) => urlFromStack(flags.stackName.pipe(Option.getOrThrow), where, Option.getOrUndefined(flags.endpointUrl))
         })
       )
       : Option.none()
@@ -66,14 +109,14 @@ const summary = (body: unknown) => {
   return `${registration.id} (version ${registration.version})`
 }
 
-const register = Command.make("register", { ...common, file }, (flags) =>
+const register = Command.make("register", { ...common, ...fields, file: Options.optional(file) }, (flags) =>
   reportFailure(Effect.gen(function* () {
-    const body = yield* readBodyFile(flags.file)
+    const body = yield* bodyOf(flags)
     yield* checkBody(body)
     const client = yield* clientFor(flags)
     const result = yield* client.register(body)
     yield* print(flags.json, result.body, `Registered ${summary(result.body)}`)
-  }))).pipe(Command.withDescription("Register a tool, resource or prompt from a JSON or YAML file"))
+  }))).pipe(Command.withDescription("Register a tool, resource or prompt, from --file (JSON or YAML) or from flags"))
 
 const list = Command.make(
   "list",
@@ -96,9 +139,9 @@ const get = Command.make("get", { ...common, id }, (flags) =>
     yield* Console.log(JSON.stringify(result.body, null, 2))
   }))).pipe(Command.withDescription("Show one registration"))
 
-const update = Command.make("update", { ...common, id, file, ifMatch }, (flags) =>
+const update = Command.make("update", { ...common, ...fields, id, file: Options.optional(file), ifMatch }, (flags) =>
   reportFailure(Effect.gen(function* () {
-    const body = yield* readBodyFile(flags.file)
+    const body = yield* bodyOf(flags)
     yield* checkBody(body)
     const client = yield* clientFor(flags)
     const result = yield* client.update(flags.id, body, Option.getOrUndefined(flags.ifMatch))

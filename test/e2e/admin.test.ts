@@ -7,7 +7,8 @@ import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { makeSigner, signedFetch, toHttpRequest } from "../../src/admin/SigV4.js"
 import { type RunningServer, startDevServer } from "../support/servers.js"
 import { startRecorder, TEST_CREDENTIALS, verify } from "../support/sigv4Recorder.js"
@@ -87,6 +88,31 @@ describe("admin commands", () => {
     expect(recorder.recorded.filter((request) => !request.valid)).toEqual([])
   }, 120_000)
 
+  it("registers from flags, and finds the URL from a stack's outputs", async () => {
+    const registered = await cli(
+      "register", "--type", "tool", "--name", "flagged", "--description", "From flags",
+      "--lambda-arn", "arn:aws:lambda:us-east-1:123456789012:function:weather", "--parameters", "{\"city\":\"string\"}"
+    )
+    expect(registered).toMatchObject({ code: 0, stdout: "Registered tool-flagged (version 1)\n" })
+    const moto = inject("motoEndpoint")
+    if (moto === "") return
+    // A stack whose RegistrationFunctionUrl output is the recorder, as a deployed stack's would be its URL.
+    const cloudformation = new CloudFormationClient({ endpoint: moto, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } })
+    await cloudformation.send(new CreateStackCommand({
+      StackName: "admin-outputs",
+      TemplateBody: JSON.stringify({
+        Parameters: { Url: { Type: "String" } },
+        Resources: { Handle: { Type: "AWS::CloudFormation::WaitConditionHandle" } },
+        Outputs: { RegistrationFunctionUrl: { Value: { Ref: "Url" } } }
+      }),
+      Parameters: [{ ParameterKey: "Url", ParameterValue: `${recorder.url}/` }]
+    }))
+    cloudformation.destroy()
+    const listed = await exec("list", "--stack-name", "admin-outputs", "--endpoint-url", moto, "--json")
+    expect(listed.code).toBe(0)
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id)).toContain("tool-flagged")
+  }, 60_000)
+
   it("an invalid registration is refused before anything is sent, with each problem", async () => {
     const before = recorder.recorded.length
     const result = await cli("register", "--file", join(dir, "invalid.json"))
@@ -101,11 +127,10 @@ describe("admin commands", () => {
     const before = recorder.recorded.length
     const listed = await exec("tools", "--url", `${recorder.url}/mcp`)
     expect(listed.code).toBe(0)
-    expect(listed.stdout.split("\n").map((line) => line.split("\t")[0]).filter((name) => name !== "").sort()).toEqual([
-      "inventory",
-      "statistics",
-      "weather"
-    ])
+    // The examples, and what the earlier tests registered.
+    expect(listed.stdout.split("\n").map((line) => line.split("\t")[0]).filter((name) => name !== "")).toEqual(
+      expect.arrayContaining(["inventory", "statistics", "weather", "flagged"])
+    )
     const called = await exec("call", "statistics", "--args", "{\"numbers\":[1,2,3]}", "--url", `${recorder.url}/mcp`)
     expect(called.code).toBe(0)
     expect(JSON.parse(called.stdout)).toMatchObject({ structuredContent: { count: 3, sum: 6 } })
