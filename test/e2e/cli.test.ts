@@ -8,32 +8,46 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 
 const run = promisify(execFile)
 
-let dev: ChildProcess
-let url: string
-let output = ""
-
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode)
     else child.once("exit", (code) => resolve(code))
   })
 
-beforeAll(async () => {
-  dev = spawn("node_modules/.bin/tsx", ["src/cli/bin.ts", "dev", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
-  dev.stderr!.on("data", (chunk: Buffer) => {
-    output += chunk.toString()
+/** Starts `mcp-lambda-sam dev` with these arguments and waits for its banner. */
+const startDev = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn("node_modules/.bin/tsx", ["src/cli/bin.ts", "dev", "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env }
   })
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${output}`)), 30_000)
-    dev.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /Streamable HTTP:\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(output)
-      if (match !== null && output.includes("Ctrl-C")) {
+  let text = ""
+  child.stderr!.on("data", (chunk: Buffer) => {
+    text += chunk.toString()
+  })
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${text}`)), 30_000)
+    child.once("exit", () => reject(new Error(`dev server exited:\n${text}`)))
+    child.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString()
+      const match = /Streamable HTTP:\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(text)
+      if (match !== null && text.includes("Ctrl-C")) {
         clearTimeout(timer)
         resolve(match[1]!)
       }
     })
   })
+  return { child, address, output: () => text }
+}
+
+let dev: ChildProcess
+let url: string
+let output: () => string
+
+beforeAll(async () => {
+  const started = await startDev([])
+  dev = started.child
+  url = started.address
+  output = started.output
 }, 40_000)
 
 afterAll(async () => {
@@ -50,11 +64,11 @@ const inspector = async (...args: Array<string>) => {
 
 describe("mcp-lambda-sam dev", () => {
   it("prints its URLs and the registered examples", () => {
-    expect(output).toContain(`${url}/sse`)
-    expect(output).toContain(`${url}/register`)
-    expect(output).toMatch(/tools:\s+inventory, statistics, weather/)
-    expect(output).toMatch(/resources:\s+notes \(notes:\/\/\{id\}\)/)
-    expect(output).toMatch(/prompts:\s+code-review/)
+    expect(output()).toContain(`${url}/sse`)
+    expect(output()).toContain(`${url}/register`)
+    expect(output()).toMatch(/tools:\s+inventory, statistics, weather/)
+    expect(output()).toMatch(/resources:\s+notes \(notes:\/\/\{id\}\)/)
+    expect(output()).toMatch(/prompts:\s+code-review/)
   })
 
   it("the MCP Inspector CLI lists and calls tools over Streamable HTTP", async () => {
@@ -72,8 +86,8 @@ describe("mcp-lambda-sam dev", () => {
   }, 60_000)
 
   it("logs one line per request with the MCP method, status and time", () => {
-    expect(output).toMatch(/POST \/mcp tools\/call 200 \d+ms/)
-    expect(output).toMatch(/POST \/message resources\/read 202 \d+ms/)
+    expect(output()).toMatch(/POST \/mcp tools\/call 200 \d+ms/)
+    expect(output()).toMatch(/POST \/message resources\/read 202 \d+ms/)
   })
 
   it("stops cleanly on Ctrl-C, closing an open stream", async () => {
@@ -94,36 +108,14 @@ describe("mcp-lambda-sam dev", () => {
 
 describe.skipIf(inject("dynamodbEndpoint") === "")("mcp-lambda-sam dev --store dynamodb", () => {
   const tables = { registrations: `dev-registrations-${process.pid}`, sessions: `dev-sessions-${process.pid}` }
-  const start = async () => {
-    const child = spawn("node_modules/.bin/tsx", [
-      "src/cli/bin.ts", "dev", "--port", "0",
+  const start = () =>
+    startDev([
       "--store", "dynamodb",
       "--dynamodb-endpoint", inject("dynamodbEndpoint"),
       "--create-tables",
       "--registration-table", tables.registrations,
       "--session-table", tables.sessions
-    ], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" }
-    })
-    let text = ""
-    child.stderr!.on("data", (chunk: Buffer) => {
-      text += chunk.toString()
-    })
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${text}`)), 30_000)
-      child.once("exit", () => reject(new Error(`dev server exited:\n${text}`)))
-      child.stdout!.on("data", (chunk: Buffer) => {
-        text += chunk.toString()
-        const match = /Streamable HTTP:\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(text)
-        if (match !== null && text.includes("Ctrl-C")) {
-          clearTimeout(timer)
-          resolve(match[1]!)
-        }
-      })
-    })
-    return { child, address, output: () => text }
-  }
+    ], { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" })
 
   it("creates its tables, seeds them, serves MCP from them, and restarts over the same data", async () => {
     const first = await start()
