@@ -6,6 +6,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { afterEach, describe, expect, it } from "vitest"
 import { type RunningServer, startDevServer } from "../support/servers.js"
 import { startRecorder, TEST_CREDENTIALS } from "../support/sigv4Recorder.js"
@@ -51,6 +52,14 @@ describe("mcp-lambda-sam proxy", () => {
     expect(tools.map((tool) => tool.name).sort()).toEqual(["inventory", "statistics", "weather"])
     const result = await client.callTool({ name: "weather", arguments: { city: "Tokyo" } })
     expect((result.content as Array<{ text: string }>)[0]?.text).toMatch(/^Weather for Tokyo/)
+    // Notifications from the server come through too.
+    const logs: Array<unknown> = []
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      logs.push(notification.params.data)
+    })
+    await client.setLoggingLevel("error")
+    await client.callTool({ name: "inventory", arguments: { sku: "Z" } })
+    await expect.poll(() => logs, { timeout: 5_000 }).toContainEqual(expect.stringContaining("inventory service is down"))
     expect(recorder.recorded.some((request) => request.method === "POST" && request.path === "/mcp")).toBe(true)
     expect(recorder.recorded.filter((request) => !request.valid)).toEqual([])
   }, 60_000)
