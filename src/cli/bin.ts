@@ -4,6 +4,10 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Layer, Logger, Option } from "effect"
 import { cli } from "./Commands.js"
 
+// This package pins its AWS SDK versions and supports Node 20: the SDK's notice about releases
+// that will need Node 22 is not the user's concern at every start.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true"
+
 // Logs and errors go to stderr: stdout carries results, and for `proxy` the MCP protocol itself.
 const logger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))
 
