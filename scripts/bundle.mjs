@@ -20,6 +20,8 @@ export const bundle = async () => {
       format: "esm",
       minify: true,
       sourcemap: true,
+      // Names and mappings only: the sources are in the package already.
+      sourcesContent: false,
       legalComments: "none",
       // Some dependencies are CommonJS and call require(): give ESM output one.
       banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
