@@ -178,7 +178,8 @@ describe("Streamable HTTP at /mcp", () => {
   })
 
   it("GET resumes after Last-Event-ID and ends cleanly after its maximum duration", async () => {
-    const server = start({ maxStreamDuration: "300 millis" })
+    // Long enough for the registration to reach the stream even on a loaded machine.
+    const server = start({ maxStreamDuration: "1500 millis" })
     const sessionId = await openSession(server)
     const register = (name: string) =>
       server.fetch(new Request("http://local/register", {
