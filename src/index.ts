@@ -30,7 +30,7 @@ export * as Seed from "./layers/Seed.js"
 export * as McpEngine from "./mcp/Engine.js"
 export * as Results from "./mcp/Results.js"
 
-export { Caller, type CallerIdentity, InvocationDeadline, ServerShutdown } from "./http/Caller.js"
+export { Caller, type CallerIdentity, InvocationDeadline, ServerShutdown } from "./http/HostContext.js"
 export * as McpApi from "./http/McpApi.js"
 export * as RegistrationApi from "./http/RegistrationApi.js"
 export { combine as combineApps } from "./http/Server.js"

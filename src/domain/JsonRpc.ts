@@ -79,7 +79,6 @@ export const notification = (method: string, params?: Record<string, unknown>): 
 export const isRequest = (message: JsonRpcMessage): message is JsonRpcRequest => "method" in message && "id" in message
 export const isNotification = (message: JsonRpcMessage): message is JsonRpcNotification =>
   "method" in message && !("id" in message)
-export const isResponse = (message: JsonRpcMessage): message is JsonRpcResponse => !("method" in message)
 
 /** The kind of an already-parsed JSON value, before schema decoding: used to pick an error id. */
 export const idOf = (value: unknown): RequestId | null => {

@@ -9,7 +9,7 @@
  */
 import type { Writable } from "node:stream"
 import { Context } from "effect"
-import { Caller, type CallerIdentity, InvocationDeadline } from "./Caller.js"
+import { Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
 
 /** The parts of a Function URL event (payload format 2.0) the adapter reads. */
 export interface FunctionUrlEvent {

@@ -20,7 +20,7 @@ import type { Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
 import type { BodyTooLarge} from "./Body.js";
 import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, readText } from "./Body.js"
-import { currentPrincipal, InvocationDeadline, ServerShutdown } from "./Caller.js"
+import { currentPrincipal, InvocationDeadline, ServerShutdown } from "./HostContext.js"
 import { type OutboxStreamOptions, sessionEventStream } from "./Outbox.js"
 import { json, problem } from "./Problems.js"
 import { noteMcpMethod } from "./RequestLog.js"

@@ -2,7 +2,7 @@
 import { HttpApp, HttpServer } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { devServer } from "../../src/cli/Dev.js"
-import { Caller } from "../../src/http/Caller.js"
+import { Caller } from "../../src/http/HostContext.js"
 import * as McpApi from "../../src/http/McpApi.js"
 import * as RegistrationApi from "../../src/http/RegistrationApi.js"
 import { combine } from "../../src/http/Server.js"

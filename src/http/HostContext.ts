@@ -1,5 +1,8 @@
 /**
- * Request-scoped facts a host provides to the apps. Who is calling. On Lambda the handler provides it from the Function URL's IAM authorizer;
+ * What a host (the Lambda handler, the dev server) tells the apps about a request: who is
+ * calling, when the invocation must end, and when the server is stopping.
+ *
+ * Who is calling: on Lambda the handler provides it from the Function URL's IAM authorizer;
  * locally there is no authentication and every caller is `local`.
  */
 import { Context, type Deferred, Effect, Option } from "effect"
