@@ -93,55 +93,96 @@ const zipBundle = (dir: string) =>
     return { zip, hash }
   })
 
-export const deploy = (options: DeployOptions): Effect.Effect<DeployResult, DeployError> =>
-  Effect.gen(function* () {
-    const log = options.log ?? ((line: string) => Console.log(line))
-    const pollInterval = options.pollInterval ?? Duration.seconds(3)
-    const clientConfig = {
-      region: options.region,
-      ...(options.endpointUrl === undefined ? {} : { endpoint: options.endpointUrl, forcePathStyle: true }),
-      ...(options.profile === undefined ? {} : { credentials: fromIni({ profile: options.profile }) })
-    }
-    const s3 = new S3Client(clientConfig)
-    const cloudformation = new CloudFormationClient(clientConfig)
-    const sts = new STSClient(clientConfig)
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        s3.destroy()
-        cloudformation.destroy()
-        sts.destroy()
-      })
-    )
+export interface AwsTarget {
+  readonly region: string
+  readonly profile?: string | undefined
+  readonly endpointUrl?: string | undefined
+}
 
-    // 1. The artifacts bucket.
-    const bucket = options.bucket ?? (yield* Effect.gen(function* () {
-      const identity = yield* call("identity", () => sts.send(new GetCallerIdentityCommand({})))
-      return `mcp-lambda-sam-artifacts-${identity.Account}-${options.region}`
+/** The SDK clients a deployment uses, destroyed with the scope. */
+export const awsClients = (target: AwsTarget) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const config = {
+        region: target.region,
+        ...(target.endpointUrl === undefined ? {} : { endpoint: target.endpointUrl, forcePathStyle: true }),
+        ...(target.profile === undefined ? {} : { credentials: fromIni({ profile: target.profile }) })
+      }
+      return { s3: new S3Client(config), cloudformation: new CloudFormationClient(config), sts: new STSClient(config) }
+    }),
+    (clients) =>
+      Effect.sync(() => {
+        clients.s3.destroy()
+        clients.cloudformation.destroy()
+        clients.sts.destroy()
+      })
+  )
+
+type Clients = Effect.Effect.Success<ReturnType<typeof awsClients>>
+
+/** The artifacts bucket (named after the account and region unless given), created when missing. */
+export const ensureArtifactsBucket = (
+  clients: Clients,
+  region: string,
+  given: string | undefined,
+  log: (line: string) => Effect.Effect<void>
+) =>
+  Effect.gen(function* () {
+    const bucket = given ?? (yield* Effect.gen(function* () {
+      const identity = yield* call("identity", () => clients.sts.send(new GetCallerIdentityCommand({})))
+      return `mcp-lambda-sam-artifacts-${identity.Account}-${region}`
     }))
-    const exists = yield* call("bucket", () => s3.send(new HeadBucketCommand({ Bucket: bucket }))).pipe(
+    const exists = yield* call("bucket", () => clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).pipe(
       Effect.as(true),
       Effect.catchIf((error) => /NotFound|NoSuchBucket|404/.test(error.message), () => Effect.succeed(false))
     )
     if (!exists) {
       yield* log(`Creating artifacts bucket ${bucket}`)
       yield* call("bucket", () =>
-        s3.send(new CreateBucketCommand({
+        clients.s3.send(new CreateBucketCommand({
           Bucket: bucket,
-          ...(options.region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: options.region as never } })
+          ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } })
         })))
     }
+    return bucket
+  })
 
-    // 2. The bundles, zipped and uploaded; the template points at them.
-    const bundleDir = options.bundleDir ?? join(packageRoot, "dist/lambda")
-    let template = yield* call("template", () => readFile(options.templatePath ?? join(packageRoot, "template.yaml"), "utf8"))
-    const codeUris = [...template.matchAll(/CodeUri:\s*dist\/lambda\/([\w-]+)\/?\s*$/gm)].map((match) => match[1]!)
-    for (const name of new Set(codeUris)) {
+/** Zips and uploads every bundle a template's `CodeUri: dist/lambda/<name>/` names; the template pointing at them. */
+export const uploadBundles = (
+  clients: Clients,
+  bucket: string,
+  prefix: string,
+  bundleDir: string,
+  template: string,
+  log: (line: string) => Effect.Effect<void>
+) =>
+  Effect.gen(function* () {
+    let rewritten = template
+    const names = new Set([...template.matchAll(/CodeUri:\s*dist\/lambda\/([\w-]+)\/?\s*$/gm)].map((match) => match[1]!))
+    for (const name of names) {
       const { zip, hash } = yield* zipBundle(join(bundleDir, name))
-      const key = `${options.stackName}/${name}-${hash}.zip`
-      yield* call("upload", () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: zip })))
+      const key = `${prefix}/${name}-${hash}.zip`
+      yield* call("upload", () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: zip })))
       yield* log(`Uploaded ${name} bundle (${(zip.byteLength / 1024).toFixed(0)} KiB) to s3://${bucket}/${key}`)
-      template = template.replace(new RegExp(`CodeUri:\\s*dist/lambda/${name}/?\\s*$`, "m"), `CodeUri: s3://${bucket}/${key}`)
+      rewritten = rewritten.replace(new RegExp(`CodeUri:\\s*dist/lambda/${name}/?\\s*$`, "m"), `CodeUri: s3://${bucket}/${key}`)
     }
+    return rewritten
+  })
+
+export const defaultTemplatePath = () => join(packageRoot, "template.yaml")
+export const defaultBundleDir = () => join(packageRoot, "dist/lambda")
+
+export const deploy = (options: DeployOptions): Effect.Effect<DeployResult, DeployError> =>
+  Effect.gen(function* () {
+    const log = options.log ?? ((line: string) => Console.log(line))
+    const pollInterval = options.pollInterval ?? Duration.seconds(3)
+    const clients = yield* awsClients(options)
+    const { cloudformation } = clients
+
+    // 1. The artifacts bucket; 2. the bundles, zipped and uploaded, the template pointing at them.
+    const bucket = yield* ensureArtifactsBucket(clients, options.region, options.bucket, log)
+    const source = yield* call("template", () => readFile(options.templatePath ?? defaultTemplatePath(), "utf8"))
+    const template = yield* uploadBundles(clients, bucket, options.stackName, options.bundleDir ?? defaultBundleDir(), source, log)
 
     // 3. A change set: CREATE for a new stack, UPDATE otherwise.
     const stack = yield* describeStack(cloudformation, options.stackName)
