@@ -15,6 +15,7 @@ import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, inject, it } from "vitest"
 import { deploy, type DeployOptions } from "../../src/deploy/Deploy.js"
+import { publishSar, type SarApi } from "../../src/deploy/PublishSar.js"
 import { credentials, REGION } from "../support/moto.js"
 
 const run = promisify(execFile)
@@ -142,3 +143,54 @@ describe.skipIf(moto === "")("deploy (moto server)", () => {
     expect(failed.stderr).toMatch(/Deploy failed \(execute\)/)
   }, 120_000)
 })
+
+describe.skipIf(moto === "")("publishSar (moto S3, a scripted SAR API)", () => {
+  it("uploads the bundles, README and LICENSE, then creates the application, and a version the next time", async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey })
+    const calls: Array<{ call: string; input: Record<string, unknown> }> = []
+    let applicationId: string | undefined
+    const sar: SarApi = {
+      findApplication: async () => applicationId,
+      createApplication: async (input) => {
+        calls.push({ call: "createApplication", input: { ...input } })
+        applicationId = "arn:aws:serverlessrepo:us-east-1:123456789012:applications/mcp-lambda-sam"
+        return { ApplicationId: applicationId }
+      },
+      createApplicationVersion: async (input) => {
+        calls.push({ call: "createApplicationVersion", input: { ...input } })
+        return {}
+      }
+    }
+    const bundleDir = await mkdtemp(join(tmpdir(), "sar-bundles-"))
+    for (const name of ["mcp", "registration"]) {
+      await mkdir(join(bundleDir, name), { recursive: true })
+      await writeFile(join(bundleDir, name, "index.mjs"), `export const handler = async () => "${name}"\n`)
+    }
+    const options = { region: REGION, endpointUrl: moto, bucket: "sar-artifacts", bundleDir, sar, log: () => Effect.void }
+    const first = await Effect.runPromise(publishSar(options))
+    expect(first).toMatchObject({ created: true, semanticVersion: "0.1.0" })
+    const created = calls[0]!.input
+    expect(created).toMatchObject({
+      Name: "mcp-lambda-sam",
+      SpdxLicenseId: "MIT",
+      ReadmeUrl: "s3://sar-artifacts/sar/README.md",
+      LicenseUrl: "s3://sar-artifacts/sar/LICENSE"
+    })
+    const body = String(created["TemplateBody"])
+    expect(body).toMatch(/CodeUri: s3:\/\/sar-artifacts\/sar\/mcp-[0-9a-f]{16}\.zip/)
+    expect(body).toMatch(/CodeUri: s3:\/\/sar-artifacts\/sar\/registration-[0-9a-f]{16}\.zip/)
+    expect(body).not.toMatch(/FunctionUrlConfig/)
+    const objects = await clients().s3.send(new ListObjectsV2Command({ Bucket: "sar-artifacts" }))
+    expect(objects.Contents?.map((object) => object.Key).sort()).toEqual([
+      "sar/LICENSE",
+      "sar/README.md",
+      expect.stringMatching(/^sar\/mcp-/),
+      expect.stringMatching(/^sar\/registration-/)
+    ])
+    const again = await Effect.runPromise(publishSar(options))
+    expect(again).toMatchObject({ created: false, applicationId: first.applicationId })
+    expect(calls.map((entry) => entry.call)).toEqual(["createApplication", "createApplicationVersion"])
+  }, 60_000)
+})
+
+const clients = () => ({ s3: new S3Client({ endpoint: inject("motoEndpoint"), region: REGION, credentials, forcePathStyle: true }) })
