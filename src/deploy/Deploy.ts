@@ -71,7 +71,8 @@ const packageRoot = new URL("../..", import.meta.url).pathname
 
 const describeCause = (cause: unknown) => (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause))
 
-const call = <A>(step: string, run: () => Promise<A>) =>
+/** One AWS call as a step of a deployment: its failure is a DeployError naming the step. */
+export const call = <A>(step: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (cause) => new DeployError({ step, message: describeCause(cause), cause }) })
 
 const TERMINAL = /(_COMPLETE|_FAILED)$/

@@ -12,6 +12,7 @@ import { parseTemplate, stringifyTemplate } from "./CfnYaml.js"
 import {
   awsClients,
   type AwsTarget,
+  call,
   defaultBundleDir,
   defaultTemplatePath,
   DeployError,
@@ -58,12 +59,6 @@ export interface PublishSarResult {
   readonly semanticVersion: string
   readonly created: boolean
 }
-
-const call = <A>(step: string, run: () => Promise<A>) =>
-  Effect.tryPromise({
-    try: run,
-    catch: (cause) => new DeployError({ step, message: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause), cause })
-  })
 
 export const publishSar = (options: PublishSarOptions): Effect.Effect<PublishSarResult, DeployError> =>
   Effect.gen(function* () {

@@ -41,7 +41,8 @@ export const registrationId = (type: RegistrationType, name: string): Registrati
 export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 export type JsonObject = typeof JsonObject.Type
 
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+/** A JSON object (not an array, not null). */
+export const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** A JSON Schema for an object, as MCP requires of `inputSchema` and `outputSchema`. */

@@ -18,8 +18,7 @@ import { McpEngine, type Outcome, type RequestContext } from "../mcp/Engine.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import type { Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
-import type { BodyTooLarge} from "./Body.js";
-import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, readText } from "./Body.js"
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
 import { currentPrincipal, InvocationDeadline, ServerShutdown } from "./HostContext.js"
 import { type OutboxStreamOptions, sessionEventStream } from "./Outbox.js"
 import { json, problem } from "./Problems.js"
@@ -129,24 +128,9 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpEng
     }))
 
   const readJson = (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.gen(function* () {
-      if (!isJsonContentType(request)) {
-        return yield* Effect.fail(problem(415, "UnsupportedMediaType", "Content-Type must be application/json"))
-      }
-      const text = yield* readText(request, maxBodyBytes).pipe(
-        Effect.catchTags({
-          BodyTooLarge: (error: BodyTooLarge) =>
-            Effect.fail(problem(413, "PayloadTooLarge", `The body is larger than ${error.limit} bytes`)),
-          BodyUnreadable: () => Effect.fail(problem(400, "BadRequest", "The body could not be read"))
-        })
-      )
-      const parsed = Either.try(() => JSON.parse(text) as unknown)
-      if (Either.isLeft(parsed)) {
-        return yield* Effect.fail(rpcProblem(400, ErrorCode.ParseError, "Parse error: the body is not JSON"))
-      }
-      yield* noteMcpMethod(parsed.right)
-      return parsed.right
-    })
+    readJsonBody(request, maxBodyBytes, rpcProblem(400, ErrorCode.ParseError, "Parse error: the body is not JSON")).pipe(
+      Effect.tap(noteMcpMethod)
+    )
 
   /** A live session of this transport owned by the caller; anything else is "not found". */
   const findSession = (rawId: string, transport: Transport) =>

@@ -15,7 +15,7 @@ import {
   RegistrationType
 } from "../domain/Registration.js"
 import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
-import { DEFAULT_MAX_BODY_BYTES, isJsonContentType, readText } from "./Body.js"
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
 import { json, problem } from "./Problems.js"
 import { route } from "./Routes.js"
 
@@ -53,21 +53,8 @@ const parseIfMatch = (header: string | undefined): Either.Either<number | undefi
 export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, Registry> => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
 
-  const readBody = Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (!isJsonContentType(request)) {
-      return yield* Effect.fail(problem(415, "UnsupportedMediaType", "Content-Type must be application/json"))
-    }
-    const text = yield* readText(request, maxBodyBytes).pipe(
-      Effect.catchTags({
-        BodyTooLarge: (error) => Effect.fail(problem(413, "PayloadTooLarge", `The body is larger than ${error.limit} bytes`)),
-        BodyUnreadable: () => Effect.fail(problem(400, "BadRequest", "The body could not be read"))
-      })
-    )
-    const parsed = Either.try(() => JSON.parse(text) as unknown)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(problem(400, "InvalidJson", "The body is not valid JSON"))
-    return parsed.right
-  })
+  const readBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    readJsonBody(request, maxBodyBytes, problem(400, "InvalidJson", "The body is not valid JSON")))
 
   const decodeSpec = (body: unknown) =>
     Effect.mapError(

@@ -48,7 +48,9 @@ export const route = <R>(routes: ReadonlyArray<Route<R>>) => {
       entry.names.forEach((name, index) => {
         params[name] = decodeURIComponent(match[index + 1] ?? "")
       })
-      return yield* handler(params)
+      // HTTP hosts run the app uninterruptibly; a handler must be interruptible for its races and
+      // timeouts to stop their losers, and for a departed client to stop its work.
+      return yield* Effect.interruptible(handler(params))
     }
     return problem(404, "NotFound", `No route for ${path}`)
   })

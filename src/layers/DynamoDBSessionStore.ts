@@ -209,7 +209,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
           UpdateExpression: "ADD lastSeq :one SET expiresAt = :expiresAt, #ttl = :ttl",
           ConditionExpression: live,
           ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: marshall({ ":one": 1, ":now": now, ":expiresAt": now + ttl, ":ttl": Math.ceil((now + ttl) / 1000) }),
+          ExpressionAttributeValues: marshall({ ":one": 1, ":now": now, ":expiresAt": expiry(now).expiresAt, ":ttl": expiry(now)[TTL_ATTRIBUTE] }),
           ReturnValues: "UPDATED_NEW"
         }))).pipe(
           Effect.catchIf(isConditionFailure, () => Effect.fail(new SessionNotFound({ sessionId: id }))),

@@ -4,7 +4,7 @@
  * SSE) decide how the messages travel; the engine never touches HTTP or the session store.
  */
 import type { Duration} from "effect";
-import { Context, Data, Deferred, Effect, Either, Layer, Option, ParseResult, Ref, Schema } from "effect"
+import { Context, Data, Deferred, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import type { InvocationError, StoreError } from "../domain/errors.js"
 import {
@@ -51,6 +51,7 @@ import type { SessionChanges, SessionId } from "../domain/Session.js"
 import { listAll, Registry } from "../services/Registry.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import {
+  describeParseError,
   toCallToolResult,
   toGetPromptResult,
   toListedResources,
@@ -115,14 +116,7 @@ const internalError = rpcError(ErrorCode.InternalError, "Internal error")
 const decodeParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown) =>
   Either.mapLeft(
     Schema.decodeUnknownEither(schema, { errors: "all" })(params ?? {}),
-    (error) =>
-      invalidParams(
-        `Invalid params: ${
-          ParseResult.ArrayFormatter.formatErrorSync(error)
-            .map((issue) => `${issue.path.join(".") || "params"}: ${issue.message}`)
-            .join("; ")
-        }`
-      )
+    (error) => invalidParams(`Invalid params: ${describeParseError(error, "params")}`)
   )
 
 /** Store failures are logged with their cause and answered without details. */
@@ -491,9 +485,7 @@ export const make = (options: EngineOptions = {}) =>
           Effect.asSome
         )
         // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted.
-        // HTTP hosts run handlers uninterruptibly: the race must be interruptible to stop its loser.
         return yield* Effect.raceFirst(answered, Effect.as(Deferred.await(cancel), Option.none())).pipe(
-          Effect.interruptible,
           Effect.ensuring(Effect.sync(() => inFlight.delete(key))),
           Effect.withSpan(`McpEngine.${request.method}`)
         )

@@ -15,10 +15,7 @@ import {
   type ReadResourceResult,
   ReadResourceResult as ReadResourceResultSchema
 } from "../domain/Mcp.js"
-import type { ToolRegistration } from "../domain/Registration.js"
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+import { isPlainObject, type ToolRegistration } from "../domain/Registration.js"
 
 export interface Unwrapped {
   readonly statusCode: number | undefined
@@ -59,9 +56,10 @@ const text = (value: string) => ({ type: "text" as const, text: value })
 
 export const toolError = (message: string): CallToolResult => ({ content: [text(message)], isError: true })
 
-const problemsOf = (error: ParseResult.ParseError) =>
+/** Every problem of a decoding, as `path: message` (the root named `root`), for error texts. */
+export const describeParseError = (error: ParseResult.ParseError, root = "result") =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.join(".") || "result"}: ${issue.message}`)
+    .map((issue) => `${issue.path.join(".") || root}: ${issue.message}`)
     .join("; ")
 
 const decodeCallToolResult = Schema.decodeUnknownEither(CallToolResultSchema)
@@ -75,7 +73,7 @@ export const toCallToolResult = (tool: ToolRegistration, answer: unknown): CallT
   if (isPlainObject(body) && Array.isArray(body["content"])) {
     const decoded = decodeCallToolResult(body)
     if (Either.isLeft(decoded)) {
-      return toolError(`Tool '${tool.name}' returned an invalid result: ${problemsOf(decoded.left)}`)
+      return toolError(`Tool '${tool.name}' returned an invalid result: ${describeParseError(decoded.left)}`)
     }
     result = decoded.right
   } else if (typeof body === "string") {
@@ -115,7 +113,7 @@ export const toReadResourceResult = (
   if (isPlainObject(body) && Array.isArray(body["contents"])) {
     return Either.mapLeft(
       Schema.decodeUnknownEither(ReadResourceResultSchema)(body),
-      (error) => new UnusableAnswer(`invalid contents: ${problemsOf(error)}`)
+      (error) => new UnusableAnswer(`invalid contents: ${describeParseError(error)}`)
     )
   }
   const contentsOf = (text: string, type: string | undefined) => ({
@@ -130,7 +128,7 @@ export const toListedResources = (answer: unknown): Either.Either<ReadonlyArray<
   const failed = errorStatus(statusCode, body)
   if (failed !== undefined) return Either.left(failed)
   return Either.mapBoth(Schema.decodeUnknownEither(ListResourcesAnswer)(body), {
-    onLeft: (error) => new UnusableAnswer(`invalid resource list: ${problemsOf(error)}`),
+    onLeft: (error) => new UnusableAnswer(`invalid resource list: ${describeParseError(error)}`),
     onRight: (answer) => answer.resources
   })
 }
@@ -144,6 +142,6 @@ export const toGetPromptResult = (answer: unknown): Either.Either<GetPromptResul
   }
   return Either.mapLeft(
     Schema.decodeUnknownEither(GetPromptResultSchema)(body),
-    (error) => new UnusableAnswer(`invalid prompt result: ${problemsOf(error)}`)
+    (error) => new UnusableAnswer(`invalid prompt result: ${describeParseError(error)}`)
   )
 }
