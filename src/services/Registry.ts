@@ -8,8 +8,7 @@ import type {
   RegistrationVersionMismatch,
   StoreError
 } from "../domain/errors.js"
-import { MAX_REGISTRATION_BYTES, RegistrationTooLarge as TooLarge } from "../domain/errors.js"
-import { idOf, type Registration, type RegistrationId, type RegistrationSpec, type RegistrationType } from "../domain/Registration.js"
+import type { Registration, RegistrationId, RegistrationSpec, RegistrationType } from "../domain/Registration.js"
 
 export interface ListOptions {
   /** Only registrations of this type. */
@@ -71,9 +70,3 @@ export const listAll = (registry: RegistryShape, type?: RegistrationType) =>
     } while (cursor !== undefined)
     return items as ReadonlyArray<Registration>
   })
-
-/** Fails when a spec would not fit in a store item (the same limit for every store). */
-export const checkSize = (spec: RegistrationSpec) => {
-  const bytes = Buffer.byteLength(JSON.stringify(spec), "utf8")
-  return bytes > MAX_REGISTRATION_BYTES ? Effect.fail(new TooLarge({ id: idOf(spec), bytes })) : Effect.void
-}

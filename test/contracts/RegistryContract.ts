@@ -3,7 +3,7 @@
  * gives a fresh, empty registry each time (memory here; DynamoDB Local in the integration suite).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, type Layer } from "effect"
+import { Cause, Effect, Exit, type Layer } from "effect"
 import { type RegistrationId, specOf } from "../../src/domain/Registration.js"
 import { Registry } from "../../src/services/Registry.js"
 import { promptSpec, resourceSpec, toolSpec } from "../support/fixtures.js"
@@ -71,6 +71,9 @@ export const registryContract = <E>(name: string, makeLayer: () => Layer.Layer<R
         expect((yield* Effect.flip(registry.update(toolSpec("ghost"))))._tag).toBe("RegistrationNotFound")
         expect((yield* Effect.flip(registry.remove("tool-ghost" as RegistrationId)))._tag).toBe("RegistrationNotFound")
         expect((yield* Effect.flip(registry.get("tool-ghost" as RegistrationId)))._tag).toBe("RegistrationNotFound")
+        const expected = { ifVersion: 1 }
+        expect((yield* Effect.flip(registry.update(toolSpec("ghost"), expected)))._tag).toBe("RegistrationNotFound")
+        expect((yield* Effect.flip(registry.remove("tool-ghost" as RegistrationId, expected)))._tag).toBe("RegistrationNotFound")
       })))
 
     it.effect("removes, honouring an expected version", () =>
@@ -78,7 +81,7 @@ export const registryContract = <E>(name: string, makeLayer: () => Layer.Layer<R
         const registry = yield* Registry
         yield* registry.create(toolSpec("weather"))
         const stale = yield* Effect.flip(registry.remove("tool-weather" as RegistrationId, { ifVersion: 7 }))
-        expect(stale._tag).toBe("RegistrationVersionMismatch")
+        expect(stale).toMatchObject({ _tag: "RegistrationVersionMismatch", expected: 7, actual: 1 })
         yield* registry.remove("tool-weather" as RegistrationId, { ifVersion: 1 })
         const exit = yield* Effect.exit(registry.get("tool-weather" as RegistrationId))
         expect(Exit.isFailure(exit)).toBe(true)
@@ -164,7 +167,57 @@ export const registryContract = <E>(name: string, makeLayer: () => Layer.Layer<R
           { concurrency: "unbounded" }
         )
         expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
+        // Each loser learns the winner's version, whether it read it or lost the write to it.
+        for (const exit of exits.filter(Exit.isFailure)) {
+          expect(Cause.squash(exit.cause)).toMatchObject({ _tag: "RegistrationVersionMismatch", expected: 1, actual: 2 })
+        }
         const final = yield* registry.get("tool-weather" as RegistrationId)
         expect(final.version).toBe(2)
+      })))
+
+    it.effect("concurrent updates without an expected version all land, one version each", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        const created = yield* registry.create(toolSpec("weather"))
+        const updated = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => i),
+          (i) => registry.update(toolSpec("weather", { description: `writer ${i}` })),
+          { concurrency: "unbounded" }
+        )
+        expect(updated.map((item) => item.version).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+        const final = yield* registry.get("tool-weather" as RegistrationId)
+        expect(final).toEqual(updated.find((item) => item.version === 9))
+        expect(final.createdAt).toBe(created.createdAt)
+      })))
+
+    it.effect("concurrent creates of one id: exactly one wins, the others conflict", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        const exits = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => i),
+          (i) => Effect.exit(registry.create(toolSpec("weather", { description: `writer ${i}` }))),
+          { concurrency: "unbounded" }
+        )
+        const winners = exits.filter(Exit.isSuccess)
+        expect(winners).toHaveLength(1)
+        for (const exit of exits.filter(Exit.isFailure)) {
+          expect(Cause.squash(exit.cause)).toMatchObject({ _tag: "RegistrationConflict", id: "tool-weather" })
+        }
+        expect(yield* registry.get("tool-weather" as RegistrationId)).toEqual(winners[0]?.value)
+      })))
+
+    it.effect("concurrent removes of one version: exactly one wins, the others find nothing", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        yield* registry.create(toolSpec("weather"))
+        const exits = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => i),
+          () => Effect.exit(registry.remove("tool-weather" as RegistrationId, { ifVersion: 1 })),
+          { concurrency: "unbounded" }
+        )
+        expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
+        for (const exit of exits.filter(Exit.isFailure)) {
+          expect(Cause.squash(exit.cause)).toMatchObject({ _tag: "RegistrationNotFound", id: "tool-weather" })
+        }
       })))
   })

@@ -5,6 +5,7 @@ import { inject } from "vitest"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { RegistrationId } from "../../src/domain/Registration.js"
 import type { SessionId } from "../../src/domain/Session.js"
+import * as DynamoDB from "../../src/layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
 import { Registry } from "../../src/services/Registry.js"
@@ -13,6 +14,7 @@ import { registryContract } from "../contracts/RegistryContract.js"
 import { rateLimiterContract } from "../contracts/RateLimiterContract.js"
 import { newSession, sessionStoreContract } from "../contracts/SessionStoreContract.js"
 import {
+  clientLayer,
   faultInjecting,
   freshTableNames,
   rateLimiterLayer,
@@ -90,6 +92,57 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
       expect(second.items.map((item) => item.name)).toEqual(names.slice(6))
       expect(second.nextCursor).toBeUndefined()
     }).pipe(Effect.provide(registryLayer(endpoint))), { timeout: 60_000 })
+
+  it.effect("a write that loses its condition learns the winner from DynamoDB, without reading again", () =>
+    Effect.gen(function* () {
+      const names = freshTableNames()
+      const id = "tool-weather" as RegistrationId
+      yield* Effect.gen(function* () {
+        const dynamo = yield* DynamoDB.DynamoDB
+        const winner = yield* DynamoDBRegistry.make({ tableName: names.registrations })
+        // The loser's calls, and a write by the winner that lands just before the loser's next write.
+        const sent: Array<string> = []
+        let concurrent: Effect.Effect<unknown, unknown> | undefined
+        const racing: DynamoDB.DynamoDBShape = {
+          send: (operation, call) =>
+            Effect.suspend(() => {
+              sent.push(operation)
+              const first = operation === "Registry.get" ? undefined : concurrent
+              if (first !== undefined) concurrent = undefined
+              return Effect.zipRight(first === undefined ? Effect.void : Effect.orDie(first), dynamo.send(operation, call))
+            })
+        }
+        const loser = yield* DynamoDBRegistry.make({ tableName: names.registrations }).pipe(
+          Effect.provideService(DynamoDB.DynamoDB, racing)
+        )
+        const losing = <A, E>(effect: Effect.Effect<A, E>, winning: Effect.Effect<unknown, unknown>) => {
+          sent.length = 0
+          concurrent = winning
+          return effect
+        }
+
+        yield* winner.create(toolSpec("weather"))
+        const mismatch = yield* Effect.flip(
+          losing(loser.update(toolSpec("weather", { description: "lost" }), { ifVersion: 1 }), winner.update(toolSpec("weather")))
+        )
+        expect(mismatch).toMatchObject({ _tag: "RegistrationVersionMismatch", expected: 1, actual: 2 })
+        expect(sent).toEqual(["Registry.get", "Registry.update"])
+
+        const gone = yield* Effect.flip(losing(loser.update(toolSpec("weather"), { ifVersion: 2 }), winner.remove(id)))
+        expect(gone._tag).toBe("RegistrationNotFound")
+        expect(sent).toEqual(["Registry.get", "Registry.update"])
+
+        const created = yield* winner.create(toolSpec("weather"))
+        const last = yield* losing(loser.update(toolSpec("weather", { description: "last" })), winner.update(toolSpec("weather")))
+        expect(last).toMatchObject({ version: 3, description: "last", createdAt: created.createdAt })
+        expect(sent).toEqual(["Registry.get", "Registry.update", "Registry.update"])
+        expect(yield* winner.get(id)).toEqual(last)
+
+        const stale = yield* Effect.flip(losing(loser.remove(id, { ifVersion: 3 }), winner.update(toolSpec("weather"))))
+        expect(stale).toMatchObject({ _tag: "RegistrationVersionMismatch", expected: 3, actual: 4 })
+        expect(sent).toEqual(["Registry.remove"])
+      }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
+    }))
 
   it.effect("expired outbox items are not read, even while DynamoDB still holds them", () =>
     Effect.gen(function* () {
