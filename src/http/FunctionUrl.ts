@@ -6,28 +6,38 @@
  *   `awslambda.HttpResponseStream.from`) fixes status and headers, then each body chunk is
  *   written as it comes, so SSE frames leave at once.
  * - BUFFERED (required inside a VPC): `{ statusCode, headers, body }`.
+ *
+ * Events are decoded, not trusted: one that is not a Function URL request is answered 400
+ * (and logged) instead of failing the invocation.
  */
-import type { Writable } from "node:stream"
-import { Context } from "effect"
+import { Readable, type Writable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import { Context, Either, ParseResult, Schema } from "effect"
 import { Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
 
-/** The parts of a Function URL event (payload format 2.0) the adapter reads. */
-export interface FunctionUrlEvent {
-  readonly version?: string
-  readonly rawPath: string
-  readonly rawQueryString?: string
-  readonly headers?: Readonly<Record<string, string | undefined>>
-  readonly cookies?: ReadonlyArray<string>
-  readonly body?: string
-  readonly isBase64Encoded?: boolean
-  readonly requestContext: {
-    readonly domainName?: string
-    readonly http: { readonly method: string }
-    readonly authorizer?: {
-      readonly iam?: { readonly userArn?: string; readonly accountId?: string }
-    }
-  }
-}
+/** The parts of a Function URL event (payload format 2.0) the adapter reads; other fields are ignored. */
+export const FunctionUrlEvent = Schema.Struct({
+  version: Schema.optional(Schema.Literal("2.0")),
+  // The path is appended to the host: anything else would name another host.
+  rawPath: Schema.String.pipe(Schema.startsWith("/")),
+  rawQueryString: Schema.optional(Schema.String),
+  headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.UndefinedOr(Schema.String) })),
+  cookies: Schema.optional(Schema.Array(Schema.String)),
+  body: Schema.optional(Schema.String),
+  isBase64Encoded: Schema.optional(Schema.Boolean),
+  requestContext: Schema.Struct({
+    domainName: Schema.optional(Schema.String),
+    http: Schema.Struct({ method: Schema.NonEmptyString }),
+    authorizer: Schema.optional(Schema.Struct({
+      iam: Schema.optional(Schema.Struct({
+        userArn: Schema.optional(Schema.String),
+        accountId: Schema.optional(Schema.String)
+      }))
+    }))
+  }).annotations({ identifier: "RequestContext" })
+}).annotations({ identifier: "FunctionUrlEvent" })
+
+export type FunctionUrlEvent = typeof FunctionUrlEvent.Type
 
 /** The parts of the Lambda context the adapter reads. */
 export interface LambdaInvocationContext {
@@ -96,7 +106,7 @@ export interface ResponseStreamMetadata {
 
 export interface AwsLambdaGlobal {
   readonly streamifyResponse: (
-    handler: (event: FunctionUrlEvent, responseStream: Writable, context: LambdaInvocationContext) => Promise<void>
+    handler: (event: unknown, responseStream: Writable, context: LambdaInvocationContext) => Promise<void>
   ) => unknown
   readonly HttpResponseStream: { readonly from: (stream: Writable, metadata: ResponseStreamMetadata) => Writable }
 }
@@ -104,20 +114,10 @@ export interface AwsLambdaGlobal {
 export const awslambda = (): AwsLambdaGlobal | undefined =>
   (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda
 
-const waitForDrain = (stream: Writable) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off("drain", done)
-      stream.off("close", done)
-      resolve()
-    }
-    stream.once("drain", done)
-    stream.once("close", done)
-  })
-
 /**
  * Writes a web Response to a Lambda response stream, chunk by chunk. When the client goes
- * away (the stream closes or errors), the body is cancelled, which ends the app's stream.
+ * away (the stream closes or errors), the body is cancelled, which ends the app's stream, and
+ * the write ends quietly; a failure of the body itself is rethrown.
  */
 export const writeResponse = async (response: Response, responseStream: Writable, lambda: AwsLambdaGlobal) => {
   const cookies = response.headers.getSetCookie()
@@ -126,33 +126,59 @@ export const writeResponse = async (response: Response, responseStream: Writable
     headers: headersOf(response),
     ...(cookies.length > 0 ? { cookies } : {})
   })
-  const reader = response.body?.getReader()
-  if (reader !== undefined) {
-    let gone = false
-    const cancel = () => {
-      gone = true
-      void reader.cancel().catch(() => undefined)
-    }
-    stream.once("close", cancel)
-    stream.once("error", cancel)
-    try {
-      for (;;) {
-        const next = await reader.read()
-        if (next.done || gone) break
-        if (!stream.write(next.value)) await waitForDrain(stream)
-      }
-    } finally {
-      stream.off("close", cancel)
-      stream.off("error", cancel)
-    }
-  }
-  // A destroyed stream (the client left) never calls back from end(): nothing is left to flush.
-  if (stream.destroyed) return
-  await new Promise<void>((resolve) => {
-    stream.once("close", () => resolve())
-    stream.end(() => resolve())
+  // Destroying this source (pipeline does when the stream goes first) cancels the web body.
+  const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body)
+  // The body failed before the stream did: the app's error, not a departed client.
+  let bodyFailed = false
+  body.once("error", () => {
+    if (!stream.destroyed) bodyFailed = true
+  })
+  await pipeline(body, stream).catch((error: unknown) => {
+    if (bodyFailed) throw error
   })
 }
+
+// ---------------------------------------------------------------------------
+// Handlers
+
+const decodeEvent = Schema.decodeUnknownEither(FunctionUrlEvent, { errors: "all" })
+
+/** Every problem of a decoding, as `path: message`, on one line. */
+const describeParseError = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    // Optional fields also accept `undefined`; that alternative failing says nothing new.
+    .filter((issue) => !issue.message.startsWith("Expected undefined,"))
+    .map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`)
+    .join("; ")
+
+interface Invocation {
+  readonly request: Request
+  readonly services: Context.Context<never>
+}
+
+/** The request an event stands for, with its per-request services, or why there is none. */
+const invocationOf = (event: unknown, context: LambdaInvocationContext): Either.Either<Invocation, string> =>
+  decodeEvent(event).pipe(
+    Either.mapLeft(describeParseError),
+    Either.flatMap((decoded) =>
+      Either.try({
+        // `new Request` rejects what the schema lets through, e.g. an invalid method or header.
+        try: () => ({ request: toRequest(decoded), services: requestContext(decoded, context) }),
+        catch: (cause) => `event: not a valid request (${cause instanceof Error ? cause.message : String(cause)})`
+      })
+    )
+  )
+
+const badRequest = (reason: string) => {
+  console.error(JSON.stringify({ message: "Rejected a malformed Function URL event", logLevel: "ERROR", reason }))
+  return Response.json({ error: "BadRequest", message: reason }, { status: 400 })
+}
+
+const respond = (run: WebHandler, event: unknown, context: LambdaInvocationContext): Promise<Response> =>
+  Either.match(invocationOf(event, context), {
+    onLeft: (reason) => Promise.resolve(badRequest(reason)),
+    onRight: ({ request, services }) => run(request, services)
+  })
 
 /** A RESPONSE_STREAM handler. Needs the runtime's `awslambda` global (lambda-local provides one too). */
 export const streamingHandler = (run: WebHandler) => {
@@ -161,8 +187,7 @@ export const streamingHandler = (run: WebHandler) => {
     throw new Error("awslambda.streamifyResponse is not available: run under the Lambda Node.js runtime or set INVOKE_MODE=BUFFERED")
   }
   return lambda.streamifyResponse(async (event, responseStream, context) => {
-    const response = await run(toRequest(event), requestContext(event, context))
-    await writeResponse(response, responseStream, lambda)
+    await writeResponse(await respond(run, event, context), responseStream, lambda)
   })
 }
 
@@ -170,8 +195,8 @@ const TEXTUAL = /^(text\/|application\/(json|problem\+json|javascript|xml))/
 
 /** A BUFFERED handler: the whole response at once. */
 export const bufferedHandler = (run: WebHandler) =>
-async (event: FunctionUrlEvent, context: LambdaInvocationContext): Promise<BufferedResult> => {
-  const response = await run(toRequest(event), requestContext(event, context))
+async (event: unknown, context: LambdaInvocationContext): Promise<BufferedResult> => {
+  const response = await respond(run, event, context)
   const body = Buffer.from(await response.arrayBuffer())
   const textual = TEXTUAL.test(response.headers.get("content-type") ?? "text/plain")
   return {

@@ -1,0 +1,271 @@
+/**
+ * The Function URL adapter off Lambda: events are decoded (a malformed one is answered 400 in
+ * both invoke modes), and `writeResponse` copies a web body to a stub of the runtime's response
+ * stream, a `Writable` that records what it is given.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { Context } from "effect"
+import { Writable } from "node:stream"
+import { setImmediate } from "node:timers/promises"
+import {
+  ANONYMOUS,
+  type AwsLambdaGlobal,
+  bufferedHandler,
+  type ResponseStreamMetadata,
+  streamingHandler,
+  type WebHandler,
+  writeResponse
+} from "../../src/http/FunctionUrl.js"
+import { Caller, InvocationDeadline } from "../../src/http/HostContext.js"
+
+const ALICE = "arn:aws:iam::123456789012:user/alice"
+const lambdaContext = { getRemainingTimeInMillis: () => 42_000 }
+
+/** A Lambda response stream: records the metadata of the first write and every chunk after it. */
+const fakeLambda = () => {
+  const chunks: Array<string> = []
+  const recorded: { metadata?: ResponseStreamMetadata } = {}
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString("utf8"))
+      callback()
+    }
+  })
+  const lambda: AwsLambdaGlobal = {
+    // As the runtime does, the handler is called with (event, responseStream, context).
+    streamifyResponse: (handler) => handler,
+    HttpResponseStream: {
+      from: (target, metadata) => {
+        recorded.metadata = metadata
+        return target
+      }
+    }
+  }
+  return { chunks, recorded, stream, lambda }
+}
+
+/** A web body the test feeds by hand, remembering whether it was cancelled. */
+const manualBody = () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  const state = { cancelled: false }
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c
+    },
+    cancel: () => {
+      state.cancelled = true
+    }
+  })
+  return {
+    body,
+    state,
+    push: (text: string) => controller.enqueue(new TextEncoder().encode(text)),
+    close: () => controller.close()
+  }
+}
+
+const event = (overrides: Record<string, unknown> = {}) => ({
+  version: "2.0",
+  rawPath: "/mcp/tools",
+  rawQueryString: "a=1&b=two",
+  headers: { "content-type": "application/json", "x-custom": "yes" },
+  body: "{\"hello\":\"world\"}",
+  isBase64Encoded: false,
+  requestContext: {
+    domainName: "abc.lambda-url.eu-west-1.on.aws",
+    http: { method: "post" },
+    authorizer: { iam: { userArn: ALICE, accountId: "123456789012" } }
+  },
+  ...overrides
+})
+
+/** A web handler that keeps what it was called with. */
+const recordingApp = () => {
+  const calls: Array<{ request: Request; services: Context.Context<never> | undefined }> = []
+  const run: WebHandler = async (request, services) => {
+    calls.push({ request, services })
+    return new Response("ok", { headers: { "content-type": "text/plain" } })
+  }
+  return { calls, run }
+}
+
+const MALFORMED: ReadonlyArray<readonly [string, unknown, RegExp]> = [
+  ["not an object", null, /event: Expected FunctionUrlEvent, actual null/],
+  ["no rawPath", { requestContext: { http: { method: "GET" } } }, /rawPath: is missing/],
+  ["no method", { rawPath: "/", requestContext: { http: {} } }, /requestContext\.http\.method: is missing/],
+  ["a path that would name another host", event({ rawPath: "@evil.example/" }), /rawPath: Expected a string starting with "\/"/],
+  ["a header that is not a string", event({ headers: { "x-n": 1 } }), /headers\.x-n: Expected string, actual 1/],
+  ["another payload format", event({ version: "1.0" }), /version: Expected "2\.0", actual "1\.0"/],
+  ["a method a Request refuses", event({ requestContext: { http: { method: "GE T" } } }), /not a valid request/]
+]
+
+describe("FunctionUrl", () => {
+  let errors: Array<string>
+  beforeEach(() => {
+    errors = []
+    vi.spyOn(console, "error").mockImplementation((...args: Array<unknown>) => {
+      errors.push(args.map(String).join(" "))
+    })
+  })
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  describe("a malformed event", () => {
+    for (const [name, malformed, reason] of MALFORMED) {
+      it(`is answered 400 in BUFFERED mode: ${name}`, async () => {
+        const app = recordingApp()
+        const result = await bufferedHandler(app.run)(malformed, lambdaContext)
+        expect(result.statusCode).toBe(400)
+        expect(result.headers["content-type"]).toMatch(/^application\/json/)
+        expect(result.isBase64Encoded).toBe(false)
+        const body = JSON.parse(result.body) as { error: string; message: string }
+        expect(body.error).toBe("BadRequest")
+        expect(body.message).toMatch(reason)
+        expect(app.calls).toHaveLength(0)
+        expect(errors).toHaveLength(1)
+        expect(errors[0]).not.toContain("\n")
+        expect(errors[0]).toContain(JSON.stringify(body.message).slice(1, -1))
+      })
+    }
+
+    it("is answered 400 in RESPONSE_STREAM mode, through HttpResponseStream.from", async () => {
+      const fake = fakeLambda()
+      const saved = Object.getOwnPropertyDescriptor(globalThis, "awslambda")
+      Object.assign(globalThis, { awslambda: fake.lambda })
+      try {
+        const app = recordingApp()
+        const handler = streamingHandler(app.run) as (event: unknown, stream: Writable, context: unknown) => Promise<void>
+        await handler({ rawPath: "/sse" }, fake.stream, lambdaContext)
+        expect(fake.recorded.metadata?.statusCode).toBe(400)
+        expect(fake.recorded.metadata?.headers["content-type"]).toMatch(/^application\/json/)
+        expect(JSON.parse(fake.chunks.join(""))).toEqual({ error: "BadRequest", message: "requestContext: is missing" })
+        expect(fake.stream.writableFinished).toBe(true)
+        expect(app.calls).toHaveLength(0)
+        expect(errors).toHaveLength(1)
+      } finally {
+        if (saved === undefined) delete (globalThis as { awslambda?: unknown }).awslambda
+        else Object.defineProperty(globalThis, "awslambda", saved)
+      }
+    })
+  })
+
+  describe("a valid event", () => {
+    const adapt = async (input: unknown) => {
+      const app = recordingApp()
+      const result = await bufferedHandler(app.run)(input, lambdaContext)
+      expect(result).toMatchObject({ statusCode: 200, body: "ok" })
+      expect(app.calls).toHaveLength(1)
+      return app.calls[0]!
+    }
+
+    it("becomes a Request with its method, URL, headers and body; extra fields are ignored", async () => {
+      const { request } = await adapt(event({ routeKey: "$default", requestContext: { ...event().requestContext, stage: "$default" } }))
+      expect(request.method).toBe("POST")
+      expect(request.url).toBe("https://abc.lambda-url.eu-west-1.on.aws/mcp/tools?a=1&b=two")
+      expect(request.headers.get("content-type")).toBe("application/json")
+      expect(request.headers.get("x-custom")).toBe("yes")
+      expect(await request.text()).toBe("{\"hello\":\"world\"}")
+      expect(errors).toEqual([])
+    })
+
+    it("decodes a base64 body and joins cookies", async () => {
+      const bytes = Buffer.from([0, 1, 2, 254, 255])
+      const { request } = await adapt(event({ body: bytes.toString("base64"), isBase64Encoded: true, cookies: ["a=1", "b=2"] }))
+      expect(Buffer.from(await request.arrayBuffer())).toEqual(bytes)
+      expect(request.headers.get("cookie")).toBe("a=1; b=2")
+    })
+
+    it("has no body for GET, and the host header stands in for a missing domain name", async () => {
+      const { request } = await adapt({
+        rawPath: "/sse",
+        headers: { host: "localhost:9000" },
+        body: "ignored",
+        requestContext: { http: { method: "GET" } }
+      })
+      expect(request.url).toBe("https://localhost:9000/sse")
+      expect(request.body).toBeNull()
+    })
+
+    it("carries the caller's IAM identity and the invocation deadline", async () => {
+      const { services } = await adapt(event())
+      expect(Context.unsafeGet(services!, Caller)).toEqual({ principal: ALICE, accountId: "123456789012" })
+      expect(Context.unsafeGet(services!, InvocationDeadline).remainingMillis()).toBe(42_000)
+    })
+
+    it("without an IAM authorizer, the caller is anonymous", async () => {
+      const { services } = await adapt(event({ requestContext: { http: { method: "GET" } } }))
+      expect(Context.unsafeGet(services!, Caller)).toEqual({ principal: ANONYMOUS })
+    })
+  })
+
+  describe("writeResponse", () => {
+    it("fixes status and headers first, then passes each chunk on as it comes", async () => {
+      const fake = fakeLambda()
+      const source = manualBody()
+      const headers = new Headers({ "content-type": "text/event-stream" })
+      headers.append("set-cookie", "a=1")
+      headers.append("set-cookie", "b=2")
+      const written = writeResponse(new Response(source.body, { status: 201, headers }), fake.stream, fake.lambda)
+      expect(fake.recorded.metadata).toEqual({
+        statusCode: 201,
+        headers: { "content-type": "text/event-stream" },
+        cookies: ["a=1", "b=2"]
+      })
+      source.push("data: one\n\n")
+      await vi.waitFor(() => expect(fake.chunks).toEqual(["data: one\n\n"]))
+      source.push("data: two\n\n")
+      await vi.waitFor(() => expect(fake.chunks).toEqual(["data: one\n\n", "data: two\n\n"]))
+      expect(fake.stream.writableEnded).toBe(false)
+      source.close()
+      await written
+      expect(fake.stream.writableFinished).toBe(true)
+    })
+
+    it("cancels the body when the client goes away, and ends quietly", async () => {
+      const fake = fakeLambda()
+      const source = manualBody()
+      const written = writeResponse(new Response(source.body), fake.stream, fake.lambda)
+      source.push("data: one\n\n")
+      await vi.waitFor(() => expect(fake.chunks).toHaveLength(1))
+      fake.stream.destroy()
+      await expect(written).resolves.toBeUndefined()
+      expect(source.state.cancelled).toBe(true)
+    })
+
+    it("cancels the body when the stream fails, and ends quietly", async () => {
+      const fake = fakeLambda()
+      const source = manualBody()
+      const written = writeResponse(new Response(source.body), fake.stream, fake.lambda)
+      fake.stream.destroy(new Error("the connection was reset"))
+      await expect(written).resolves.toBeUndefined()
+      expect(source.state.cancelled).toBe(true)
+    })
+
+    it("does not hang on a stream that is already destroyed", async () => {
+      const fake = fakeLambda()
+      fake.stream.destroy()
+      await setImmediate()
+      const source = manualBody()
+      await expect(writeResponse(new Response(source.body), fake.stream, fake.lambda)).resolves.toBeUndefined()
+      expect(source.state.cancelled).toBe(true)
+      await expect(writeResponse(new Response(null, { status: 204 }), fake.stream, fake.lambda)).resolves.toBeUndefined()
+    })
+
+    it("just ends the stream when the response has no body", async () => {
+      const fake = fakeLambda()
+      await writeResponse(new Response(null, { status: 204 }), fake.stream, fake.lambda)
+      expect(fake.recorded.metadata?.statusCode).toBe(204)
+      expect(fake.chunks).toEqual([])
+      expect(fake.stream.writableFinished).toBe(true)
+    })
+
+    it("rethrows a failure of the body itself", async () => {
+      const fake = fakeLambda()
+      const failing = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.error(new Error("the app failed"))
+      })
+      await expect(writeResponse(new Response(failing), fake.stream, fake.lambda)).rejects.toThrow("the app failed")
+    })
+  })
+})
