@@ -3,6 +3,7 @@
  * zip the bundles to an artifacts bucket (created when missing), create a CloudFormation change
  * set with the SAM transform, show it, execute it, follow the stack events, return the outputs.
  * "No changes" is success; a failure names each failing resource and its reason.
+ * The stack following and formatting live in Stack.ts, the step primitives in Step.ts.
  */
 import { createHash } from "node:crypto"
 import { readFile, readdir } from "node:fs/promises"
@@ -12,19 +13,18 @@ import {
   CloudFormationClient,
   CreateChangeSetCommand,
   DeleteChangeSetCommand,
-  DescribeChangeSetCommand,
-  type DescribeChangeSetCommandOutput,
-  DescribeStackEventsCommand,
-  DescribeStacksCommand,
-  ExecuteChangeSetCommand,
-  type Stack,
-  type StackEvent
+  ExecuteChangeSetCommand
 } from "@aws-sdk/client-cloudformation"
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts"
 import { fromIni } from "@aws-sdk/credential-providers"
 import { zipSync } from "fflate"
-import { Console, Data, Duration, Effect, Option } from "effect"
+import { Console, Duration, Effect, Option } from "effect"
+import { describeStack, FAILED, followEvents, formatChanges, formatOutputs, NO_CHANGES, outputsOf, waitForChangeSet } from "./Stack.js"
+import { call, DeployError } from "./Step.js"
+
+// Re-exported so importers of this module need not know how it is split.
+export { call, DeployError, formatChanges, formatOutputs, outputsOf }
 
 export interface DeployOptions {
   readonly stackName: string
@@ -59,25 +59,7 @@ export interface DeployResult {
   readonly outputs: Readonly<Record<string, string>>
 }
 
-export class DeployError extends Data.TaggedError("DeployError")<{
-  readonly step: string
-  readonly message: string
-  /** Each failing resource and why (from the stack events). */
-  readonly failures?: ReadonlyArray<{ readonly resource: string; readonly reason: string }> | undefined
-  readonly cause?: unknown
-}> {}
-
 const packageRoot = new URL("../..", import.meta.url).pathname
-
-const describeCause = (cause: unknown) => (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause))
-
-/** One AWS call as a step of a deployment: its failure is a DeployError naming the step. */
-export const call = <A>(step: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (cause) => new DeployError({ step, message: describeCause(cause), cause }) })
-
-const TERMINAL = /(_COMPLETE|_FAILED)$/
-const FAILED = /(FAILED|ROLLBACK)/
-const NO_CHANGES = /didn't contain changes|No updates are to be performed/i
 
 /** The zip of one bundle directory, keyed by its content so an unchanged bundle is not re-uploaded as new. */
 const zipBundle = (dir: string) =>
@@ -258,88 +240,3 @@ export const deploy = (options: DeployOptions): Effect.Effect<DeployResult, Depl
     yield* log(formatOutputs(result.outputs))
     return result
   }).pipe(Effect.scoped)
-
-const describeStack = (client: CloudFormationClient, stackName: string) =>
-  call("stack", () => client.send(new DescribeStacksCommand({ StackName: stackName }))).pipe(
-    Effect.map((output) => Option.fromNullable(output.Stacks?.[0])),
-    Effect.catchIf((error) => /does not exist/.test(error.message), () => Effect.succeed(Option.none<Stack>()))
-  )
-
-const waitForChangeSet = (client: CloudFormationClient, id: string, stackName: string, interval: Duration.DurationInput) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const described: DescribeChangeSetCommandOutput = yield* call("change set", () =>
-        client.send(new DescribeChangeSetCommand({ ChangeSetName: id, StackName: stackName })))
-      if (described.Status === "CREATE_COMPLETE" || described.Status === "FAILED") return described
-      yield* Effect.sleep(interval)
-    }
-  })
-
-const followEvents = (
-  client: CloudFormationClient,
-  stackName: string,
-  since: Date,
-  interval: Duration.DurationInput,
-  log: (line: string) => Effect.Effect<void>
-) =>
-  Effect.gen(function* () {
-    const seen = new Set<string>()
-    const failures: Array<{ resource: string; reason: string }> = []
-    for (;;) {
-      const events = yield* call("events", () => client.send(new DescribeStackEventsCommand({ StackName: stackName })))
-      const fresh = (events.StackEvents ?? [])
-        .filter((event) => event.EventId !== undefined && !seen.has(event.EventId))
-        .filter((event) => event.Timestamp === undefined || event.Timestamp.getTime() >= since.getTime() - 1000)
-        .reverse()
-      for (const event of fresh) {
-        seen.add(event.EventId!)
-        yield* log(formatEvent(event))
-        if (/FAILED/.test(event.ResourceStatus ?? "") && event.ResourceStatusReason !== undefined) {
-          failures.push({ resource: event.LogicalResourceId ?? "?", reason: event.ResourceStatusReason })
-        }
-      }
-      const stack = yield* describeStack(client, stackName)
-      const status = Option.match(stack, { onNone: () => "DELETE_COMPLETE", onSome: (found) => found.StackStatus ?? "UNKNOWN" })
-      if (TERMINAL.test(status) && !/IN_PROGRESS/.test(status)) return { status, failures }
-      yield* Effect.sleep(interval)
-    }
-  })
-
-export const outputsOf = (stack: Stack | undefined): Record<string, string> =>
-  Object.fromEntries((stack?.Outputs ?? []).flatMap((output) =>
-    output.OutputKey === undefined || output.OutputValue === undefined ? [] : [[output.OutputKey, output.OutputValue]]
-  ))
-
-const formatEvent = (event: StackEvent) =>
-  `  ${(event.Timestamp ?? new Date()).toISOString().slice(11, 19)}  ${(event.ResourceStatus ?? "").padEnd(22)} ${(event.ResourceType ?? "").padEnd(30)} ${
-    event.LogicalResourceId ?? ""
-  }${event.ResourceStatusReason === undefined ? "" : `  ${event.ResourceStatusReason}`}`
-
-export const formatChanges = (changes: ReadonlyArray<Change>) =>
-  changes.length === 0
-    ? "The change set has no resource changes"
-    : [
-      `Changes (${changes.length}):`,
-      ...changes.map((change) => {
-        const resource = change.ResourceChange
-        const replacement = resource?.Replacement === "True" ? "  (replacement)" : ""
-        return `  ${(resource?.Action ?? "?").padEnd(7)} ${(resource?.ResourceType ?? "").padEnd(30)} ${resource?.LogicalResourceId ?? ""}${replacement}`
-      })
-    ].join("\n")
-
-export const formatOutputs = (outputs: Readonly<Record<string, string>>) => {
-  const lines = ["Deployed."]
-  const mcp = outputs["McpFunctionUrl"]
-  if (mcp !== undefined) {
-    lines.push(`  MCP, Streamable HTTP:  ${mcp}mcp`, `  MCP, legacy SSE:       ${mcp}sse`)
-  }
-  if (outputs["RegistrationFunctionUrl"] !== undefined) lines.push(`  Registration API:      ${outputs["RegistrationFunctionUrl"]}register`)
-  for (const [key, value] of Object.entries(outputs)) {
-    if (!["McpFunctionUrl", "RegistrationFunctionUrl", "McpEndpoint"].includes(key)) lines.push(`  ${key}: ${value}`)
-  }
-  lines.push(
-    "Next: register a tool (POST <registration url>register, signed with SigV4 for service lambda),",
-    "then connect an MCP client to the MCP URL with IAM credentials that may call lambda:InvokeFunctionUrl."
-  )
-  return lines.join("\n")
-}
