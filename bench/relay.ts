@@ -15,16 +15,21 @@ import type { ChildProcess } from "node:child_process"
 import { HttpApp } from "@effect/platform"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Stream, TestClock, TestContext } from "effect"
 import type { SessionId } from "../src/domain/Session.js"
-import { sessionEventStream } from "../src/http/Outbox.js"
+import { Caller } from "../src/http/HostContext.js"
 import * as McpApi from "../src/http/McpApi.js"
+import { protocol } from "../src/hosts/Core.js"
 import * as DynamoDB from "../src/layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../src/layers/DynamoDBSessionStore.js"
 import { layerLocal } from "../src/layers/LocalFunctionInvoker.js"
 import { createTables, type TableNames } from "../src/layers/Tables.js"
-import * as Engine from "../src/mcp/Engine.js"
+import * as Catalog from "../src/mcp/Catalog.js"
+import { sessionMessages } from "../src/mcp/Outbox.js"
+import * as Sessions from "../src/mcp/Sessions.js"
+import { RateLimiter } from "../src/services/RateLimiter.js"
 import { Registry } from "../src/services/Registry.js"
 import { SessionStore } from "../src/services/SessionStore.js"
+import * as Settings from "../src/Settings.js"
 import { startDynamoDbLocal, stop } from "../test/support/localServices.js"
 import { readSse } from "../test/support/sse.js"
 
@@ -34,8 +39,11 @@ const MESSAGES = Number(process.env["BENCH_MESSAGES"] ?? 200)
 const TARGET_P50_MS = 100
 const TARGET_IDLE_PER_MINUTE = 12
 
-/** The AWS defaults of the MCP function (see src/layers/Main.ts). */
-const LAMBDA_POLLING = { minPollInterval: Duration.millis(50), maxPollInterval: Duration.seconds(6) }
+/** The AWS defaults of the MCP function (src/Settings.ts). */
+const LAMBDA_POLLING = {
+  minPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MIN_MS),
+  maxPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MAX_MS)
+}
 /** The original design: one poll a second, whatever happens. */
 const BASELINE_POLLING = { minPollInterval: Duration.seconds(1), maxPollInterval: Duration.seconds(1) }
 
@@ -67,11 +75,12 @@ const stores = (tables: TableNames, dynamo: Layer.Layer<DynamoDB.DynamoDB>) =>
 const echo = async (event: unknown) => ({ echoed: (event as { args: unknown }).args })
 
 const appFor = (tables: TableNames, dynamo: Layer.Layer<DynamoDB.DynamoDB>, polling: typeof LAMBDA_POLLING) => {
-  const services = Layer.provideMerge(
-    Engine.layer(),
-    Layer.merge(stores(tables, dynamo), layerLocal(new Map([["echo", echo]])))
-  ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
-  return HttpApp.toWebHandlerLayer(McpApi.make({ ...polling, registryWatchInterval: Duration.seconds(60) }), services)
+  const sessions = Sessions.layer({ ...polling, registryWatchInterval: Duration.seconds(60) })
+  const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local).pipe(
+    Layer.provideMerge(Layer.merge(stores(tables, dynamo), layerLocal(new Map([["echo", echo]])))),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+  return HttpApp.toWebHandlerLayer(McpApi.make(), services)
 }
 
 const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
@@ -153,12 +162,7 @@ const idlePerMinute = (tables: TableNames, endpoint: string, polling: typeof LAM
     // A TTL longer than the run: the session must stay live while idle.
     yield* sessions.create({ id, principal: "bench", transport: "sse", protocolVersion: "2024-11-05", initialized: true })
     const start = meter.total()
-    const stream = sessionEventStream(id, 0, {
-      ...polling,
-      keepAliveInterval: Duration.seconds(20),
-      registryWatchInterval: Duration.seconds(60),
-      maxDuration: Duration.minutes(minutes + 1)
-    })
+    const stream = sessionMessages(id, 0, { ...polling, registryWatchInterval: Duration.seconds(60) })
     const fiber = yield* Effect.fork(Stream.runDrain(stream))
     const perMinute: Array<number> = []
     let last = start
@@ -174,9 +178,12 @@ const idlePerMinute = (tables: TableNames, endpoint: string, polling: typeof LAM
     yield* Fiber.interrupt(fiber)
     return perMinute
   })
-  const layer = Layer.merge(
-    DynamoDBSessionStore.layer({ tableName: tables.sessions, ttl: Duration.hours(2) }),
-    DynamoDBRegistry.layer({ tableName: tables.registrations })
+  const layer = Layer.provideMerge(
+    Catalog.layer,
+    Layer.merge(
+      DynamoDBSessionStore.layer({ tableName: tables.sessions, ttl: Duration.hours(2) }),
+      DynamoDBRegistry.layer({ tableName: tables.registrations })
+    )
   ).pipe(Layer.provide(meter.layer))
   return Effect.runPromise(program.pipe(Effect.provide(layer), Effect.provide(TestContext.TestContext)))
 }

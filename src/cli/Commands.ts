@@ -5,7 +5,7 @@ import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
 import { adminCommands } from "./AdminCommands.js"
 import { clientCommands } from "./ClientCommands.js"
 import { deployCommand } from "./DeployCommand.js"
-import { DEFAULT_TABLES, defaultIfPresent, devServer } from "./Dev.js"
+import { DEFAULT_TABLES, defaultIfPresent, devServer } from "../hosts/Node.js"
 
 const port = Options.integer("port").pipe(
   Options.withDescription("Port to listen on (0 picks a free one)"),

@@ -1,5 +1,6 @@
 /** The MCP shapes the engine reads from functions and writes to clients. */
 import { Schema } from "effect"
+import { JsonObject, PromptArgument, ToolAnnotations } from "./Registration.js"
 
 /** Newest first. The client's version is used when listed here, else the newest. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const
@@ -128,9 +129,11 @@ export const Implementation = Schema.Struct({
 })
 export type Implementation = typeof Implementation.Type
 
+const ClientCapabilities = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
 export const InitializeParams = Schema.Struct({
   protocolVersion: Schema.String,
-  capabilities: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  capabilities: ClientCapabilities,
   clientInfo: Implementation
 })
 
@@ -164,4 +167,71 @@ export const CompleteParams = Schema.Struct({
 export const CancelledParams = Schema.Struct({
   requestId: Schema.Union(Schema.String, Schema.Number),
   reason: Schema.optional(Schema.String)
+})
+
+export const ProgressToken = Schema.Union(Schema.String, Schema.Number)
+export type ProgressToken = typeof ProgressToken.Type
+
+// Results the server sends (each method's result is encoded through one of these)
+
+export const EmptyResult = Schema.Struct({ _meta: Meta })
+
+const ListChanged = Schema.optional(Schema.Struct({ listChanged: Schema.optional(Schema.Boolean) }))
+
+export const ServerCapabilities = Schema.Struct({
+  tools: ListChanged,
+  resources: Schema.optional(Schema.Struct({
+    listChanged: Schema.optional(Schema.Boolean),
+    subscribe: Schema.optional(Schema.Boolean)
+  })),
+  prompts: ListChanged,
+  logging: Schema.optional(Schema.Struct({})),
+  completions: Schema.optional(Schema.Struct({}))
+})
+export type ServerCapabilities = typeof ServerCapabilities.Type
+
+export const InitializeResult = Schema.Struct({
+  protocolVersion: Schema.String,
+  capabilities: ServerCapabilities,
+  serverInfo: Implementation,
+  instructions: Schema.optional(Schema.String)
+})
+
+const Paginated = { nextCursor: Schema.optional(Schema.String), _meta: Meta }
+
+export const Tool = Schema.Struct({
+  name: Schema.String,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  inputSchema: JsonObject,
+  outputSchema: Schema.optional(JsonObject),
+  annotations: Schema.optional(ToolAnnotations)
+})
+export const ListToolsResult = Schema.Struct({ tools: Schema.Array(Tool), ...Paginated })
+
+export const ListResourcesResult = Schema.Struct({ resources: Schema.Array(ListedResource), ...Paginated })
+
+export const ResourceTemplate = Schema.Struct({
+  uriTemplate: Schema.String,
+  name: Schema.String,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  mimeType: Schema.optional(Schema.String)
+})
+export const ListResourceTemplatesResult = Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate), ...Paginated })
+
+export const Prompt = Schema.Struct({
+  name: Schema.String,
+  title: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  arguments: Schema.optional(Schema.Array(PromptArgument))
+})
+export const ListPromptsResult = Schema.Struct({ prompts: Schema.Array(Prompt), ...Paginated })
+
+export const CompleteResult = Schema.Struct({
+  completion: Schema.Struct({
+    values: Schema.Array(Schema.String),
+    total: Schema.optional(Schema.Number),
+    hasMore: Schema.optional(Schema.Boolean)
+  })
 })

@@ -1,6 +1,7 @@
 /**
- * The local server: both APIs on one port, functions from a directory, stores in memory or
- * on DynamoDB (DynamoDB Local, or a real table). `npm start` runs it with the examples.
+ * The Node host's composition root — the local server: both APIs on one port, functions from
+ * a directory, stores in memory or on DynamoDB (DynamoDB Local, or a real table). `npm start`
+ * runs it with the examples. Built from the same layer constructors as the Lambda host.
  */
 import { createServer } from "node:http"
 import { existsSync } from "node:fs"
@@ -8,7 +9,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Console, Deferred, Duration, Effect, Layer } from "effect"
 import type { Registration } from "../domain/Registration.js"
-import { ServerShutdown } from "../http/HostContext.js"
+import { Caller, ServerShutdown } from "../http/HostContext.js"
 import * as McpApi from "../http/McpApi.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
@@ -21,7 +22,10 @@ import { loadDirectory, makeLocal } from "../layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../layers/MemorySessionStore.js"
 import { loadSeed } from "../layers/Seed.js"
-import * as Engine from "../mcp/Engine.js"
+import * as Sessions from "../mcp/Sessions.js"
+import { RateLimiter } from "../services/RateLimiter.js"
+import { FIXED } from "../Settings.js"
+import { protocol } from "./Core.js"
 import { createTables, type TableNames } from "../layers/Tables.js"
 import { listAll, Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
@@ -98,16 +102,22 @@ export const devServer = (options: DevServerOptions) => {
     options.seedFile === undefined ? Layer.empty : Layer.effectDiscard(loadSeed(options.seedFile)),
     storeLayers(options.store ?? { kind: "memory" })
   )
-  const services = Layer.provideMerge(Engine.layer(), Layer.merge(stores, invokerLayer(options.functionsDir)))
+  const memory = (options.store ?? { kind: "memory" }).kind === "memory"
+  // In memory, polling is free: keep the legacy relay snappy. On DynamoDB, the Lambda defaults.
+  const sessions = memory
+    ? Sessions.layer({
+      minPollInterval: Duration.millis(FIXED.memoryPolling.minMillis),
+      maxPollInterval: Duration.millis(FIXED.memoryPolling.maxMillis),
+      registryWatchInterval: Duration.seconds(FIXED.memoryPolling.watchSeconds)
+    })
+    : Sessions.layerConfig
+  const services = Layer.mergeAll(
+    protocol(sessions),
+    RateLimiter.unlimited,
+    Caller.local
+  ).pipe(Layer.provideMerge(Layer.merge(stores, invokerLayer(options.functionsDir))))
   const app = combine(
-    McpApi.make({
-      allowedOrigins: options.allowedOrigins,
-      // In memory, polling is free: keep the legacy relay snappy.
-      minPollInterval: Duration.millis(10),
-      maxPollInterval: Duration.millis(100),
-      registryWatchInterval: Duration.seconds(1),
-      maxStreamDuration: options.maxStreamDuration
-    }),
+    McpApi.make({ allowedOrigins: options.allowedOrigins, maxStreamDuration: options.maxStreamDuration }),
     RegistrationApi.make()
   )
   const banner = HttpServer.addressFormattedWith((address) =>

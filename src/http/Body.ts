@@ -1,7 +1,7 @@
 /** Reading request bodies with a size limit, the same way on Node and on Lambda. */
-import type { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { HttpServerRequest } from "@effect/platform"
 import { Data, Effect, Either, Stream } from "effect"
-import { problem } from "./Problems.js"
+import { HttpProblem, type RpcHttpError } from "./Errors.js"
 
 class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly limit: number }> {}
 class BodyUnreadable extends Data.TaggedError("BodyUnreadable")<{ readonly cause: unknown }> {}
@@ -31,23 +31,24 @@ const isJsonContentType = (request: HttpServerRequest.HttpServerRequest) => {
 }
 
 /**
- * A JSON request body, or the response that refuses it: 415 when it is not declared JSON,
+ * A JSON request body, or the error that refuses it: 415 when it is not declared JSON,
  * 413 over `limit`, 400 when unreadable, and `notJson` (each API words it its own way) when
  * it does not parse.
  */
-export const readJsonBody = (
+export const readJsonBody = <E extends HttpProblem | RpcHttpError>(
   request: HttpServerRequest.HttpServerRequest,
   limit: number,
-  notJson: HttpServerResponse.HttpServerResponse
-): Effect.Effect<unknown, HttpServerResponse.HttpServerResponse> =>
+  notJson: E
+): Effect.Effect<unknown, HttpProblem | E> =>
   Effect.gen(function* () {
     if (!isJsonContentType(request)) {
-      return yield* Effect.fail(problem(415, "UnsupportedMediaType", "Content-Type must be application/json"))
+      return yield* new HttpProblem({ status: 415, error: "UnsupportedMediaType", message: "Content-Type must be application/json" })
     }
     const text = yield* readText(request, limit).pipe(
       Effect.catchTags({
-        BodyTooLarge: (error) => Effect.fail(problem(413, "PayloadTooLarge", `The body is larger than ${error.limit} bytes`)),
-        BodyUnreadable: () => Effect.fail(problem(400, "BadRequest", "The body could not be read"))
+        BodyTooLarge: (error) =>
+          new HttpProblem({ status: 413, error: "PayloadTooLarge", message: `The body is larger than ${error.limit} bytes` }),
+        BodyUnreadable: () => new HttpProblem({ status: 400, error: "BadRequest", message: "The body could not be read" })
       })
     )
     const parsed = Either.try(() => JSON.parse(text) as unknown)

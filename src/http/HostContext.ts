@@ -2,10 +2,11 @@
  * What a host (the Lambda handler, the dev server) tells the apps about a request: who is
  * calling, when the invocation must end, and when the server is stopping.
  *
- * Who is calling: on Lambda the handler provides it from the Function URL's IAM authorizer;
- * locally there is no authentication and every caller is `local`.
+ * Who is calling: a required service. On Lambda the adapter provides it per request from the
+ * Function URL's IAM authorizer; locally there is no authentication and every caller is
+ * `local` (`Caller.local`).
  */
-import { Context, type Deferred, Effect, Option } from "effect"
+import { Context, type Deferred, Effect, Layer } from "effect"
 
 export interface CallerIdentity {
   /** The IAM principal ARN (`requestContext.authorizer.iam.userArn`). */
@@ -13,14 +14,14 @@ export interface CallerIdentity {
   readonly accountId?: string | undefined
 }
 
-export class Caller extends Context.Tag("mcp-lambda-sam/Caller")<Caller, CallerIdentity>() {}
-
 export const LOCAL_PRINCIPAL = "local"
 
-export const currentPrincipal = Effect.map(
-  Effect.serviceOption(Caller),
-  Option.match({ onNone: () => LOCAL_PRINCIPAL, onSome: (caller) => caller.principal })
-)
+export class Caller extends Context.Tag("mcp-lambda-sam/Caller")<Caller, CallerIdentity>() {
+  /** Every request comes from `local` (the dev server, tests). */
+  static readonly local: Layer.Layer<Caller> = Layer.succeed(Caller, { principal: LOCAL_PRINCIPAL })
+}
+
+export const currentPrincipal = Effect.map(Caller, (caller) => caller.principal)
 
 /**
  * When the current invocation must end (Lambda's deadline), so streams can close cleanly

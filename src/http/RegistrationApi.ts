@@ -6,7 +6,7 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Effect, Either, Option, Schema } from "effect"
-import type { RegistrationTooLarge, StoreError } from "../domain/errors.js"
+import type { RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
 import {
   decodeRegistrationInput,
   idOf,
@@ -16,7 +16,7 @@ import {
 } from "../domain/Registration.js"
 import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
-import { json, problem } from "./Problems.js"
+import { HttpProblem, json } from "./Errors.js"
 import { route } from "./Routes.js"
 
 export interface RegistrationApiOptions {
@@ -31,15 +31,15 @@ const etag = (registration: Registration) => `"${registration.version}"`
 const withEtag = (registration: Registration, status = 200, headers: Record<string, string> = {}) =>
   json(registration, status, { etag: etag(registration), ...headers })
 
-const storeFailure = (error: StoreError) =>
-  Effect.zipRight(
-    Effect.logError("Registry failure", error),
-    Effect.fail(problem(503, "ServiceUnavailable", "The registry is unavailable; try again"))
-  )
+const tooLarge = (error: RegistrationTooLarge) =>
+  new HttpProblem({ status: 413, error: "PayloadTooLarge", message: error.message })
 
-const tooLarge = (error: RegistrationTooLarge) => Effect.fail(problem(413, "PayloadTooLarge", error.message))
+const notFound = (id: string) => new HttpProblem({ status: 404, error: "NotFound", message: `No registration with id '${id}'` })
 
-const notFound = (id: string) => problem(404, "NotFound", `No registration with id '${id}'`)
+const preconditionFailed = (error: RegistrationVersionMismatch) =>
+  new HttpProblem({ status: 412, error: "PreconditionFailed", message: error.message })
+
+const badRequest = (error: string, message: string) => new HttpProblem({ status: 400, error, message })
 
 const decodeId = Schema.decodeUnknownOption(RegistrationId)
 
@@ -54,12 +54,12 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
 
   const readBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    readJsonBody(request, maxBodyBytes, problem(400, "InvalidJson", "The body is not valid JSON")))
+    readJsonBody(request, maxBodyBytes, badRequest("InvalidJson", "The body is not valid JSON")))
 
   const decodeSpec = (body: unknown) =>
     Effect.mapError(
       decodeRegistrationInput(body),
-      (error) => problem(400, "InvalidRegistration", error.message, { problems: error.problems })
+      (error) => new HttpProblem({ status: 400, error: "InvalidRegistration", message: error.message, problems: error.problems })
     )
 
   const create = Effect.gen(function* () {
@@ -68,9 +68,8 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
     const created = yield* registry.create(spec).pipe(
       Effect.catchTags({
         RegistrationConflict: (error) =>
-          Effect.fail(problem(409, "Conflict", `${error.message}; update it with PUT /register/${error.id}`)),
-        RegistrationTooLarge: tooLarge,
-        StoreError: storeFailure
+          new HttpProblem({ status: 409, error: "Conflict", message: `${error.message}; update it with PUT /register/${error.id}` }),
+        RegistrationTooLarge: tooLarge
       })
     )
     return withEtag(created, 201, { location: `/register/${encodeURIComponent(created.id)}` })
@@ -83,19 +82,16 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
     const rawType = query.get("type")
     const type = rawType === null ? Option.some(undefined) : Schema.decodeUnknownOption(RegistrationType)(rawType)
     if (Option.isNone(type)) {
-      return yield* Effect.fail(problem(400, "BadRequest", "type must be tool, resource or prompt"))
+      return yield* badRequest("BadRequest", "type must be tool, resource or prompt")
     }
     const rawLimit = query.get("limit")
     const limit = rawLimit === null ? undefined : Number(rawLimit)
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)) {
-      return yield* Effect.fail(problem(400, "BadRequest", `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`))
+      return yield* badRequest("BadRequest", `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
     }
     const cursor = query.get("cursor") ?? undefined
     const page = yield* registry.list({ type: type.value, cursor, limit }).pipe(
-      Effect.catchTags({
-        InvalidCursor: () => Effect.fail(problem(400, "BadRequest", "Invalid cursor")),
-        StoreError: storeFailure
-      })
+      Effect.catchTag("InvalidCursor", () => badRequest("BadRequest", "Invalid cursor"))
     )
     return json({ items: page.items, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) })
   })
@@ -104,9 +100,9 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
     Effect.gen(function* () {
       const registry = yield* Registry
       const id = decodeId(rawId)
-      if (Option.isNone(id)) return yield* Effect.fail(notFound(rawId))
+      if (Option.isNone(id)) return yield* notFound(rawId)
       const found = yield* registry.get(id.value).pipe(
-        Effect.catchTags({ RegistrationNotFound: () => Effect.fail(notFound(rawId)), StoreError: storeFailure })
+        Effect.catchTag("RegistrationNotFound", () => notFound(rawId))
       )
       return withEtag(found)
     })
@@ -117,34 +113,34 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       const registry = yield* Registry
       const body = yield* readBody
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return yield* Effect.fail(problem(400, "InvalidRegistration", "a registration must be a JSON object"))
+        return yield* badRequest("InvalidRegistration", "a registration must be a JSON object")
       }
       const fields = body as Record<string, unknown>
       if (fields["id"] !== undefined && fields["id"] !== rawId) {
-        return yield* Effect.fail(problem(400, "IdMismatch", `The body's id '${String(fields["id"])}' is not '${rawId}'`))
+        return yield* badRequest("IdMismatch", `The body's id '${String(fields["id"])}' is not '${rawId}'`)
       }
       const ifMatch = parseIfMatch(request.headers["if-match"])
-      if (Either.isLeft(ifMatch)) return yield* Effect.fail(problem(400, "BadRequest", ifMatch.left))
+      if (Either.isLeft(ifMatch)) return yield* badRequest("BadRequest", ifMatch.left)
       const bodyVersion = fields["version"]
       if (bodyVersion !== undefined && (typeof bodyVersion !== "number" || !Number.isInteger(bodyVersion))) {
-        return yield* Effect.fail(
-          problem(400, "InvalidRegistration", "version must be an integer", { problems: [{ path: "version", message: "must be an integer" }] })
-        )
+        return yield* new HttpProblem({
+          status: 400,
+          error: "InvalidRegistration",
+          message: "version must be an integer",
+          problems: [{ path: "version", message: "must be an integer" }]
+        })
       }
       const expected = ifMatch.right ?? (bodyVersion as number | undefined)
       const definition = Object.fromEntries(Object.entries(fields).filter(([key]) => !(SERVER_FIELDS as ReadonlyArray<string>).includes(key)))
       const spec = yield* decodeSpec(definition)
       if (idOf(spec) !== rawId) {
-        return yield* Effect.fail(
-          problem(400, "IdMismatch", `A ${spec.type} named '${spec.name}' has id '${idOf(spec)}', not '${rawId}'`)
-        )
+        return yield* badRequest("IdMismatch", `A ${spec.type} named '${spec.name}' has id '${idOf(spec)}', not '${rawId}'`)
       }
       const updated = yield* registry.update(spec, { ifVersion: expected }).pipe(
         Effect.catchTags({
-          RegistrationNotFound: () => Effect.fail(notFound(rawId)),
-          RegistrationVersionMismatch: (error) => Effect.fail(problem(412, "PreconditionFailed", error.message)),
-          RegistrationTooLarge: tooLarge,
-          StoreError: storeFailure
+          RegistrationNotFound: () => notFound(rawId),
+          RegistrationVersionMismatch: preconditionFailed,
+          RegistrationTooLarge: tooLarge
         })
       )
       return withEtag(updated)
@@ -155,28 +151,20 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       const request = yield* HttpServerRequest.HttpServerRequest
       const registry = yield* Registry
       const id = decodeId(rawId)
-      if (Option.isNone(id)) return yield* Effect.fail(notFound(rawId))
+      if (Option.isNone(id)) return yield* notFound(rawId)
       const ifMatch = parseIfMatch(request.headers["if-match"])
-      if (Either.isLeft(ifMatch)) return yield* Effect.fail(problem(400, "BadRequest", ifMatch.left))
+      if (Either.isLeft(ifMatch)) return yield* badRequest("BadRequest", ifMatch.left)
       yield* registry.remove(id.value, { ifVersion: ifMatch.right }).pipe(
-        Effect.catchTags({
-          RegistrationNotFound: () => Effect.fail(notFound(rawId)),
-          RegistrationVersionMismatch: (error) => Effect.fail(problem(412, "PreconditionFailed", error.message)),
-          StoreError: storeFailure
-        })
+        Effect.catchTags({ RegistrationNotFound: () => notFound(rawId), RegistrationVersionMismatch: preconditionFailed })
       )
       return HttpServerResponse.empty({ status: 204 })
     })
 
   return route<Registry>([
-    { path: "/register", methods: { POST: () => Effect.merge(create), GET: () => Effect.merge(list) } },
+    { path: "/register", methods: { POST: () => create, GET: () => list } },
     {
       path: "/register/:id",
-      methods: {
-        GET: ({ id = "" }) => Effect.merge(read(id)),
-        PUT: ({ id = "" }) => Effect.merge(replace(id)),
-        DELETE: ({ id = "" }) => Effect.merge(remove(id))
-      }
+      methods: { GET: ({ id = "" }) => read(id), PUT: ({ id = "" }) => replace(id), DELETE: ({ id = "" }) => remove(id) }
     },
     { path: "/health", methods: { GET: () => Effect.succeed(json({ status: "ok" })) } }
   ])

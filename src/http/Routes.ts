@@ -1,14 +1,25 @@
 /**
  * A small path-and-method table: 404 for an unknown path, 405 with `Allow` for a known path
  * and another method. (A router that declares `all` next to `get` refuses the pair.)
+ * Handlers fail with typed errors; the router renders them, here and nowhere else.
  */
-import { HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Effect } from "effect"
-import { problem } from "./Problems.js"
+import { HttpServerRequest, HttpServerRespondable, type HttpServerResponse } from "@effect/platform"
+import { Cause, Effect } from "effect"
+import type { StoreError } from "../domain/errors.js"
+import { type HttpProblem, problem, type RpcHttpError, STORE_UNAVAILABLE } from "./Errors.js"
+
+/** What a handler may fail with: an error that renders itself, or a store outage (503). */
+export type HttpError = HttpProblem | RpcHttpError | StoreError
 
 export type Handler<R> = (
   params: Readonly<Record<string, string>>
-) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, HttpError, R | HttpServerRequest.HttpServerRequest>
+
+/** The response for a handler's error; a store failure is logged with its cause. */
+export const render = (error: HttpError): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  error._tag === "StoreError"
+    ? Effect.as(Effect.logError(`Store failure in ${error.operation}`, Cause.die(error.cause)), STORE_UNAVAILABLE)
+    : HttpServerRespondable.toResponse(error)
 
 export interface Route<R> {
   /** `/register/:id` style: each `:name` matches one non-empty path segment. */
@@ -50,7 +61,11 @@ export const route = <R>(routes: ReadonlyArray<Route<R>>) => {
       })
       // HTTP hosts run the app uninterruptibly; a handler must be interruptible for its races and
       // timeouts to stop their losers, and for a departed client to stop its work.
-      return yield* Effect.interruptible(handler(params))
+      return yield* handler(params).pipe(
+        Effect.withSpan(`${request.method} ${entry.path}`),
+        Effect.catchAll(render),
+        Effect.interruptible
+      )
     }
     return problem(404, "NotFound", `No route for ${path}`)
   })

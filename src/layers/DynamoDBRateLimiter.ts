@@ -5,8 +5,9 @@
  */
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Config, Effect, Layer } from "effect"
 import { StoreError } from "../domain/errors.js"
+import * as Settings from "../Settings.js"
 import { RateLimiter, type RateLimiterShape, WINDOW_MILLIS, windowOf } from "../services/RateLimiter.js"
 import { DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
 import { TTL_ATTRIBUTE } from "./Tables.js"
@@ -41,3 +42,13 @@ export const make = (options: DynamoDBRateLimiterOptions) =>
 
 export const layer = (options: DynamoDBRateLimiterOptions): Layer.Layer<RateLimiter, never, DynamoDB> =>
   Layer.effect(RateLimiter, make(options))
+
+/** `RATE_LIMIT_PER_MINUTE` requests per principal, counted in `SESSION_TABLE_NAME`; 0 is no limit. */
+export const layerConfig = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const limitPerMinute = yield* Settings.integer("RATE_LIMIT_PER_MINUTE")
+    if (limitPerMinute <= 0) return RateLimiter.unlimited
+    const tableName = yield* Config.string("SESSION_TABLE_NAME")
+    return layer({ tableName, limitPerMinute })
+  })
+)

@@ -32,6 +32,7 @@ import { SessionStore, type SessionStoreShape } from "../services/SessionStore.j
 import { type DynamoCallError, DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
 import { DEFAULT_SESSION_TTL } from "./MemorySessionStore.js"
 import { TTL_ATTRIBUTE } from "./Tables.js"
+import * as Settings from "../Settings.js"
 
 export interface DynamoDBSessionStoreOptions {
   readonly tableName: string
@@ -264,11 +265,11 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
 export const layer = (options: DynamoDBSessionStoreOptions): Layer.Layer<SessionStore, never, DynamoDB> =>
   Layer.effect(SessionStore, make(options))
 
-/** `SESSION_TABLE_NAME` and `SESSION_TTL_SECONDS` (default 3600) from the environment. */
+/** `SESSION_TABLE_NAME` and `SESSION_TTL_SECONDS` from the environment. */
 export const layerConfig = Layer.unwrapEffect(
   Effect.gen(function* () {
     const tableName = yield* Config.string("SESSION_TABLE_NAME")
-    const ttlSeconds = yield* Config.integer("SESSION_TTL_SECONDS").pipe(Config.withDefault(3600))
+    const ttlSeconds = yield* Settings.integer("SESSION_TTL_SECONDS")
     return layer({ tableName, ttl: Duration.seconds(ttlSeconds) })
   })
 )

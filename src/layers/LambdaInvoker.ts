@@ -15,6 +15,7 @@ import {
 } from "../domain/errors.js"
 import { functionNameOf } from "../domain/LambdaArn.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
+import * as Settings from "../Settings.js"
 
 /** Lambda's limit for a synchronous invocation's request and response payloads. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -124,12 +125,12 @@ export const makeScoped = (options: LambdaInvokerOptions = {}) =>
 export const layer = (options: LambdaInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
   Layer.scoped(ToolInvoker, makeScoped(options))
 
-/** `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS` (default 60). */
+/** `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS`. */
 export const layerConfig = Layer.unwrapEffect(
   Effect.gen(function* () {
     const region = yield* Config.option(Config.string("AWS_REGION"))
     const endpoint = yield* Config.option(Config.string("LAMBDA_ENDPOINT"))
-    const timeoutSeconds = yield* Config.integer("INVOKE_TIMEOUT_SECONDS").pipe(Config.withDefault(60))
+    const timeoutSeconds = yield* Settings.integer("INVOKE_TIMEOUT_SECONDS")
     return layer({
       client: {
         ...(Option.isSome(region) ? { region: region.value } : {}),

@@ -1,36 +1,42 @@
 /**
- * The server→client half of both transports: a session's outbox as an SSE byte stream.
+ * The server→client half of a session: its outbox as a stream of entries.
  *
  * The stream polls the outbox (strongly consistent reads on DynamoDB) — fast right after
  * activity, backing off while idle — so messages appended by other invocations, possibly on
- * other machines, reach the client. It also watches the registry and appends
- * `notifications/<kind>/list_changed` to the outbox when a kind of registration changes.
- * It sends keep-alive comments and ends cleanly after its maximum duration.
+ * other machines, reach the client. It also watches the registry (through the shared
+ * catalog) and appends `notifications/<kind>s/list_changed` when a kind of registration
+ * changes. Transports frame the entries (SSE) and decide how long a stream lives.
  */
-import { Chunk, Clock, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Clock, Config, Duration, Effect, Option, Schedule, Stream } from "effect"
 import { notification } from "../domain/JsonRpc.js"
-import type { RegistrationType } from "../domain/Registration.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
-import { listAll, Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
-import { comment, frame } from "./Sse.js"
+import * as Settings from "../Settings.js"
+import { Catalog, KINDS } from "./Catalog.js"
 
-export interface OutboxStreamOptions {
+export interface OutboxOptions {
   /** Delay after a poll that found messages; doubles while idle up to `maxPollInterval`. */
   readonly minPollInterval: Duration.DurationInput
   readonly maxPollInterval: Duration.DurationInput
-  readonly keepAliveInterval: Duration.DurationInput
   /** How often the registry stamp is checked for list_changed notifications. */
   readonly registryWatchInterval: Duration.DurationInput
-  readonly maxDuration: Duration.DurationInput
+}
+
+/** `POLL_MIN_MS`, `POLL_MAX_MS` and `REGISTRY_WATCH_SECONDS`. */
+export const optionsConfig: Config.Config<OutboxOptions> = Config.all({
+  minPollInterval: Config.map(Settings.integer("POLL_MIN_MS"), Duration.millis),
+  maxPollInterval: Config.map(Settings.integer("POLL_MAX_MS"), Duration.millis),
+  registryWatchInterval: Config.map(Settings.integer("REGISTRY_WATCH_SECONDS"), Duration.seconds)
+})
+
+export const DEFAULT_OPTIONS: OutboxOptions = {
+  minPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MIN_MS),
+  maxPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MAX_MS),
+  registryWatchInterval: Duration.seconds(Settings.DEFAULTS.REGISTRY_WATCH_SECONDS)
 }
 
 const PAGE = 100
 
-export const entryFrame = (entry: OutboxEntry) =>
-  frame({ id: entry.seq, event: "message", data: JSON.stringify(entry.message) })
-
-/** Outbox entries after `after`, as they arrive, until the session ends. */
 /**
  * How long a missing sequence number holds back the messages after it. Appends take their
  * number first and write second, so a later message can land before an earlier one; a number
@@ -51,7 +57,7 @@ export const contiguous = (cursor: number, entries: ReadonlyArray<OutboxEntry>) 
 }
 
 /** Outbox entries after `after`, each exactly once and in sequence order, until the session ends. */
-export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxStreamOptions) =>
+export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxOptions) =>
   Stream.unwrap(Effect.map(SessionStore, (store) => {
     const min = Duration.toMillis(options.minPollInterval)
     const max = Duration.toMillis(options.maxPollInterval)
@@ -97,21 +103,17 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxS
     return Stream.unfoldChunkEffect<State, OutboxEntry, never, never>({ cursor: after, wait: 0, gapSince: undefined }, poll)
   }))
 
-const KINDS: ReadonlyArray<RegistrationType> = ["tool", "resource", "prompt"]
-
 /** Appends list_changed notifications to the outbox whenever a kind of registration changes. */
 export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationInput) =>
   Effect.gen(function* () {
-    const registry = yield* Registry
+    const catalog = yield* Catalog
     const store = yield* SessionStore
-    const fingerprints = Effect.forEach(KINDS, (kind) =>
-      Effect.map(listAll(registry, kind), (items) => items.map((item) => `${item.id}@${item.version}`).join(",")))
-    let stamp = yield* registry.stamp
-    let prints = yield* fingerprints
+    let stamp = yield* catalog.stamp
+    let prints = yield* catalog.fingerprints
     const check = Effect.gen(function* () {
-      const next = yield* registry.stamp
+      const next = yield* catalog.stamp
       if (next === stamp) return
-      const nextPrints = yield* fingerprints
+      const nextPrints = yield* catalog.fingerprints
       for (const [index, kind] of KINDS.entries()) {
         if (nextPrints[index] !== prints[index]) {
           yield* store.append(sessionId, notification(`notifications/${kind}s/list_changed`))
@@ -126,28 +128,10 @@ export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationI
     )
   }).pipe(Effect.catchTag("SessionNotFound", () => Effect.void), Effect.catchTag("StoreError", () => Effect.void))
 
-/**
- * The SSE body of a session stream: `prelude` frames first, then outbox messages, keep-alives
- * and list_changed notifications, ending after `maxDuration` or when the session ends.
- */
-export const sessionEventStream = (
-  sessionId: SessionId,
-  after: number,
-  options: OutboxStreamOptions,
-  prelude: ReadonlyArray<Uint8Array> = []
-) => {
-  const keepAlive = Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)).pipe(
-    Stream.map(() => comment("keep-alive"))
+/** A session's messages after `after` as they arrive, with its list_changed watch running alongside. */
+export const sessionMessages = (sessionId: SessionId, after: number, options: OutboxOptions) =>
+  tailOutbox(sessionId, after, options).pipe(
+    Stream.merge(Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval)).pipe(Stream.drain), {
+      haltStrategy: "left"
+    })
   )
-  const watch = Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval)).pipe(Stream.drain)
-  const messages = tailOutbox(sessionId, after, options).pipe(Stream.map(entryFrame))
-  return Stream.fromIterable(prelude).pipe(
-    Stream.concat(
-      messages.pipe(
-        Stream.merge(keepAlive, { haltStrategy: "left" }),
-        Stream.merge(watch, { haltStrategy: "left" }),
-        Stream.interruptWhen(Effect.sleep(options.maxDuration))
-      )
-    )
-  )
-}

@@ -1,5 +1,5 @@
 /** Requests per principal per minute, counted where every container sees the same count. */
-import { Context, type Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { StoreError } from "../domain/errors.js"
 
 export interface RateDecision {
@@ -14,7 +14,12 @@ export interface RateLimiterShape {
   readonly take: (principal: string) => Effect.Effect<RateDecision, StoreError>
 }
 
-export class RateLimiter extends Context.Tag("mcp-lambda-sam/RateLimiter")<RateLimiter, RateLimiterShape>() {}
+export class RateLimiter extends Context.Tag("mcp-lambda-sam/RateLimiter")<RateLimiter, RateLimiterShape>() {
+  /** No limit: every request is allowed. */
+  static readonly unlimited: Layer.Layer<RateLimiter> = Layer.succeed(RateLimiter, {
+    take: () => Effect.succeed({ allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY })
+  })
+}
 
 export const WINDOW_MILLIS = 60_000
 

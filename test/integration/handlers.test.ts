@@ -212,9 +212,8 @@ describe.skipIf(dynamodb === "" || moto === "")("Lambda handlers (lambda-local, 
   it("BUFFERED mode answers whole responses; streaming endpoints say why they are absent", async () => {
     process.env["INVOKE_MODE"] = "BUFFERED"
     try {
-      const { lambdaHandler } = await import("../../src/handlers/runtime.js")
-      const { mcpApp, mcpLayer } = await import("../../src/layers/Main.js")
-      const buffered = lambdaHandler(mcpApp, mcpLayer) as (event: unknown, context: unknown) => Promise<{
+      const { mcpHandler } = await import("../../src/hosts/LambdaMcp.js")
+      const buffered = mcpHandler() as (event: unknown, context: unknown) => Promise<{
         statusCode: number
         headers: Record<string, string>
         body: string

@@ -3,7 +3,8 @@ import { Duration, Effect, Layer } from "effect"
 import type { RegistrationSpec } from "../../src/domain/Registration.js"
 import { layerLocal, type LambdaHandler } from "../../src/layers/LocalFunctionInvoker.js"
 import { layerMemory } from "../../src/layers/MemoryRegistry.js"
-import { type EngineOptions, layer as engineLayer, McpEngine, type RequestContext } from "../../src/mcp/Engine.js"
+import { engine } from "../../src/hosts/Core.js"
+import { type EngineOptions, McpEngine, type RequestContext } from "../../src/mcp/Engine.js"
 import { Registry } from "../../src/services/Registry.js"
 
 export const seeded = (specs: ReadonlyArray<RegistrationSpec>) =>
@@ -16,7 +17,7 @@ export const engineWith = (
 ) => {
   const registry = Layer.provideMerge(seeded(specs), layerMemory)
   const invoker = layerLocal(new Map(Object.entries(functions)), { timeout: Duration.seconds(5) })
-  return Layer.provideMerge(engineLayer(options), Layer.merge(registry, invoker))
+  return Layer.provideMerge(engine(options), Layer.merge(registry, invoker))
 }
 
 export const context: RequestContext = { protocolVersion: "2025-11-25" }

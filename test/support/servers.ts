@@ -1,7 +1,8 @@
 /** The apps under test: a web handler (no network) and the dev server on a free port. */
 import { HttpApp, HttpServer } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
-import { devServer } from "../../src/cli/Dev.js"
+import { protocol } from "../../src/hosts/Core.js"
+import { devServer } from "../../src/hosts/Node.js"
 import { Caller } from "../../src/http/HostContext.js"
 import * as McpApi from "../../src/http/McpApi.js"
 import * as RegistrationApi from "../../src/http/RegistrationApi.js"
@@ -10,8 +11,8 @@ import { layerDirectory } from "../../src/layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import { loadSeed } from "../../src/layers/Seed.js"
-import * as Engine from "../../src/mcp/Engine.js"
-import type { RateLimiter } from "../../src/services/RateLimiter.js"
+import * as Sessions from "../../src/mcp/Sessions.js"
+import { RateLimiter } from "../../src/services/RateLimiter.js"
 
 export const EXAMPLE_FUNCTIONS = "examples/functions"
 export const EXAMPLE_SEED = "examples/registrations.json"
@@ -19,20 +20,15 @@ export const EXAMPLE_SEED = "examples/registrations.json"
 /** Both apps as one `(Request, principal?) => Promise<Response>`, over memory stores and the examples. */
 export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Layer<RateLimiter> | undefined = undefined) => {
   const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), registryMemory)
-  const services = Layer.mergeAll(
-    Layer.provideMerge(Engine.layer(), Layer.merge(registry, layerDirectory(EXAMPLE_FUNCTIONS))),
-    sessionsMemory(),
-    extra ?? Layer.empty
+  const sessions = Sessions.layer({
+    minPollInterval: Duration.millis(5),
+    maxPollInterval: Duration.millis(20),
+    registryWatchInterval: Duration.millis(50)
+  })
+  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
+    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory()))
   )
-  const app = combine(
-    McpApi.make({
-      minPollInterval: Duration.millis(5),
-      maxPollInterval: Duration.millis(20),
-      registryWatchInterval: Duration.millis(50),
-      ...options
-    }),
-    RegistrationApi.make()
-  )
+  const app = combine(McpApi.make(options), RegistrationApi.make())
   const { dispose, handler } = HttpApp.toWebHandlerLayer(app, services)
   return {
     dispose,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../../src/domain/Session.js"
-import { contiguous, GAP_TIMEOUT, tailOutbox } from "../../src/http/Outbox.js"
+import { contiguous, GAP_TIMEOUT, tailOutbox } from "../../src/mcp/Outbox.js"
 import { SessionStore, type SessionStoreShape } from "../../src/services/SessionStore.js"
 
 const id = "session-gap-0123456789" as SessionId

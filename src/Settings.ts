@@ -1,0 +1,40 @@
+/**
+ * The one record of defaults. Every setting is read once, by the `layerConfig` of the code it
+ * configures, from the environment on Lambda (`Config`), falling back to the value here; the
+ * README's environment table is tested against this record.
+ */
+import { Config } from "effect"
+
+export const DEFAULTS = {
+  /** RESPONSE_STREAM or BUFFERED: must match the Function URL's invoke mode. */
+  INVOKE_MODE: "RESPONSE_STREAM",
+  SESSION_TTL_SECONDS: 3600,
+  INVOKE_TIMEOUT_SECONDS: 60,
+  /** Under Lambda's 900 s limit, with room for the deadline margin. */
+  MAX_STREAM_SECONDS: 840,
+  POLL_MIN_MS: 50,
+  POLL_MAX_MS: 6000,
+  REGISTRY_WATCH_SECONDS: 60,
+  /** 0: no limit. */
+  RATE_LIMIT_PER_MINUTE: 0,
+  LOG_LEVEL: "INFO",
+  /** Comma-separated; none by default on AWS (IAM callers are not browsers). */
+  ALLOWED_ORIGINS: ""
+} as const
+
+export type IntegerSetting = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never
+}[keyof typeof DEFAULTS]
+
+/** An integer setting from the environment, or its default. */
+export const integer = (name: IntegerSetting) => Config.integer(name).pipe(Config.withDefault<number>(DEFAULTS[name]))
+
+/** Not environment settings: fixed choices that hosts share. */
+export const FIXED = {
+  /** SSE comments on idle streams, so proxies and idle timers keep them open. */
+  keepAliveSeconds: 20,
+  /** On Lambda, how long before the invocation's deadline a stream ends. */
+  deadlineMarginSeconds: 10,
+  /** The dev server's in-memory store makes polling free: poll fast, watch often. */
+  memoryPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 }
+} as const

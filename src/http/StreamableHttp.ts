@@ -1,0 +1,90 @@
+/** Streamable HTTP at `/mcp`: POST a message, GET the session's stream, DELETE the session. */
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
+import { McpEngine } from "../mcp/Engine.js"
+import { requestContextOf, Sessions } from "../mcp/Sessions.js"
+import { currentPrincipal } from "./HostContext.js"
+import { accepts, readJson, reply, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
+import { sessionEventStream, type StreamOptions } from "./SessionStream.js"
+import { SSE_HEADERS } from "./Sse.js"
+
+export interface StreamableHttpOptions extends StreamOptions {
+  readonly maxBodyBytes: number
+}
+
+const isInitialize = (parsed: unknown) =>
+  typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
+  (parsed as { method?: unknown }).method === "initialize"
+
+const checkVersionHeader = (request: HttpServerRequest.HttpServerRequest) => {
+  const version = request.headers[VERSION_HEADER]
+  return version === undefined || isSupportedVersion(version)
+    ? Effect.void
+    : rpcHttpError(400, `Unsupported MCP-Protocol-Version: ${version}`)
+}
+
+const sessionHeader = (request: HttpServerRequest.HttpServerRequest) => {
+  const id = request.headers[SESSION_HEADER]
+  return id === undefined || id === ""
+    ? rpcHttpError(400, "Bad Request: the Mcp-Session-Id header is required")
+    : Effect.succeed(id)
+}
+
+export const make = (options: StreamableHttpOptions) => {
+  // One JSON-RPC message (or a 2025-03-26 batch) per request.
+  const post = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (!accepts(request, ["application/json", "text/event-stream"])) {
+      return yield* rpcHttpError(406, "Not Acceptable: Accept must allow application/json and text/event-stream")
+    }
+    const parsed = yield* readJson(request, options.maxBodyBytes)
+    yield* checkVersionHeader(request)
+    const engine = yield* McpEngine
+
+    if (isInitialize(parsed)) {
+      const principal = yield* currentPrincipal
+      const outcome = yield* engine.handle({ protocolVersion: LATEST_PROTOCOL_VERSION, principal }, parsed)
+      const answer = outcome.responses[0]
+      if (answer === undefined || !("result" in answer)) return reply(outcome)
+      const sessions = yield* Sessions
+      const { changes } = outcome
+      const session = yield* sessions.open(principal, "streamable-http", {
+        protocolVersion: changes.protocolVersion ?? LATEST_PROTOCOL_VERSION,
+        initialized: false,
+        ...(changes.clientInfo === undefined ? {} : { clientInfo: changes.clientInfo }),
+        ...(changes.clientCapabilities === undefined ? {} : { clientCapabilities: changes.clientCapabilities })
+      })
+      return reply(outcome, { [SESSION_HEADER]: session.id })
+    }
+
+    const { principal, session, sessions } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
+    const outcome = yield* engine.handle(requestContextOf(session, principal), parsed)
+    yield* sessions.touch(session, outcome.changes)
+    return reply(outcome)
+  })
+
+  // The session's server→client stream, resumable with Last-Event-ID.
+  const get = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (!accepts(request, ["text/event-stream"])) {
+      return yield* rpcHttpError(406, "Not Acceptable: Accept must allow text/event-stream")
+    }
+    yield* checkVersionHeader(request)
+    const { session } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
+    const lastEventId = Number.parseInt(request.headers["last-event-id"] ?? "0", 10)
+    const after = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0
+    const body = yield* sessionEventStream(session.id, after, options)
+    return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
+  })
+
+  // The client ends its session.
+  const del = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { session, sessions } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
+    yield* sessions.close(session.id)
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  return { post, get, delete: del }
+}

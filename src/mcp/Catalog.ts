@@ -1,0 +1,58 @@
+/**
+ * The registry as the protocol sees it: every registration of a kind, re-read only when the
+ * registry's version stamp moves. Method handlers and the session streams' change watch share
+ * one snapshot per container.
+ */
+import { Context, Effect, Layer, Ref } from "effect"
+import type { StoreError } from "../domain/errors.js"
+import type { Registration, RegistrationType } from "../domain/Registration.js"
+import { listAll, Registry } from "../services/Registry.js"
+
+export type Of<T extends RegistrationType> = Extract<Registration, { readonly type: T }>
+
+export const KINDS: ReadonlyArray<RegistrationType> = ["tool", "resource", "prompt"]
+
+export const isOfType = <T extends RegistrationType>(registration: Registration, type: T): registration is Of<T> =>
+  registration.type === type
+
+export interface CatalogShape {
+  /** The registry's version stamp: changes whenever any registration changes. */
+  readonly stamp: Effect.Effect<string, StoreError>
+  /** Every registration of a kind, in id order. */
+  readonly all: <T extends RegistrationType>(type: T) => Effect.Effect<ReadonlyArray<Of<T>>, StoreError>
+  /** One string per kind that changes when a registration of that kind does (`id@version,…`). */
+  readonly fingerprints: Effect.Effect<ReadonlyArray<string>, StoreError>
+}
+
+export class Catalog extends Context.Tag("mcp-lambda-sam/Catalog")<Catalog, CatalogShape>() {}
+
+interface Snapshot {
+  readonly stamp: string
+  readonly byType: ReadonlyMap<RegistrationType, ReadonlyArray<Registration>>
+}
+
+export const make = Effect.gen(function* () {
+  const registry = yield* Registry
+  const cache = yield* Ref.make<Snapshot>({ stamp: "", byType: new Map() })
+
+  const all = Effect.fn("Catalog.all")(function* <T extends RegistrationType>(type: T) {
+    const stamp = yield* registry.stamp
+    const cached = yield* Ref.get(cache)
+    const hit = cached.stamp === stamp ? cached.byType.get(type) : undefined
+    const items = hit ?? (yield* listAll(registry, type))
+    if (hit === undefined) {
+      yield* Ref.update(cache, (current) => ({
+        stamp,
+        byType: new Map(current.stamp === stamp ? current.byType : []).set(type, items)
+      }))
+    }
+    return items.filter((registration): registration is Of<T> => isOfType(registration, type))
+  })
+
+  const fingerprints = Effect.forEach(KINDS, (kind) =>
+    Effect.map(all(kind), (items) => items.map((item) => `${item.id}@${item.version}`).join(",")))
+
+  return { stamp: registry.stamp, all, fingerprints } satisfies CatalogShape
+})
+
+export const layer: Layer.Layer<Catalog, never, Registry> = Layer.effect(Catalog, make)

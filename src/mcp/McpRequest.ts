@@ -1,0 +1,68 @@
+/**
+ * What a method handler knows about the message it answers: who asked, in which session and
+ * protocol revision, and how to send notifications or change the session. Dispatch provides
+ * it once per message, so handlers take only their decoded params.
+ */
+import { Context, Effect, Ref } from "effect"
+import { type JsonRpcNotification, notification, type RequestId } from "../domain/JsonRpc.js"
+import { levelAtLeast, type LoggingLevel, type ProgressToken, type ProtocolVersion } from "../domain/Mcp.js"
+import type { SessionChanges, SessionId } from "../domain/Session.js"
+
+/** What the transport tells the engine about a message's session (none for a stateless request). */
+export interface RequestContext {
+  readonly sessionId?: SessionId | undefined
+  readonly protocolVersion: ProtocolVersion
+  readonly logLevel?: LoggingLevel | undefined
+  /** The caller (IAM principal on AWS), passed on to functions. */
+  readonly principal?: string | undefined
+}
+
+/** What handling one input (a message or a batch) produced besides its responses. */
+export interface Effects {
+  /** Sent before the responses (log messages); a transport streams them as SSE. */
+  readonly notifications: Ref.Ref<ReadonlyArray<JsonRpcNotification>>
+  /** What to persist on the session (negotiated version, log level, initialized). */
+  readonly changes: Ref.Ref<SessionChanges>
+}
+
+export const makeEffects: Effect.Effect<Effects> = Effect.all({
+  notifications: Ref.make<ReadonlyArray<JsonRpcNotification>>([]),
+  changes: Ref.make<SessionChanges>({})
+})
+
+export interface McpRequestShape extends RequestContext {
+  readonly id: RequestId
+  readonly method: string
+  /** `params._meta.progressToken`, when the client asked for progress. */
+  readonly progressToken: ProgressToken | undefined
+  readonly meta: Readonly<Record<string, unknown>> | undefined
+  /** The logger name of `notifications/message` (the server's name). */
+  readonly logger: string
+  readonly effects: Effects
+}
+
+export class McpRequest extends Context.Tag("mcp-lambda-sam/McpRequest")<McpRequest, McpRequestShape>() {}
+
+/** Queues a notification, sent before the response. */
+export const notify = (message: JsonRpcNotification) =>
+  Effect.flatMap(McpRequest, (request) => Ref.update(request.effects.notifications, (all) => [...all, message]))
+
+/** A `notifications/message` when the session's level lets it through. */
+export const log = (level: LoggingLevel, data: unknown) =>
+  Effect.flatMap(McpRequest, (request) =>
+    request.logLevel !== undefined && levelAtLeast(level, request.logLevel)
+      ? notify(notification("notifications/message", { level, logger: request.logger, data }))
+      : Effect.void)
+
+/** Asks for a change to the session, kept once the message is handled. */
+export const changeSession = (changes: SessionChanges) =>
+  Effect.flatMap(McpRequest, (request) => Ref.update(request.effects.changes, (current) => ({ ...current, ...changes })))
+
+/** The `extra` object a function receives with its payload. */
+export const extra = Effect.map(McpRequest, (request) => ({
+  requestId: request.id,
+  protocolVersion: request.protocolVersion,
+  ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
+  ...(request.principal === undefined ? {} : { principal: request.principal }),
+  ...(request.meta === undefined ? {} : { _meta: request.meta })
+}))

@@ -1,0 +1,101 @@
+/**
+ * One MCP method: its params schema, its result schema and its handler. Dispatch decodes the
+ * params (-32602 when they do not fit) and *encodes* the handler's result through the result
+ * schema, so a result of the wrong shape fails to compile, or at run time becomes a logged
+ * defect and a -32603, never a silent change on the wire.
+ */
+import { Context, type Duration, Effect, Either, Schema } from "effect"
+import type { Implementation } from "../domain/Mcp.js"
+import type { Registry } from "../services/Registry.js"
+import type { ToolInvoker } from "../services/ToolInvoker.js"
+import type { Catalog } from "./Catalog.js"
+import { InvalidParams, type ProtocolError } from "./Errors.js"
+import type { McpRequest } from "./McpRequest.js"
+import { describeParseError } from "./Results.js"
+
+export interface EngineOptions {
+  readonly serverInfo?: Implementation | undefined
+  readonly instructions?: string | undefined
+  /** Items per page of the list methods. */
+  readonly pageSize?: number | undefined
+  /** Timeout for each function invocation (the invoker's default otherwise). */
+  readonly invokeTimeout?: Duration.DurationInput | undefined
+}
+
+export const SERVER_INFO: Implementation = { name: "mcp-lambda-sam", version: "0.1.0" }
+
+export interface EngineSettingsShape {
+  readonly serverInfo: Implementation
+  readonly instructions: string | undefined
+  readonly pageSize: number
+  readonly invokeTimeout: Duration.DurationInput | undefined
+}
+
+export class EngineSettings extends Context.Tag("mcp-lambda-sam/EngineSettings")<EngineSettings, EngineSettingsShape>() {}
+
+export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape => ({
+  serverInfo: options.serverInfo ?? SERVER_INFO,
+  instructions: options.instructions,
+  pageSize: options.pageSize ?? 50,
+  invokeTimeout: options.invokeTimeout
+})
+
+/** What handlers may use besides the request itself. */
+export type MethodServices = Catalog | Registry | ToolInvoker | EngineSettings
+
+export type Handler<P, A> = (params: P) => Effect.Effect<A, ProtocolError, McpRequest | MethodServices>
+
+export interface Method<P = unknown, A = unknown> {
+  readonly name: string
+  readonly params: Schema.Schema<P, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly result: Schema.Schema<A, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly handle: Handler<P, A>
+  /** Decodes, handles, encodes: the wire result, or the error to answer with. */
+  readonly run: (params: unknown) => Effect.Effect<Record<string, unknown>, ProtocolError, McpRequest | MethodServices>
+}
+
+export class ResultSchemaViolation extends Schema.TaggedError<ResultSchemaViolation>()("ResultSchemaViolation", {
+  method: Schema.String,
+  problems: Schema.String
+}) {
+  override get message() {
+    return `The result of ${this.method} does not match its schema: ${this.problems}`
+  }
+}
+
+/** Params as the method's schema reads them (an absent `params` is an empty object). */
+export const decodeParams = <P, I>(schema: Schema.Schema<P, I>, params: unknown) =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(schema, { errors: "all" })(params ?? {}),
+    (error) => new InvalidParams({ message: `Invalid params: ${describeParseError(error, "params")}` })
+  )
+
+export const method = <P, PI, A, AI extends object>(
+  name: string,
+  spec: {
+    readonly params: Schema.Schema<P, PI>
+    readonly result: Schema.Schema<A, AI>
+    readonly handle: Handler<P, A>
+  }
+): Method<P, A> => {
+  const encode = Schema.encode(spec.result, { errors: "all" })
+  return {
+    name,
+    ...spec,
+    run: (raw) =>
+      Effect.flatMap(decodeParams(spec.params, raw), spec.handle).pipe(
+        Effect.flatMap((result) =>
+          Effect.orDieWith(encode(result), (error) =>
+            new ResultSchemaViolation({ method: name, problems: describeParseError(error) }))
+        ),
+        Effect.map((wire) => wire as Record<string, unknown>)
+      )
+  }
+}
+
+/** The methods by name; an unknown name is not in it (`Object.hasOwn` keeps `__proto__` out). */
+export const table = (methods: ReadonlyArray<Method<any, any>>) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const byName: Record<string, Method<any, any>> = Object.create(null) // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const entry of methods) byName[entry.name] = entry
+  return (name: string): Method<unknown, unknown> | undefined => (Object.hasOwn(byName, name) ? byName[name] : undefined)
+}

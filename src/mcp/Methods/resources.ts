@@ -1,0 +1,107 @@
+/** `resources/list`, `resources/templates/list` and `resources/read`. */
+import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
+import { Effect, Either, Option } from "effect"
+import {
+  type ListedResource,
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  PaginatedParams,
+  ReadResourceParams,
+  ReadResourceResult
+} from "../../domain/Mcp.js"
+import type { ResourceRegistration } from "../../domain/Registration.js"
+import { Catalog } from "../Catalog.js"
+import { InternalError, ResourceNotFound } from "../Errors.js"
+import { describeInvocationError, invoke } from "../Invoke.js"
+import { hideStoreError, listResult, page } from "../Lookup.js"
+import { log } from "../McpRequest.js"
+import { method } from "../Method.js"
+import { toListedResources, toReadResourceResult } from "../Results.js"
+
+/** Every resource registration (from the catalog; store failures are hidden). */
+export const allResources = Effect.flatMap(Catalog, (catalog) => catalog.all("resource")).pipe(
+  Effect.catchTag("StoreError", hideStoreError)
+)
+
+/** The registration serving `uri`: an exact URI first, then the first template that matches. */
+const findResource = (uri: string) =>
+  Effect.map(allResources, (resources) => {
+    const exact = resources.find((resource) => resource.uri === uri)
+    if (exact !== undefined) return Option.some({ resource: exact, variables: {} })
+    for (const resource of resources) {
+      if (resource.uriTemplate === undefined) continue
+      const variables = new UriTemplate(resource.uriTemplate).match(uri)
+      if (variables !== null) return Option.some({ resource, variables })
+    }
+    return Option.none()
+  })
+
+const resourceOf = (resource: ResourceRegistration, uri: string): ListedResource => ({
+  uri,
+  name: resource.name,
+  title: resource.title,
+  description: resource.description,
+  mimeType: resource.mimeType
+})
+
+/** A template resource's function lists the concrete resources it serves; a failure lists none. */
+const listedBy = (resource: ResourceRegistration) =>
+  invoke(resource, { action: "list", uri: resource.uriTemplate, variables: {} }).pipe(
+    Effect.flatMap((answer) => toListedResources(answer)),
+    Effect.map((listed): ReadonlyArray<ListedResource> =>
+      listed.map((item) => ({ ...(resource.mimeType === undefined ? {} : { mimeType: resource.mimeType }), ...item }))
+    ),
+    Effect.catchAll((error) =>
+      Effect.as(log("warning", `Listing resource '${resource.name}' failed: ${error.message}`), [])
+    )
+  )
+
+export const list = method("resources/list", {
+  params: PaginatedParams,
+  result: ListResourcesResult,
+  handle: ({ cursor }) =>
+    Effect.map(
+      page("resource", cursor, (resource) =>
+        resource.uri !== undefined ? Effect.succeed([resourceOf(resource, resource.uri)] as const) : listedBy(resource)),
+      (result) => listResult("resources", result)
+    )
+})
+
+export const templates = method("resources/templates/list", {
+  params: PaginatedParams,
+  result: ListResourceTemplatesResult,
+  handle: ({ cursor }) =>
+    Effect.map(
+      page("resource", cursor, (resource) =>
+        Effect.succeed(
+          resource.uriTemplate === undefined ? [] : [{
+            uriTemplate: resource.uriTemplate,
+            name: resource.name,
+            title: resource.title,
+            description: resource.description,
+            mimeType: resource.mimeType
+          }]
+        )),
+      (result) => listResult("resourceTemplates", result)
+    )
+})
+
+export const read = method("resources/read", {
+  params: ReadResourceParams,
+  result: ReadResourceResult,
+  handle: ({ uri }) =>
+    Effect.gen(function* () {
+      const found = yield* findResource(uri)
+      if (Option.isNone(found)) return yield* new ResourceNotFound({ uri })
+      const { resource, variables } = found.value
+      const answer = yield* invoke(resource, { action: "read", uri, variables }).pipe(
+        Effect.catchAll((error) =>
+          Effect.flatMap(describeInvocationError(`Reading '${uri}'`, error), (message) =>
+            Effect.fail(new InternalError({ message }))))
+      )
+      return yield* Either.mapLeft(
+        toReadResourceResult(uri, resource.mimeType, answer),
+        (error) => new InternalError({ message: `Resource '${resource.name}' answered unusably: ${error.message}` })
+      )
+    })
+})

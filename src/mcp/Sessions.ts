@@ -1,0 +1,114 @@
+/**
+ * Sessions for both 2025 transports: creation, binding to the caller who created them,
+ * expiry (every use pushes it), ending, and the session's outbox as a stream. The HTTP layer
+ * only frames what this service returns.
+ */
+import { randomBytes } from "node:crypto"
+import { type ConfigError, Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import type { SessionNotFound, StoreError } from "../domain/errors.js"
+import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import { DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from "../domain/Mcp.js"
+import {
+  type NewSession,
+  type OutboxEntry,
+  type Session,
+  type SessionChanges,
+  SessionId,
+  type Transport
+} from "../domain/Session.js"
+import { SessionNotFound as NotFound } from "../domain/errors.js"
+import { SessionStore } from "../services/SessionStore.js"
+import { Catalog } from "./Catalog.js"
+import type { RequestContext } from "./McpRequest.js"
+import { type OutboxOptions, optionsConfig, sessionMessages } from "./Outbox.js"
+
+export type SessionStart = Omit<NewSession, "id" | "principal" | "transport">
+
+export interface SessionsShape {
+  /** A new session of `transport`, owned by `principal`. */
+  readonly open: (principal: string, transport: Transport, start: SessionStart) => Effect.Effect<Session, StoreError>
+  /** A live session of this transport owned by `principal`; anything else is not found. */
+  readonly resolve: (
+    rawId: string,
+    transport: Transport,
+    principal: string
+  ) => Effect.Effect<Session, SessionNotFound | StoreError>
+  /**
+   * Keeps what the engine changed; any use refreshes the session's expiry — already done when
+   * messages were appended to its outbox, so then only changes cost a write. Never fails:
+   * the answer is already decided, so a failed write is logged.
+   */
+  readonly touch: (session: Session, changes: SessionChanges, appended?: boolean) => Effect.Effect<void>
+  /** Appends messages to the session's outbox, in order. */
+  readonly append: (id: SessionId, messages: ReadonlyArray<JsonRpcMessage>) => Effect.Effect<void, SessionNotFound | StoreError>
+  /** Ends the session (an already ended one is fine). */
+  readonly close: (id: SessionId) => Effect.Effect<void, StoreError>
+  /** The session's outbox after `after`, as it grows, with its list_changed watch. */
+  readonly messages: (id: SessionId, after: number) => Stream.Stream<OutboxEntry>
+}
+
+export class Sessions extends Context.Tag("mcp-lambda-sam/Sessions")<Sessions, SessionsShape>() {}
+
+/** What the engine needs to know about a message's session. */
+export const requestContextOf = (session: Session, principal: string): RequestContext => ({
+  sessionId: session.id,
+  protocolVersion: isSupportedVersion(session.protocolVersion) ? session.protocolVersion : DEFAULT_NEGOTIATED_VERSION,
+  logLevel: session.logLevel,
+  principal
+})
+
+const decodeSessionId = Schema.decodeUnknownOption(SessionId)
+const newSessionId = () => randomBytes(24).toString("base64url") as SessionId
+
+export const make = (options: OutboxOptions) =>
+  Effect.gen(function* () {
+    const store = yield* SessionStore
+    const catalog = yield* Catalog
+    const streamContext = Context.make(SessionStore, store).pipe(Context.add(Catalog, catalog))
+
+    const open: SessionsShape["open"] = (principal, transport, start) =>
+      store.create({ ...start, id: newSessionId(), principal, transport }).pipe(
+        // 24 random bytes do not collide; if they did, that is a defect.
+        Effect.catchTag("SessionAlreadyExists", (error) => Effect.die(error)),
+        Effect.withSpan("Sessions.open")
+      )
+
+    const resolve: SessionsShape["resolve"] = (rawId, transport, principal) =>
+      Effect.gen(function* () {
+        const id = decodeSessionId(rawId)
+        if (Option.isNone(id)) return yield* new NotFound({ sessionId: rawId })
+        const session = yield* store.get(id.value)
+        if (session.principal !== principal || session.transport !== transport) {
+          return yield* new NotFound({ sessionId: rawId })
+        }
+        return session
+      }).pipe(Effect.withSpan("Sessions.resolve"))
+
+    const touch: SessionsShape["touch"] = (session, changes, appended = false) =>
+      (Object.keys(changes).length > 0
+        ? Effect.asVoid(store.update(session.id, changes))
+        : appended
+        ? Effect.void
+        : store.touch(session.id)).pipe(
+          Effect.catchTag("SessionNotFound", () => Effect.void),
+          Effect.catchTag("StoreError", (error) => Effect.logError("Session write failed", error))
+        )
+
+    const append: SessionsShape["append"] = (id, messages) =>
+      Effect.forEach(messages, (message) => store.append(id, message), { discard: true })
+
+    const close: SessionsShape["close"] = (id) => store.remove(id).pipe(Effect.catchTag("SessionNotFound", () => Effect.void))
+
+    const messages: SessionsShape["messages"] = (id, after) =>
+      Stream.provideContext(sessionMessages(id, after, options), streamContext)
+
+    return { open, resolve, touch, append, close, messages } satisfies SessionsShape
+  })
+
+export const layer = (options: OutboxOptions): Layer.Layer<Sessions, never, SessionStore | Catalog> =>
+  Layer.effect(Sessions, make(options))
+
+/** Polling and watch intervals from `POLL_MIN_MS`, `POLL_MAX_MS`, `REGISTRY_WATCH_SECONDS`. */
+export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, SessionStore | Catalog> = Layer.unwrapEffect(
+  Effect.map(optionsConfig, layer)
+)
