@@ -146,6 +146,8 @@ export const CallToolParams = Schema.Struct({
 
 export const ReadResourceParams = Schema.Struct({ uri: Schema.String })
 
+export const SubscribeParams = Schema.Struct({ uri: Schema.String })
+
 export const GetPromptParams = Schema.Struct({
   name: Schema.String,
   arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))

@@ -117,7 +117,9 @@ export const ToolSpec = Schema.Struct({
   ...common,
   inputSchema: ObjectJsonSchema,
   outputSchema: Schema.optional(ObjectJsonSchema),
-  annotations: Schema.optional(ToolAnnotations)
+  annotations: Schema.optional(ToolAnnotations),
+  /** Invoked with `InvokeWithResponseStream`; answers in NDJSON lines (progress, log, result…). */
+  streaming: Schema.optional(Schema.Boolean)
 })
 export type ToolSpec = typeof ToolSpec.Type
 

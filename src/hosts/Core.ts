@@ -9,15 +9,22 @@ import * as Engine from "../mcp/Engine.js"
 import type { Sessions } from "../mcp/Sessions.js"
 import type { Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
+import type { SubscriptionStore } from "../services/SubscriptionStore.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
+import * as Subscriptions from "../mcp/Subscriptions.js"
 
-/** The engine and the catalog it reads, over a registry and an invoker. */
-export const engine = (options: Engine.EngineOptions = {}): Layer.Layer<Engine.McpEngine | Catalog, never, Registry | ToolInvoker> =>
-  Layer.provideMerge(Engine.layer(options), catalogLayer)
+/** What the engine reads and writes besides the registry and the invoker. */
+type EnginePorts = Registry | ToolInvoker | SessionStore | SubscriptionStore
 
-/** Everything the MCP API needs but its ports: engine, catalog and sessions (sharing the catalog). */
+/** The engine, the catalog it reads and the subscriptions it keeps, over the ports. */
+export const engine = (
+  options: Engine.EngineOptions = {}
+): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions, never, EnginePorts> =>
+  Layer.provideMerge(Engine.layer(options), Layer.merge(catalogLayer, Subscriptions.layer))
+
+/** Everything the MCP API needs but its ports: engine, catalog, subscriptions and sessions (one catalog). */
 export const protocol = <E>(
   sessions: Layer.Layer<Sessions, E, SessionStore | Catalog>,
   options: Engine.EngineOptions = {}
-): Layer.Layer<Engine.McpEngine | Catalog | Sessions, E, Registry | ToolInvoker | SessionStore> =>
-  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), catalogLayer)
+): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions | Sessions, E, EnginePorts> =>
+  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), Layer.merge(catalogLayer, Subscriptions.layer))

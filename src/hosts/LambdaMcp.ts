@@ -12,6 +12,7 @@ import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRateLimiter from "../layers/DynamoDBRateLimiter.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import * as Sessions from "../mcp/Sessions.js"
 import { protocol } from "./Core.js"
@@ -23,7 +24,12 @@ export class McpHttpApp extends Context.Tag("mcp-lambda-sam/McpHttpApp")<
   HttpApp.Default<never, McpApi.McpApiServices>
 >() {}
 
-const ports = Layer.mergeAll(DynamoDBRegistry.layerConfig, DynamoDBSessionStore.layerConfig, LambdaInvoker.layerConfig)
+const ports = Layer.mergeAll(
+  DynamoDBRegistry.layerConfig,
+  DynamoDBSessionStore.layerConfig,
+  DynamoDBSubscriptionStore.layerConfig,
+  LambdaInvoker.layerConfig
+)
 
 /** Everything the MCP function needs: DynamoDB stores, the Lambda invoker, the protocol, the app. */
 export const mcpLayer = Layer.mergeAll(

@@ -17,6 +17,9 @@ import { combine } from "../http/Server.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
+import { layerMemory as subscriptionsMemory } from "../layers/MemorySubscriptionStore.js"
+import type { SubscriptionStore } from "../services/SubscriptionStore.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import { loadDirectory, makeLocal } from "../layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../layers/MemoryRegistry.js"
@@ -61,16 +64,17 @@ export const DEFAULT_TABLES: TableNames = {
   sessions: "mcp-lambda-sam-sessions"
 }
 
-const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore, unknown> => {
-  if (store.kind === "memory") return Layer.merge(registryMemory, sessionsMemory())
+const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore | SubscriptionStore, unknown> => {
+  if (store.kind === "memory") return Layer.mergeAll(registryMemory, sessionsMemory(), subscriptionsMemory)
   const client = DynamoDB.layer({
     ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
     ...(store.region === undefined ? {} : { region: store.region })
   })
   const tables = store.createTables ? Layer.effectDiscard(createTables(store.tables)) : Layer.empty
-  return Layer.merge(
+  return Layer.mergeAll(
     DynamoDBRegistry.layer({ tableName: store.tables.registrations }),
-    DynamoDBSessionStore.layer({ tableName: store.tables.sessions })
+    DynamoDBSessionStore.layer({ tableName: store.tables.sessions }),
+    DynamoDBSubscriptionStore.layer({ tableName: store.tables.sessions })
   ).pipe(Layer.provide(tables), Layer.provide(client))
 }
 

@@ -4,7 +4,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Stream } from "effect"
-import { decodeMessage } from "../domain/JsonRpc.js"
+import { decodeMessage, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
@@ -50,7 +50,12 @@ export const make = (options: LegacySseOptions) => {
       return yield* badRequest("The body is not a JSON-RPC message")
     }
     const engine = yield* McpEngine
-    const outcome = yield* engine.handle(requestContextOf(session, principal), parsed)
+    // Notifications reach the stream while the request runs; responses follow.
+    const live = (notification: JsonRpcMessage) =>
+      sessions.append(session.id, [notification]).pipe(
+        Effect.catchAll((error) => Effect.logWarning("A notification could not be appended to the outbox", error))
+      )
+    const outcome = yield* engine.handle(requestContextOf(session, principal), parsed, live)
     const messages = messagesOf(outcome)
     yield* sessions.append(session.id, messages).pipe(
       Effect.catchTag("SessionNotFound", () => rpcHttpError(404, "Session not found: it ended while the message was handled"))

@@ -5,7 +5,7 @@ import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
 import { currentPrincipal } from "./HostContext.js"
-import { accepts, readJson, reply, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
+import { accepts, readJson, reply, replyLive, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
 import { sessionEventStream, type StreamOptions } from "./SessionStream.js"
 import { SSE_HEADERS } from "./Sse.js"
 
@@ -59,9 +59,11 @@ export const make = (options: StreamableHttpOptions) => {
     }
 
     const { principal, session, sessions } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
-    const outcome = yield* engine.handle(requestContextOf(session, principal), parsed)
-    yield* sessions.touch(session, outcome.changes)
-    return reply(outcome)
+    return yield* replyLive((live) =>
+      engine.handle(requestContextOf(session, principal), parsed, live).pipe(
+        Effect.tap((outcome) => sessions.touch(session, outcome.changes))
+      )
+    )
   })
 
   // The session's server→client stream, resumable with Last-Event-ID.

@@ -1,14 +1,22 @@
 /**
- * Invokes registered functions through the Lambda API (`Invoke`, `RequestResponse`).
+ * Invokes registered functions through the Lambda API (`Invoke`, `RequestResponse`, and
+ * `InvokeWithResponseStream` for streaming functions).
  * The function's answer is JSON; a `FunctionError` becomes a FunctionError with the function's
  * own `errorType` and `errorMessage`; throttling is retried with backoff, then reported; a
  * payload over Lambda's 6 MB limit is refused before any call; each call has a timeout.
  */
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda"
-import { Config, Duration, Effect, Layer, Option, Schedule } from "effect"
+import {
+  InvokeCommand,
+  InvokeWithResponseStreamCommand,
+  type InvokeWithResponseStreamResponseEvent,
+  LambdaClient,
+  type LambdaClientConfig
+} from "@aws-sdk/client-lambda"
+import { Config, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import {
   FunctionError,
   FunctionNotFound,
+  type InvocationError,
   InvocationFailed,
   InvocationThrottled,
   InvocationTimeout
@@ -48,50 +56,57 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
   const attempts = options.attempts ?? 4
   const backoff = options.backoff ?? Duration.millis(100)
 
-  const invoke = Effect.fn("ToolInvoker.invoke")(function* (invocation: Invocation) {
-    const functionName = functionNameOf(invocation.lambdaArn)
-    yield* Effect.annotateCurrentSpan("functionName", functionName)
+  /** The request body, refused before any call when it is over Lambda's limit. */
+  const bodyOf = (functionName: string, invocation: Invocation) => {
     const body = Buffer.from(JSON.stringify(invocation.payload ?? null), "utf8")
-    if (body.byteLength > MAX_PAYLOAD_BYTES) {
-      return yield* new InvocationFailed({
-        functionName,
-        reason: `the request is ${body.byteLength} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte limit`,
-        cause: null
-      })
+    return body.byteLength > MAX_PAYLOAD_BYTES
+      ? Effect.fail(
+        new InvocationFailed({
+          functionName,
+          reason: `the request is ${body.byteLength} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte limit`,
+          cause: null
+        })
+      )
+      : Effect.succeed(body)
+  }
+
+  const timeoutOf = (invocation: Invocation) =>
+    invocation.timeout === undefined ? defaultTimeout : Duration.decode(invocation.timeout)
+
+  const timedOut = (functionName: string, timeout: Duration.Duration) =>
+    new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
+
+  const classify = (functionName: string) => (cause: unknown): Throttled | FunctionNotFound | InvocationFailed => {
+    const name = cause instanceof Error ? cause.name : ""
+    if (THROTTLED.has(name)) return new Throttled()
+    if (NOT_FOUND.has(name)) return new FunctionNotFound({ functionName })
+    if (name === "RequestEntityTooLargeException") {
+      return new InvocationFailed({ functionName, reason: "the request is too large for Lambda", cause })
     }
-    const timeout = invocation.timeout === undefined ? defaultTimeout : Duration.decode(invocation.timeout)
+    return new InvocationFailed({ functionName, reason: describeCause(cause), cause })
+  }
 
-    const classify = (cause: unknown): Throttled | FunctionNotFound | InvocationFailed => {
-      const name = cause instanceof Error ? cause.name : ""
-      if (THROTTLED.has(name)) return new Throttled()
-      if (NOT_FOUND.has(name)) return new FunctionNotFound({ functionName })
-      if (name === "RequestEntityTooLargeException") {
-        return new InvocationFailed({ functionName, reason: "the request is too large for Lambda", cause })
-      }
-      return new InvocationFailed({ functionName, reason: describeCause(cause), cause })
-    }
-
-    const once = Effect.tryPromise({
-      try: (signal) =>
-        client.send(
-          new InvokeCommand({ FunctionName: invocation.lambdaArn, InvocationType: "RequestResponse", Payload: body }),
-          { abortSignal: signal }
-        ),
-      catch: classify
-    })
-
-    const output = yield* once.pipe(
+  /** One call to the Lambda API, throttling retried with backoff. */
+  const send = <A>(functionName: string, call: (signal: AbortSignal) => Promise<A>) =>
+    Effect.tryPromise({ try: call, catch: classify(functionName) }).pipe(
       Effect.retry({
         schedule: Schedule.exponential(backoff).pipe(Schedule.jittered),
         times: attempts - 1,
         while: (error) => error instanceof Throttled
       }),
-      Effect.catchIf((error): error is Throttled => error instanceof Throttled, () => Effect.fail(new InvocationThrottled({ functionName }))),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
-      })
+      Effect.catchIf((error): error is Throttled => error instanceof Throttled, () => Effect.fail(new InvocationThrottled({ functionName })))
     )
+
+  const invoke = Effect.fn("ToolInvoker.invoke")(function* (invocation: Invocation) {
+    const functionName = functionNameOf(invocation.lambdaArn)
+    yield* Effect.annotateCurrentSpan("functionName", functionName)
+    const body = yield* bodyOf(functionName, invocation)
+    const timeout = timeoutOf(invocation)
+    const output = yield* send(functionName, (signal) =>
+      client.send(
+        new InvokeCommand({ FunctionName: invocation.lambdaArn, InvocationType: "RequestResponse", Payload: body }),
+        { abortSignal: signal }
+      )).pipe(Effect.timeoutFail({ duration: timeout, onTimeout: () => timedOut(functionName, timeout) }))
 
     const text = output.Payload === undefined ? "" : decoder.decode(output.Payload)
     const answer = yield* Effect.try({
@@ -109,7 +124,49 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
     return answer
   })
 
-  return { invoke }
+  /** A chunk of the function's stream, or the function's error that ends it. */
+  const chunkOf = (functionName: string) => (event: InvokeWithResponseStreamResponseEvent) => {
+    if (event.PayloadChunk?.Payload !== undefined) return Effect.succeed(Option.some(event.PayloadChunk.Payload))
+    const code = event.InvokeComplete?.ErrorCode
+    if (code !== undefined && code !== "") {
+      const details = event.InvokeComplete?.ErrorDetails ?? ""
+      const parsed = Option.getOrUndefined(Option.liftThrowable(() => JSON.parse(details) as unknown)())
+      const fields = typeof parsed === "object" && parsed !== null ? parsed as Record<string, unknown> : {}
+      return Effect.fail(
+        new FunctionError({
+          functionName,
+          errorType: typeof fields["errorType"] === "string" ? fields["errorType"] : code,
+          errorMessage: typeof fields["errorMessage"] === "string" ? fields["errorMessage"] : details || code
+        })
+      )
+    }
+    return Effect.succeed(Option.none<Uint8Array>())
+  }
+
+  const invokeStream = (invocation: Invocation): Stream.Stream<Uint8Array, InvocationError> => {
+    const functionName = functionNameOf(invocation.lambdaArn)
+    const timeout = timeoutOf(invocation)
+    return Stream.unwrapScoped(Effect.gen(function* () {
+      const body = yield* bodyOf(functionName, invocation)
+      // Aborted when the stream is dropped (a cancelled call), so the connection closes.
+      const abort = yield* Effect.acquireRelease(Effect.sync(() => new AbortController()), (controller) =>
+        Effect.sync(() => controller.abort()))
+      const output = yield* send(functionName, () =>
+        client.send(
+          new InvokeWithResponseStreamCommand({ FunctionName: invocation.lambdaArn, InvocationType: "RequestResponse", Payload: body }),
+          { abortSignal: abort.signal }
+        ))
+      const events = output.EventStream
+      if (events === undefined) return Stream.empty
+      return Stream.fromAsyncIterable(events, classify(functionName)).pipe(
+        Stream.mapError((error) => error instanceof Throttled ? new InvocationThrottled({ functionName }) : error),
+        Stream.mapEffect(chunkOf(functionName)),
+        Stream.filterMap((chunk) => chunk)
+      )
+    })).pipe(Stream.interruptWhen(Effect.flatMap(Effect.sleep(timeout), () => Effect.fail(timedOut(functionName, timeout)))))
+  }
+
+  return { invoke, invokeStream }
 }
 
 /** An invoker with its own client, released with the scope. */

@@ -3,15 +3,18 @@
  * `handler(event, context, callback)`, async or callback style, JSON in and out, under a
  * timeout. Functions are keyed by function name, so a registration's `lambdaArn` in any
  * region or account reaches the local function of that name. Other ARNs go to `fallback`.
+ * A handler wrapped with `awslambda.streamifyResponse` streams its answer (`invokeStream`).
  */
 import { randomUUID } from "node:crypto"
 import { readdir } from "node:fs/promises"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { Data, Duration, Effect, Layer } from "effect"
-import { FunctionError, FunctionNotFound, InvocationTimeout } from "../domain/errors.js"
+import { PassThrough } from "node:stream"
+import { Data, Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { FunctionError, FunctionNotFound, type InvocationError, InvocationTimeout } from "../domain/errors.js"
 import { functionNameOf } from "../domain/LambdaArn.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
+import { installAwsLambdaGlobal, isStreamingHandler, type StreamingHandler } from "./LocalStreaming.js"
 
 export interface LambdaContext {
   readonly awsRequestId: string
@@ -86,17 +89,27 @@ const run = (handler: LambdaHandler, functionName: string, event: unknown, conte
     }
   })
 
+/** A streaming handler's response stream as it is written; its rejection is the stream's failure. */
+const runStreaming = (handler: StreamingHandler, functionName: string, event: unknown, context: LambdaContext) =>
+  Stream.unwrapScoped(Effect.gen(function* () {
+    // Destroyed when the stream is dropped, so a handler still writing sees its client gone.
+    const body = yield* Effect.acquireRelease(Effect.sync(() => new PassThrough()), (stream) => Effect.sync(() => stream.destroy()))
+    const ran = yield* Effect.tryPromise({
+      // The boundary to user code: a synchronous throw is the function's error too.
+      try: async () => await handler(event, body, context),
+      catch: (error) => toFunctionError(functionName, error)
+    }).pipe(Effect.ensuring(Effect.sync(() => body.end())), Effect.forkScoped)
+    const chunks = Stream.fromAsyncIterable(body, (error) => toFunctionError(functionName, error)).pipe(
+      Stream.map((chunk: Buffer | string) => (typeof chunk === "string" ? Buffer.from(chunk) : new Uint8Array(chunk)))
+    )
+    return Stream.concat(chunks, Stream.drain(Stream.fromEffect(Fiber.join(ran))))
+  }))
+
 export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): ToolInvokerShape => {
   const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(30))
 
-  const invoke = Effect.fn("ToolInvoker.invoke")(function* (invocation: Invocation) {
+  const prepare = (invocation: Invocation) => {
     const functionName = functionNameOf(invocation.lambdaArn)
-    yield* Effect.annotateCurrentSpan("functionName", functionName)
-    const handler = functions.get(functionName)
-    if (handler === undefined) {
-      if (options.fallback !== undefined) return yield* options.fallback.invoke(invocation)
-      return yield* new FunctionNotFound({ functionName })
-    }
     const timeout = invocation.timeout === undefined ? defaultTimeout : Duration.decode(invocation.timeout)
     const deadline = Date.now() + Duration.toMillis(timeout)
     const context: LambdaContext = {
@@ -110,17 +123,50 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now())
     }
+    const timedOut = new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
+    return { functionName, handler: functions.get(functionName), timeout, context, timedOut }
+  }
+
+  const invoke = Effect.fn("ToolInvoker.invoke")(function* (invocation: Invocation) {
+    const { context, functionName, handler, timedOut, timeout } = prepare(invocation)
+    yield* Effect.annotateCurrentSpan("functionName", functionName)
+    if (handler === undefined) {
+      if (options.fallback !== undefined) return yield* options.fallback.invoke(invocation)
+      return yield* new FunctionNotFound({ functionName })
+    }
     const event = yield* marshal(functionName, invocation.payload)
-    const result = yield* run(handler, functionName, event, context).pipe(
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
+    if (isStreamingHandler(handler)) {
+      // Called without streaming: the whole stream is the answer, as Lambda's Invoke returns it.
+      const bytes = yield* Stream.runCollect(runStreaming(handler, functionName, event, context)).pipe(
+        Effect.timeoutFail({ duration: timeout, onTimeout: () => timedOut })
+      )
+      const text = Buffer.concat([...bytes]).toString("utf8")
+      return yield* Effect.try({
+        try: () => (text === "" ? null : JSON.parse(text) as unknown),
+        catch: () => new FunctionError({ functionName, errorType: "Runtime.MarshalError", errorMessage: "The answer is not JSON" })
       })
+    }
+    const result = yield* run(handler, functionName, event, context).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => timedOut })
     )
     return yield* marshal(functionName, result)
   })
 
-  return { invoke }
+  const invokeStream = (invocation: Invocation): Stream.Stream<Uint8Array, InvocationError> => {
+    const { context, functionName, handler, timedOut, timeout } = prepare(invocation)
+    if (handler === undefined) {
+      return options.fallback !== undefined ? options.fallback.invokeStream(invocation) : Stream.fail(new FunctionNotFound({ functionName }))
+    }
+    const bytes: Stream.Stream<Uint8Array, InvocationError> = Stream.unwrap(Effect.map(marshal(functionName, invocation.payload), (event) =>
+      isStreamingHandler(handler)
+        ? runStreaming(handler, functionName, event, context)
+        // A buffered function streams its whole answer at once, as Lambda does.
+        : Stream.fromEffect(Effect.flatMap(run(handler, functionName, event, context), (result) =>
+          Effect.map(marshal(functionName, result), (json) => new TextEncoder().encode(JSON.stringify(json)))))))
+    return bytes.pipe(Stream.interruptWhen(Effect.zipRight(Effect.sleep(timeout), Effect.fail(timedOut))))
+  }
+
+  return { invoke, invokeStream }
 }
 
 export const layerLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
@@ -144,6 +190,8 @@ const HANDLER_FILE = /^([A-Za-z0-9_-]{1,64})\.(js|mjs|cjs)$/
 export const loadDirectory = (dir: string): Effect.Effect<LocalFunctions, FunctionsDirectoryError> =>
   Effect.gen(function* () {
     const root = resolve(dir)
+    // Before any function module loads: `awslambda.streamifyResponse` runs at import time.
+    installAwsLambdaGlobal()
     const files = yield* Effect.tryPromise({
       try: () => readdir(root),
       catch: (error) => new FunctionsDirectoryError({ path: root, reason: describeError(error) })

@@ -33,6 +33,9 @@ export interface Outcome {
   readonly changes: SessionChanges
 }
 
+/** Where a transport takes notifications while a request runs. */
+export type Live = (message: JsonRpcNotification) => Effect.Effect<void>
+
 const only = (response: JsonRpcResponse): Outcome => ({ notifications: [], responses: [response], batch: false, changes: {} })
 
 /** Batches exist only in protocol revision 2025-03-26 (added then, removed in 2025-06-18). */
@@ -124,15 +127,18 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         return Option.none<JsonRpcResponse>()
       })
 
-    /** One parsed JSON value: a message or, under 2025-03-26, a batch. Never fails. */
-    const handle = (context: RequestContext, input: unknown): Effect.Effect<Outcome> =>
+    /**
+     * One parsed JSON value: a message or, under 2025-03-26, a batch. Never fails. With `live`,
+     * notifications go there as they happen instead of into the outcome.
+     */
+    const handle = (context: RequestContext, input: unknown, live?: Live): Effect.Effect<Outcome> =>
       Effect.gen(function* () {
         const batch = Array.isArray(input)
         if (batch && context.protocolVersion !== BATCH_VERSION) {
           return only(failure(null, ErrorCode.InvalidRequest, `Batches are only supported under protocol version ${BATCH_VERSION}`))
         }
         if (batch && input.length === 0) return only(failure(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"))
-        const effects = yield* makeEffects
+        const effects = yield* makeEffects(live)
         const items: ReadonlyArray<unknown> = batch ? input : [input]
         const responses = yield* Effect.forEach(items, (item) => handleOne(context, item, effects), { concurrency: 8 })
         return {
@@ -144,10 +150,10 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
       })
 
     /** JSON text first (-32700 when it is not JSON). */
-    const handleText = (context: RequestContext, text: string) =>
+    const handleText = (context: RequestContext, text: string, live?: Live) =>
       Either.match(Either.try(() => JSON.parse(text) as unknown), {
         onLeft: () => Effect.succeed(only(failure(null, ErrorCode.ParseError, "Parse error"))),
-        onRight: (parsed) => handle(context, parsed)
+        onRight: (parsed) => handle(context, parsed, live)
       })
 
     return { handle, handleText }

@@ -10,20 +10,24 @@ import { Context, type Effect, Layer } from "effect"
 import type { Registry } from "../services/Registry.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
+import type { Subscriptions } from "./Subscriptions.js"
 import * as Dispatch from "./Dispatch.js"
 import type { RequestContext } from "./McpRequest.js"
 import { type EngineOptions, EngineSettings, engineSettings, type Method } from "./Method.js"
 import { METHODS } from "./Methods/index.js"
 
-export type { Outcome } from "./Dispatch.js"
+export type { Live, Outcome } from "./Dispatch.js"
 export type { RequestContext } from "./McpRequest.js"
 export { type EngineOptions, SERVER_INFO } from "./Method.js"
 
 export interface McpEngineShape {
-  /** Handles one parsed JSON value: a message or, under 2025-03-26, a batch. Never fails. */
-  readonly handle: (context: RequestContext, input: unknown) => Effect.Effect<Dispatch.Outcome>
+  /**
+   * Handles one parsed JSON value: a message or, under 2025-03-26, a batch. Never fails.
+   * With `live`, notifications (progress, logs) go there while the request runs.
+   */
+  readonly handle: (context: RequestContext, input: unknown, live?: Dispatch.Live) => Effect.Effect<Dispatch.Outcome>
   /** Parses JSON text first (-32700 when it is not JSON). */
-  readonly handleText: (context: RequestContext, text: string) => Effect.Effect<Dispatch.Outcome>
+  readonly handleText: (context: RequestContext, text: string, live?: Dispatch.Live) => Effect.Effect<Dispatch.Outcome>
 }
 
 export class McpEngine extends Context.Tag("mcp-lambda-sam/McpEngine")<McpEngine, McpEngineShape>() {}
@@ -32,7 +36,7 @@ export class McpEngine extends Context.Tag("mcp-lambda-sam/McpEngine")<McpEngine
 export const layer = (
   options: EngineOptions = {},
   methods: ReadonlyArray<Method<any, any>> = METHODS // eslint-disable-line @typescript-eslint/no-explicit-any
-): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker> =>
+): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions> =>
   Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
     Layer.provide(Layer.succeed(EngineSettings, engineSettings(options)))
   )

@@ -11,6 +11,12 @@ export class InvalidParams extends Schema.TaggedError<InvalidParams>()("InvalidP
   readonly code = ErrorCode.InvalidParams
 }
 
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  message: Schema.String
+}) {
+  readonly code = ErrorCode.InvalidRequest
+}
+
 export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("MethodNotFound", {
   method: Schema.String
 }) {
@@ -39,7 +45,7 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
   readonly code = ErrorCode.InternalError
 }
 
-export type ProtocolError = InvalidParams | MethodNotFound | ResourceNotFound | InternalError
+export type ProtocolError = InvalidParams | InvalidRequest | MethodNotFound | ResourceNotFound | InternalError
 
 export const toFailure = (id: RequestId | null, error: ProtocolError): JsonRpcFailure =>
   failure(id, error.code, error.message, error._tag === "ResourceNotFound" ? error.data : undefined)

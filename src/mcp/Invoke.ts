@@ -3,18 +3,43 @@ import { Effect } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import type { Registration } from "../domain/Registration.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
-import { extra } from "./McpRequest.js"
+import { readAnswer } from "./FunctionStream.js"
+import type { McpRequest} from "./McpRequest.js";
+import { extra, log, progress } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
+
+const invocationOf = (registration: Registration, payload: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const { invokeTimeout } = yield* EngineSettings
+    return { lambdaArn: registration.lambdaArn, payload: { ...payload, extra: yield* extra }, timeout: invokeTimeout }
+  })
 
 /** Runs the registration's function with `payload` plus the request's `extra`. */
 export const invoke = (registration: Registration, payload: Record<string, unknown>) =>
+  Effect.flatMap(Effect.zip(ToolInvoker, invocationOf(registration, payload)), ([invoker, invocation]) =>
+    invoker.invoke(invocation))
+
+/**
+ * Runs a streaming function: its progress and log lines become notifications of this request
+ * while it runs (resource updates go to `onResourceUpdated`); its result line is the answer.
+ */
+export const invokeStreaming = <R>(
+  registration: Registration,
+  payload: Record<string, unknown>,
+  onResourceUpdated: (uri: string) => Effect.Effect<void, never, R>
+) =>
   Effect.gen(function* () {
     const invoker = yield* ToolInvoker
-    const { invokeTimeout } = yield* EngineSettings
-    return yield* invoker.invoke({
-      lambdaArn: registration.lambdaArn,
-      payload: { ...payload, extra: yield* extra },
-      timeout: invokeTimeout
+    const invocation = yield* invocationOf(registration, payload)
+    return yield* readAnswer(invoker.invokeStream(invocation), (event): Effect.Effect<void, never, McpRequest | R> => {
+      switch (event.type) {
+        case "progress":
+          return progress(event)
+        case "log":
+          return log(event.level, event.data, event.logger)
+        case "resource_updated":
+          return onResourceUpdated(event.uri)
+      }
     })
   })
 

@@ -19,16 +19,20 @@ export interface RequestContext {
 
 /** What handling one input (a message or a batch) produced besides its responses. */
 export interface Effects {
-  /** Sent before the responses (log messages); a transport streams them as SSE. */
+  /** Sent before the responses (log messages, progress), unless `live` sends them at once. */
   readonly notifications: Ref.Ref<ReadonlyArray<JsonRpcNotification>>
+  /** Where a transport that can deliver notifications while a request runs takes them. */
+  readonly live: ((message: JsonRpcNotification) => Effect.Effect<void>) | undefined
   /** What to persist on the session (negotiated version, log level, initialized). */
   readonly changes: Ref.Ref<SessionChanges>
 }
 
-export const makeEffects: Effect.Effect<Effects> = Effect.all({
-  notifications: Ref.make<ReadonlyArray<JsonRpcNotification>>([]),
-  changes: Ref.make<SessionChanges>({})
-})
+export const makeEffects = (live?: (message: JsonRpcNotification) => Effect.Effect<void>): Effect.Effect<Effects> =>
+  Effect.all({
+    notifications: Ref.make<ReadonlyArray<JsonRpcNotification>>([]),
+    changes: Ref.make<SessionChanges>({}),
+    live: Effect.succeed(live)
+  })
 
 export interface McpRequestShape extends RequestContext {
   readonly id: RequestId
@@ -43,26 +47,45 @@ export interface McpRequestShape extends RequestContext {
 
 export class McpRequest extends Context.Tag("mcp-lambda-sam/McpRequest")<McpRequest, McpRequestShape>() {}
 
-/** Queues a notification, sent before the response. */
+/** Sends a notification now where the transport can, else before the response. */
 export const notify = (message: JsonRpcNotification) =>
-  Effect.flatMap(McpRequest, (request) => Ref.update(request.effects.notifications, (all) => [...all, message]))
+  Effect.flatMap(McpRequest, ({ effects }) =>
+    effects.live !== undefined ? effects.live(message) : Ref.update(effects.notifications, (all) => [...all, message]))
 
 /** A `notifications/message` when the session's level lets it through. */
-export const log = (level: LoggingLevel, data: unknown) =>
+export const log = (level: LoggingLevel, data: unknown, logger?: string) =>
   Effect.flatMap(McpRequest, (request) =>
     request.logLevel !== undefined && levelAtLeast(level, request.logLevel)
-      ? notify(notification("notifications/message", { level, logger: request.logger, data }))
+      ? notify(notification("notifications/message", { level, logger: logger ?? request.logger, data }))
       : Effect.void)
+
+/** A `notifications/progress` for the request's progress token; nothing when the client sent none. */
+export const progress = (report: { readonly progress: number; readonly total?: number | undefined; readonly message?: string | undefined }) =>
+  Effect.flatMap(McpRequest, (request) =>
+    request.progressToken === undefined
+      ? Effect.void
+      : notify(notification("notifications/progress", {
+        progressToken: request.progressToken,
+        progress: report.progress,
+        ...(report.total === undefined ? {} : { total: report.total }),
+        ...(report.message === undefined ? {} : { message: report.message })
+      })))
 
 /** Asks for a change to the session, kept once the message is handled. */
 export const changeSession = (changes: SessionChanges) =>
   Effect.flatMap(McpRequest, (request) => Ref.update(request.effects.changes, (current) => ({ ...current, ...changes })))
 
-/** The `extra` object a function receives with its payload. */
+/**
+ * The `extra` object a function receives with its payload: who asks, in which session, and
+ * what is worth doing (a progress token means progress is wanted; the log level says which
+ * log lines anyone will see).
+ */
 export const extra = Effect.map(McpRequest, (request) => ({
   requestId: request.id,
   protocolVersion: request.protocolVersion,
   ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
   ...(request.principal === undefined ? {} : { principal: request.principal }),
+  ...(request.progressToken === undefined ? {} : { progressToken: request.progressToken }),
+  ...(request.logLevel === undefined ? {} : { logLevel: request.logLevel }),
   ...(request.meta === undefined ? {} : { _meta: request.meta })
 }))

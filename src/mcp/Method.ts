@@ -11,6 +11,7 @@ import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
 import { InvalidParams, type ProtocolError } from "./Errors.js"
 import type { McpRequest } from "./McpRequest.js"
+import type { Subscriptions } from "./Subscriptions.js"
 import { describeParseError } from "./Results.js"
 
 export interface EngineOptions {
@@ -41,7 +42,7 @@ export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape
 })
 
 /** What handlers may use besides the request itself. */
-export type MethodServices = Catalog | Registry | ToolInvoker | EngineSettings
+export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | EngineSettings
 
 export type Handler<P, A> = (params: P) => Effect.Effect<A, ProtocolError, McpRequest | MethodServices>
 

@@ -1,5 +1,5 @@
 /** Runs the function behind a registration. */
-import { Context, type Duration, type Effect } from "effect"
+import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import type { LambdaArn } from "../domain/LambdaArn.js"
 
@@ -14,6 +14,12 @@ export interface Invocation {
 export interface ToolInvokerShape {
   /** The function's JSON answer, or why there is none. */
   readonly invoke: (invocation: Invocation) => Effect.Effect<unknown, InvocationError>
+  /**
+   * The bytes a streaming function writes (Lambda `InvokeWithResponseStream`), as they come;
+   * the stream fails with the function's error, or when it outlives the timeout. Interrupting
+   * the stream abandons the invocation.
+   */
+  readonly invokeStream: (invocation: Invocation) => Stream.Stream<Uint8Array, InvocationError>
 }
 
 export class ToolInvoker extends Context.Tag("mcp-lambda-sam/ToolInvoker")<ToolInvoker, ToolInvokerShape>() {}

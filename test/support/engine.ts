@@ -3,9 +3,14 @@ import { Duration, Effect, Layer } from "effect"
 import type { RegistrationSpec } from "../../src/domain/Registration.js"
 import { layerLocal, type LambdaHandler } from "../../src/layers/LocalFunctionInvoker.js"
 import { layerMemory } from "../../src/layers/MemoryRegistry.js"
+import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
+import { layerMemory as subscriptionsMemory } from "../../src/layers/MemorySubscriptionStore.js"
 import { engine } from "../../src/hosts/Core.js"
 import { type EngineOptions, McpEngine, type RequestContext } from "../../src/mcp/Engine.js"
 import { Registry } from "../../src/services/Registry.js"
+
+/** The session store and subscriptions an engine keeps (in memory). */
+export const sessionStores = Layer.merge(sessionsMemory(), subscriptionsMemory)
 
 export const seeded = (specs: ReadonlyArray<RegistrationSpec>) =>
   Layer.effectDiscard(Effect.flatMap(Registry, (registry) => Effect.forEach(specs, registry.create, { discard: true })))
@@ -17,7 +22,7 @@ export const engineWith = (
 ) => {
   const registry = Layer.provideMerge(seeded(specs), layerMemory)
   const invoker = layerLocal(new Map(Object.entries(functions)), { timeout: Duration.seconds(5) })
-  return Layer.provideMerge(engine(options), Layer.merge(registry, invoker))
+  return Layer.provideMerge(engine(options), Layer.mergeAll(registry, invoker, sessionStores))
 }
 
 export const context: RequestContext = { protocolVersion: "2025-11-25" }

@@ -10,6 +10,7 @@ import { combine } from "../../src/http/Server.js"
 import { layerDirectory } from "../../src/layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
+import { layerMemory as subscriptionsMemory } from "../../src/layers/MemorySubscriptionStore.js"
 import { loadSeed } from "../../src/layers/Seed.js"
 import * as Sessions from "../../src/mcp/Sessions.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
@@ -26,7 +27,7 @@ export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Laye
     registryWatchInterval: Duration.millis(50)
   })
   const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
-    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory()))
+    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory(), subscriptionsMemory))
   )
   const app = combine(McpApi.make(options), RegistrationApi.make())
   const { dispose, handler } = HttpApp.toWebHandlerLayer(app, services)

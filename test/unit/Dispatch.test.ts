@@ -10,7 +10,8 @@ import { layer as engineLayer, McpEngine } from "../../src/mcp/Engine.js"
 import { InvalidParams } from "../../src/mcp/Errors.js"
 import { McpRequest } from "../../src/mcp/McpRequest.js"
 import { method } from "../../src/mcp/Method.js"
-import { context, request } from "../support/engine.js"
+import * as Subscriptions from "../../src/mcp/Subscriptions.js"
+import { context, request, sessionStores } from "../support/engine.js"
 
 const broken = method("test/broken", {
   params: Schema.Unknown,
@@ -37,8 +38,8 @@ const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) =
 }))
 
 const engine = engineLayer({}, [broken, refusing, echoing]).pipe(
-  Layer.provideMerge(Catalog.layer),
-  Layer.provideMerge(Layer.merge(layerMemory, layerLocal(new Map()))),
+  Layer.provideMerge(Layer.merge(Catalog.layer, Subscriptions.layer)),
+  Layer.provideMerge(Layer.mergeAll(layerMemory, layerLocal(new Map()), sessionStores)),
   Layer.provideMerge(capture)
 )
 

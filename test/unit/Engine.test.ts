@@ -8,7 +8,7 @@ import { layerLocal } from "../../src/layers/LocalFunctionInvoker.js"
 import { engine as engineLayer } from "../../src/hosts/Core.js"
 import { McpEngine, type RequestContext } from "../../src/mcp/Engine.js"
 import { Registry } from "../../src/services/Registry.js"
-import { context, engineWith, request, result, rpc, rpcError } from "../support/engine.js"
+import { context, engineWith, request, result, rpc, rpcError, sessionStores } from "../support/engine.js"
 import { promptSpec, resourceSpec, toolSpec } from "../support/fixtures.js"
 
 const received: Array<unknown> = []
@@ -130,7 +130,7 @@ layer(engineWith(specs, functions, { pageSize: 4, instructions: "Use the tools."
           protocolVersion: "2025-11-25",
           capabilities: {
             tools: { listChanged: true },
-            resources: { listChanged: true },
+            resources: { listChanged: true, subscribe: true },
             prompts: { listChanged: true },
             logging: {},
             completions: {}
@@ -545,7 +545,7 @@ describe("McpEngine failures", () => {
     remove: () => Effect.die("unused"),
     stamp: Effect.fail(new StoreError({ operation: "stamp", cause: new Error("secret") }))
   })
-  const failing = engineLayer().pipe(Layer.provide(Layer.merge(failingRegistry, layerLocal(new Map()))))
+  const failing = engineLayer().pipe(Layer.provide(Layer.mergeAll(failingRegistry, layerLocal(new Map()), sessionStores)))
 
   it.effect("store failures are -32603 without details", () =>
     Effect.gen(function* () {

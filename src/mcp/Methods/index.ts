@@ -18,6 +18,8 @@ export const METHODS: ReadonlyArray<Method<any, any>> = [ // eslint-disable-line
   Resources.list,
   Resources.templates,
   Resources.read,
+  Resources.subscribe,
+  Resources.unsubscribe,
   Prompts.list,
   Prompts.get,
   complete

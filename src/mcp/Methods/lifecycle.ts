@@ -16,7 +16,7 @@ export const initialize = method("initialize", {
         protocolVersion,
         capabilities: {
           tools: { listChanged: true },
-          resources: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
           prompts: { listChanged: true },
           logging: {},
           // Completions arrived with 2025-03-26.

@@ -6,17 +6,20 @@ import {
   ListResourcesResult,
   ListResourceTemplatesResult,
   PaginatedParams,
+  EmptyResult,
   ReadResourceParams,
-  ReadResourceResult
+  ReadResourceResult,
+  SubscribeParams
 } from "../../domain/Mcp.js"
 import type { ResourceRegistration } from "../../domain/Registration.js"
 import { Catalog } from "../Catalog.js"
-import { InternalError, ResourceNotFound } from "../Errors.js"
+import { InternalError, InvalidRequest, ResourceNotFound } from "../Errors.js"
 import { describeInvocationError, invoke } from "../Invoke.js"
 import { hideStoreError, listResult, page } from "../Lookup.js"
-import { log } from "../McpRequest.js"
+import { log, McpRequest } from "../McpRequest.js"
 import { method } from "../Method.js"
 import { toListedResources, toReadResourceResult } from "../Results.js"
+import { Subscriptions } from "../Subscriptions.js"
 
 /** Every resource registration (from the catalog; store failures are hidden). */
 export const allResources = Effect.flatMap(Catalog, (catalog) => catalog.all("resource")).pipe(
@@ -105,3 +108,32 @@ export const read = method("resources/read", {
       )
     })
 })
+
+/** Subscribing or unsubscribing the request's session; a request without a session cannot. */
+const subscription = (change: "subscribe" | "unsubscribe") => ({ uri }: { readonly uri: string }) =>
+  Effect.gen(function* () {
+    const { sessionId } = yield* McpRequest
+    if (sessionId === undefined) return yield* new InvalidRequest({ message: `resources/${change} needs a session` })
+    const subscriptions = yield* Subscriptions
+    yield* subscriptions[change](sessionId, uri).pipe(Effect.catchTag("StoreError", hideStoreError))
+    return {}
+  })
+
+export const subscribe = method("resources/subscribe", {
+  params: SubscribeParams,
+  result: EmptyResult,
+  handle: subscription("subscribe")
+})
+
+export const unsubscribe = method("resources/unsubscribe", {
+  params: SubscribeParams,
+  result: EmptyResult,
+  handle: subscription("unsubscribe")
+})
+
+/** Tells the subscribers of `uri` (a streaming function's `resource_updated` line); failures are logged. */
+export const resourceUpdated = (uri: string) =>
+  Effect.flatMap(Subscriptions, (subscriptions) => subscriptions.publish(uri)).pipe(
+    Effect.catchTag("StoreError", (error) => Effect.logWarning(`Telling the subscribers of ${uri} failed`, error)),
+    Effect.asVoid
+  )

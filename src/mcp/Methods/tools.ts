@@ -3,11 +3,12 @@ import { Effect } from "effect"
 import { formatIssues, validate } from "../../domain/JsonSchema.js"
 import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from "../../domain/Mcp.js"
 import type { ToolRegistration } from "../../domain/Registration.js"
-import { describeInvocationError, invoke } from "../Invoke.js"
+import { describeInvocationError, invoke, invokeStreaming } from "../Invoke.js"
 import { listResult, lookup, page } from "../Lookup.js"
 import { log } from "../McpRequest.js"
 import { method } from "../Method.js"
 import { toCallToolResult, toolError } from "../Results.js"
+import { resourceUpdated } from "./resources.js"
 
 const toolOf = (tool: ToolRegistration) => ({
   name: tool.name,
@@ -37,13 +38,17 @@ export const call = method("tools/call", {
         return toolError(`Invalid arguments for tool '${tool.name}': ${formatIssues(issues)}`)
       }
       yield* log("debug", `Calling tool '${tool.name}'`)
+      const answer = tool.streaming === true ? invokeStreaming(tool, { args }, resourceUpdated) : invoke(tool, { args })
       // Tool execution errors are results (isError), not protocol errors.
-      return yield* invoke(tool, { args }).pipe(
+      return yield* answer.pipe(
         Effect.map((answer) => toCallToolResult(tool, answer)),
         Effect.catchAll((error) =>
-          Effect.flatMap(describeInvocationError(`Tool '${tool.name}'`, error), (message) =>
-            Effect.as(log("error", message), toolError(message)))
-        )
+          Effect.flatMap(
+            error._tag === "StreamProblem"
+              ? Effect.succeed(`Tool '${tool.name}' ${error.message}`)
+              : describeInvocationError(`Tool '${tool.name}'`, error),
+            (message) => Effect.as(log("error", message), toolError(message))
+          ))
       )
     })
 })
