@@ -35,6 +35,6 @@ export const FIXED = {
   keepAliveSeconds: 20,
   /** On Lambda, how long before the invocation's deadline a stream ends. */
   deadlineMarginSeconds: 10,
-  /** The dev server's in-memory store makes polling free: poll fast, watch often. */
-  memoryPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 }
+  /** The dev server serves one machine's clients: poll fast, watch often (on any store). */
+  devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 }
 } as const

@@ -27,5 +27,7 @@ export const lambdaHandler = <E, R, RE>(app: HttpApp.Default<E, R | Caller>, lay
   // The per-request context that `FunctionUrl.requestContext` builds holds the Caller.
   const { handler } = HttpApp.toWebHandlerLayer(app as HttpApp.Default<E, R>, Layer.merge(layer, logging))
   const run: WebHandler = handler
-  return process.env["INVOKE_MODE"] === "BUFFERED" ? bufferedHandler(run) : streamingHandler(run)
+  // Read synchronously here: the handler's shape must be known when the module loads.
+  const invokeMode = process.env["INVOKE_MODE"] ?? DEFAULTS.INVOKE_MODE
+  return invokeMode === "BUFFERED" ? bufferedHandler(run) : streamingHandler(run)
 }

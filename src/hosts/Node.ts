@@ -106,15 +106,12 @@ export const devServer = (options: DevServerOptions) => {
     options.seedFile === undefined ? Layer.empty : Layer.effectDiscard(loadSeed(options.seedFile)),
     storeLayers(options.store ?? { kind: "memory" })
   )
-  const memory = (options.store ?? { kind: "memory" }).kind === "memory"
-  // In memory, polling is free: keep the legacy relay snappy. On DynamoDB, the Lambda defaults.
-  const sessions = memory
-    ? Sessions.layer({
-      minPollInterval: Duration.millis(FIXED.memoryPolling.minMillis),
-      maxPollInterval: Duration.millis(FIXED.memoryPolling.maxMillis),
-      registryWatchInterval: Duration.seconds(FIXED.memoryPolling.watchSeconds)
-    })
-    : Sessions.layerConfig
+  // One local client: keep the legacy relay snappy and list_changed prompt, whatever the store.
+  const sessions = Sessions.layer({
+    minPollInterval: Duration.millis(FIXED.devPolling.minMillis),
+    maxPollInterval: Duration.millis(FIXED.devPolling.maxMillis),
+    registryWatchInterval: Duration.seconds(FIXED.devPolling.watchSeconds)
+  })
   const services = Layer.mergeAll(
     protocol(sessions),
     RateLimiter.unlimited,

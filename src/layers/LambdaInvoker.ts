@@ -30,7 +30,7 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 export interface LambdaInvokerOptions {
   readonly client?: LambdaClientConfig | undefined
-  /** Per invocation, unless the call names its own. Default 60 s. */
+  /** Per invocation, unless the call names its own. Default `INVOKE_TIMEOUT_SECONDS`. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Attempts for a throttled invocation (default 4), with jittered exponential backoff from `backoff`. */
   readonly attempts?: number | undefined
@@ -52,7 +52,7 @@ const describeCause = (cause: unknown) => (cause instanceof Error ? `${cause.nam
 export type LambdaSend = Pick<LambdaClient, "send">
 
 export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): ToolInvokerShape => {
-  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(60))
+  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(Settings.DEFAULTS.INVOKE_TIMEOUT_SECONDS))
   const attempts = options.attempts ?? 4
   const backoff = options.backoff ?? Duration.millis(100)
 

@@ -15,6 +15,7 @@ import { FunctionError, FunctionNotFound, type InvocationError, InvocationTimeou
 import { functionNameOf } from "../domain/LambdaArn.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
 import { installAwsLambdaGlobal, isStreamingHandler, type StreamingHandler } from "./LocalStreaming.js"
+import { DEFAULTS } from "../Settings.js"
 
 export interface LambdaContext {
   readonly awsRequestId: string
@@ -35,7 +36,7 @@ export type LambdaHandler = (event: unknown, context: LambdaContext, callback: L
 export type LocalFunctions = ReadonlyMap<string, LambdaHandler>
 
 export interface LocalInvokerOptions {
-  /** Per invocation, unless the call names its own. Default 30 s. */
+  /** Per invocation, unless the call names its own. Default `INVOKE_TIMEOUT_SECONDS`, as on Lambda. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Where ARNs without a local function go; by default they fail with FunctionNotFound. */
   readonly fallback?: ToolInvokerShape | undefined
@@ -106,7 +107,7 @@ const runStreaming = (handler: StreamingHandler, functionName: string, event: un
   }))
 
 export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOptions = {}): ToolInvokerShape => {
-  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(DEFAULTS.INVOKE_TIMEOUT_SECONDS))
 
   const prepare = (invocation: Invocation) => {
     const functionName = functionNameOf(invocation.lambdaArn)

@@ -4,13 +4,14 @@ import { SessionAlreadyExists, SessionNotFound } from "../domain/errors.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"
 import { SessionStore, type SessionStoreShape } from "../services/SessionStore.js"
+import { DEFAULTS } from "../Settings.js"
 
 export interface SessionStoreOptions {
   /** How long a session lives after its last use. */
   readonly ttl?: Duration.DurationInput | undefined
 }
 
-export const DEFAULT_SESSION_TTL = Duration.hours(1)
+export const DEFAULT_SESSION_TTL = Duration.seconds(DEFAULTS.SESSION_TTL_SECONDS)
 
 interface Slot {
   readonly session: Session

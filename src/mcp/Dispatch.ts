@@ -3,7 +3,7 @@
  * rules, notifications, cancellation, and turning each handler's outcome into a response.
  * One function from (request context, parsed JSON) to what to send and what to keep.
  */
-import { Cause, Effect, Either, Exit, Fiber, FiberMap, Option, Ref } from "effect"
+import { Cause, Context, Effect, Either, Exit, Fiber, FiberMap, Option, Ref } from "effect"
 import {
   decodeMessage,
   ErrorCode,
@@ -19,7 +19,11 @@ import {
 import { CancelledParams, type ProgressToken } from "../domain/Mcp.js"
 import { isPlainObject } from "../domain/Registration.js"
 import type { SessionChanges } from "../domain/Session.js"
+import { Registry } from "../services/Registry.js"
+import { ToolInvoker } from "../services/ToolInvoker.js"
+import { Catalog } from "./Catalog.js"
 import { MethodNotFound, toFailure } from "./Errors.js"
+import { Subscriptions } from "./Subscriptions.js"
 import { type Effects, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
 import { decodeParams, EngineSettings, type Method, type MethodServices, table } from "./Method.js"
 
@@ -46,7 +50,9 @@ const progressTokenOf = (value: unknown): ProgressToken | undefined =>
 
 export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.gen(function* () {
-    const services = yield* Effect.context<MethodServices>()
+    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, EngineSettings)(
+      yield* Effect.context<MethodServices>()
+    )
     const settings = yield* EngineSettings
     const find = table(methods)
     // Requests in flight in this process, by session and id, so notifications/cancelled can stop them.
@@ -95,9 +101,12 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         if (context.sessionId === undefined || (yield* FiberMap.has(inFlight, key))) {
           return Option.some(yield* answered)
         }
-        // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted.
-        const fiber = yield* FiberMap.run(inFlight, key, answered)
-        const exit = yield* Fiber.await(fiber).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber)))
+        // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted;
+        // so is the request's work when its caller goes away, with no gap between fork and watch.
+        const exit = yield* Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(FiberMap.run(inFlight, key, answered), (fiber) =>
+            restore(Fiber.await(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
+        )
         return Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()
       })
 

@@ -6,7 +6,7 @@
  */
 import { Context, type Duration, Effect, Either, Schema } from "effect"
 import type { Implementation } from "../domain/Mcp.js"
-import type { Registry } from "../services/Registry.js"
+import { DEFAULT_PAGE_SIZE, type Registry } from "../services/Registry.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
 import { InvalidParams, type ProtocolError } from "./Errors.js"
@@ -37,7 +37,7 @@ export class EngineSettings extends Context.Tag("mcp-lambda-sam/EngineSettings")
 export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape => ({
   serverInfo: options.serverInfo ?? SERVER_INFO,
   instructions: options.instructions,
-  pageSize: options.pageSize ?? 50,
+  pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
   invokeTimeout: options.invokeTimeout
 })
 

@@ -29,12 +29,6 @@ export const optionsConfig: Config.Config<OutboxOptions> = Config.all({
   registryWatchInterval: Config.map(Settings.integer("REGISTRY_WATCH_SECONDS"), Duration.seconds)
 })
 
-export const DEFAULT_OPTIONS: OutboxOptions = {
-  minPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MIN_MS),
-  maxPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MAX_MS),
-  registryWatchInterval: Duration.seconds(Settings.DEFAULTS.REGISTRY_WATCH_SECONDS)
-}
-
 const PAGE = 100
 
 /**

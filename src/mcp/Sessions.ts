@@ -100,7 +100,8 @@ export const make = (options: OutboxOptions) =>
     const close: SessionsShape["close"] = (id) => store.remove(id).pipe(Effect.catchTag("SessionNotFound", () => Effect.void))
 
     const messages: SessionsShape["messages"] = (id, after) =>
-      Stream.provideContext(sessionMessages(id, after, options), streamContext)
+      // Added to whatever context runs the stream, so its spans keep their parent.
+      Stream.provideSomeContext(sessionMessages(id, after, options), streamContext)
 
     return { open, resolve, touch, append, close, messages } satisfies SessionsShape
   })
