@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { console: "readonly", process: "readonly", setTimeout: "readonly", clearTimeout: "readonly" }
+      globals: { console: "readonly", process: "readonly", setTimeout: "readonly", clearTimeout: "readonly", URL: "readonly" }
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
@@ -20,5 +20,10 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" }
+  },
+  {
+    // Function code as the Lambda Node.js runtime runs it: `awslambda` is the runtime's global.
+    files: ["examples/functions/**", "test/conformance/functions/**"],
+    languageOptions: { globals: { awslambda: "readonly" } }
   }
 )

@@ -23,6 +23,7 @@ import * as DynamoDBRegistry from "../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../src/layers/DynamoDBSessionStore.js"
 import { layerLocal } from "../src/layers/LocalFunctionInvoker.js"
 import { layerMemory as subscriptionsMemory } from "../src/layers/MemorySubscriptionStore.js"
+import { layerMemory as inboxMemory } from "../src/layers/MemoryInbox.js"
 import { createTables, type TableNames } from "../src/layers/Tables.js"
 import * as Catalog from "../src/mcp/Catalog.js"
 import { sessionMessages } from "../src/mcp/Outbox.js"
@@ -78,7 +79,7 @@ const echo = async (event: unknown) => ({ echoed: (event as { args: unknown }).a
 const appFor = (tables: TableNames, dynamo: Layer.Layer<DynamoDB.DynamoDB>, polling: typeof LAMBDA_POLLING) => {
   const sessions = Sessions.layer({ ...polling, registryWatchInterval: Duration.seconds(60) })
   const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local).pipe(
-    Layer.provideMerge(Layer.mergeAll(stores(tables, dynamo), layerLocal(new Map([["echo", echo]])), subscriptionsMemory)),
+    Layer.provideMerge(Layer.mergeAll(stores(tables, dynamo), layerLocal(new Map([["echo", echo]])), subscriptionsMemory, inboxMemory)),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
   return HttpApp.toWebHandlerLayer(McpApi.make(), services)

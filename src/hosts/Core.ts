@@ -9,12 +9,13 @@ import * as Engine from "../mcp/Engine.js"
 import type { Sessions } from "../mcp/Sessions.js"
 import type { Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
+import type { Inbox } from "../services/Inbox.js"
 import type { SubscriptionStore } from "../services/SubscriptionStore.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import * as Subscriptions from "../mcp/Subscriptions.js"
 
 /** What the engine reads and writes besides the registry and the invoker. */
-type EnginePorts = Registry | ToolInvoker | SessionStore | SubscriptionStore
+export type EnginePorts = Registry | ToolInvoker | SessionStore | SubscriptionStore | Inbox
 
 /** The engine, the catalog it reads and the subscriptions it keeps, over the ports. */
 export const engine = (

@@ -12,6 +12,7 @@ import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRateLimiter from "../layers/DynamoDBRateLimiter.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import * as Sessions from "../mcp/Sessions.js"
@@ -28,6 +29,7 @@ const ports = Layer.mergeAll(
   DynamoDBRegistry.layerConfig,
   DynamoDBSessionStore.layerConfig,
   DynamoDBSubscriptionStore.layerConfig,
+  DynamoDBInbox.layerConfig,
   LambdaInvoker.layerConfig
 )
 

@@ -20,6 +20,9 @@ import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import { layerMemory as subscriptionsMemory } from "../layers/MemorySubscriptionStore.js"
 import type { SubscriptionStore } from "../services/SubscriptionStore.js"
+import type { Inbox } from "../services/Inbox.js"
+import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
+import { layerMemory as inboxMemory } from "../layers/MemoryInbox.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import { loadDirectory, makeLocal } from "../layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../layers/MemoryRegistry.js"
@@ -64,8 +67,8 @@ export const DEFAULT_TABLES: TableNames = {
   sessions: "mcp-lambda-sam-sessions"
 }
 
-const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore | SubscriptionStore, unknown> => {
-  if (store.kind === "memory") return Layer.mergeAll(registryMemory, sessionsMemory(), subscriptionsMemory)
+const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore | SubscriptionStore | Inbox, unknown> => {
+  if (store.kind === "memory") return Layer.mergeAll(registryMemory, sessionsMemory(), subscriptionsMemory, inboxMemory)
   const client = DynamoDB.layer({
     ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
     ...(store.region === undefined ? {} : { region: store.region })
@@ -74,7 +77,8 @@ const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore |
   return Layer.mergeAll(
     DynamoDBRegistry.layer({ tableName: store.tables.registrations }),
     DynamoDBSessionStore.layer({ tableName: store.tables.sessions }),
-    DynamoDBSubscriptionStore.layer({ tableName: store.tables.sessions })
+    DynamoDBSubscriptionStore.layer({ tableName: store.tables.sessions }),
+    DynamoDBInbox.layer({ tableName: store.tables.sessions })
   ).pipe(Layer.provide(tables), Layer.provide(client))
 }
 

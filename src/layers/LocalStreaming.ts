@@ -19,8 +19,13 @@ const localAwsLambda = {
   HttpResponseStream: { from: (stream: Writable) => stream }
 }
 
-/** Gives functions loaded from now on an `awslambda` global, unless one exists (a real runtime, lambda-local). */
+/**
+ * Gives functions loaded from now on an `awslambda` global with `streamifyResponse`, unless
+ * one has it already (a real runtime, lambda-local). The AWS SDK may have created an empty
+ * `awslambda` object first: that one is completed, not replaced.
+ */
 export const installAwsLambdaGlobal = () => {
-  const global = globalThis as { awslambda?: unknown }
-  if (global.awslambda === undefined) global.awslambda = localAwsLambda
+  const global = globalThis as { awslambda?: Record<string, unknown> }
+  if (typeof global.awslambda?.["streamifyResponse"] === "function") return
+  global.awslambda = Object.assign(global.awslambda ?? {}, localAwsLambda)
 }

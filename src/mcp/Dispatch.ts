@@ -3,7 +3,7 @@
  * rules, notifications, cancellation, and turning each handler's outcome into a response.
  * One function from (request context, parsed JSON) to what to send and what to keep.
  */
-import { Cause, Context, Effect, Either, Exit, Fiber, FiberMap, Option, Ref } from "effect"
+import { Cause, Context, Duration, Effect, Either, Exit, Fiber, FiberMap, Option, Ref } from "effect"
 import {
   decodeMessage,
   ErrorCode,
@@ -14,18 +14,23 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type RequestId,
   success
 } from "../domain/JsonRpc.js"
 import { CancelledParams, type ProgressToken } from "../domain/Mcp.js"
 import { isPlainObject } from "../domain/Registration.js"
-import type { SessionChanges } from "../domain/Session.js"
+import type { SessionChanges, SessionId } from "../domain/Session.js"
+import { cancelKey, Inbox, replyKey } from "../services/Inbox.js"
 import { Registry } from "../services/Registry.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import { Catalog } from "./Catalog.js"
 import { MethodNotFound, toFailure } from "./Errors.js"
 import { Subscriptions } from "./Subscriptions.js"
-import { type Effects, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
+import { type Effects, type Live, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
 import { decodeParams, EngineSettings, type Method, type MethodServices, table } from "./Method.js"
+import { SERVER_REQUEST_PREFIX } from "./InputRounds.js"
+
+export type { Live } from "./McpRequest.js"
 
 export interface Outcome {
   /** Sent before the responses (log messages); a transport streams them as SSE. */
@@ -37,8 +42,8 @@ export interface Outcome {
   readonly changes: SessionChanges
 }
 
-/** Where a transport takes notifications while a request runs. */
-export type Live = (message: JsonRpcNotification) => Effect.Effect<void>
+/** How often a long request checks whether its client cancelled it from another container. */
+const CANCEL_POLL = Duration.seconds(1)
 
 const only = (response: JsonRpcResponse): Outcome => ({ notifications: [], responses: [response], batch: false, changes: {} })
 
@@ -50,10 +55,11 @@ const progressTokenOf = (value: unknown): ProgressToken | undefined =>
 
 export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.gen(function* () {
-    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, EngineSettings)(
+    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, Inbox, EngineSettings)(
       yield* Effect.context<MethodServices>()
     )
     const settings = yield* EngineSettings
+    const inbox = Context.get(services, Inbox)
     const find = table(methods)
     // Requests in flight in this process, by session and id, so notifications/cancelled can stop them.
     const inFlight = yield* FiberMap.make<string>()
@@ -103,12 +109,30 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         }
         // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted;
         // so is the request's work when its caller goes away, with no gap between fork and watch.
+        // A cancellation that lands in another container reaches it through the inbox.
+        const sessionId = context.sessionId
         const exit = yield* Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(FiberMap.run(inFlight, key, answered), (fiber) =>
-            restore(Fiber.await(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
+            Effect.flatMap(watchCancellation(sessionId, request.id, fiber), (watch) =>
+              restore(Fiber.await(fiber)).pipe(
+                Effect.onInterrupt(() => Fiber.interrupt(fiber)),
+                Effect.ensuring(Fiber.interrupt(watch))
+              )))
         )
         return Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()
       })
+
+    /** Completes once the client's cancellation of `id` is in the inbox (checked each second after the first). */
+    const cancelledElsewhere = (sessionId: SessionId, id: RequestId): Effect.Effect<void> =>
+      Effect.sleep(CANCEL_POLL).pipe(
+        Effect.zipRight(inbox.read(sessionId, [cancelKey(id)])),
+        Effect.flatMap((found) => (found.size > 0 ? Effect.void : cancelledElsewhere(sessionId, id))),
+        Effect.catchTag("StoreError", (error) => Effect.zipRight(Effect.logWarning("Cancellation watch stopped", error), Effect.never))
+      )
+
+    /** Interrupts `fiber` when the client cancels `id` from another container (forked interruptible: it is a watcher). */
+    const watchCancellation = (sessionId: SessionId, id: RequestId, fiber: Fiber.RuntimeFiber<unknown>) =>
+      Effect.forkDaemon(Effect.interruptible(Effect.zipRight(cancelledElsewhere(sessionId, id), Fiber.interruptFork(fiber))))
 
     const onNotification = (context: RequestContext, message: JsonRpcNotification, effects: Effects) => {
       if (message.method === "notifications/initialized") {
@@ -116,11 +140,30 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
       }
       if (message.method === "notifications/cancelled") {
         const params = decodeParams(CancelledParams, message.params)
-        return Either.isRight(params) && context.sessionId !== undefined
-          ? FiberMap.remove(inFlight, flightKey(context, params.right.requestId))
-          : Effect.void
+        if (Either.isLeft(params) || context.sessionId === undefined) return Effect.void
+        const sessionId = context.sessionId
+        const { requestId } = params.right
+        const key = flightKey(context, requestId)
+        // Running here: stop it. Elsewhere (another container): leave word for it.
+        return Effect.flatMap(FiberMap.has(inFlight, key), (here) =>
+          here
+            ? FiberMap.remove(inFlight, key)
+            : inbox.put(sessionId, cancelKey(requestId), true).pipe(
+              Effect.catchTag("StoreError", (error) => Effect.logError("Recording a cancellation failed", error))
+            ))
       }
       return Effect.void
+    }
+
+    /** The client's answer to one of the server's requests: kept for the call that waits for it. */
+    const onResponse = (context: RequestContext, message: JsonRpcResponse) => {
+      const id = message.id
+      if (context.sessionId === undefined || typeof id !== "string" || !id.startsWith(SERVER_REQUEST_PREFIX)) {
+        return Effect.logWarning(`A response to an unknown request id (${JSON.stringify(id)}) was ignored`)
+      }
+      return inbox.put(context.sessionId, replyKey(id), message).pipe(
+        Effect.catchTag("StoreError", (error) => Effect.logError("Keeping the client's answer failed", error))
+      )
     }
 
     const handleOne = (context: RequestContext, input: unknown, effects: Effects) =>
@@ -132,7 +175,8 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         const message = decoded.right
         if (isRequest(message)) return yield* respond(context, message, effects)
         if (isNotification(message)) yield* onNotification(context, message, effects)
-        // Responses to server-initiated requests need no answer.
+        // A response to a server-initiated request needs no answer of its own.
+        else yield* onResponse(context, message as JsonRpcResponse)
         return Option.none<JsonRpcResponse>()
       })
 

@@ -7,6 +7,7 @@
  * registry through the shared `Catalog`.
  */
 import { Context, type Effect, Layer } from "effect"
+import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
@@ -36,7 +37,7 @@ export class McpEngine extends Context.Tag("mcp-lambda-sam/McpEngine")<McpEngine
 export const layer = (
   options: EngineOptions = {},
   methods: ReadonlyArray<Method<any, any>> = METHODS // eslint-disable-line @typescript-eslint/no-explicit-any
-): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions> =>
+): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions | Inbox> =>
   Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
     Layer.provide(Layer.succeed(EngineSettings, engineSettings(options)))
   )

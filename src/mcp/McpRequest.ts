@@ -4,7 +4,7 @@
  * it once per message, so handlers take only their decoded params.
  */
 import { Context, Effect, Ref } from "effect"
-import { type JsonRpcNotification, notification, type RequestId } from "../domain/JsonRpc.js"
+import { type JsonRpcNotification, type JsonRpcRequest, notification, type RequestId } from "../domain/JsonRpc.js"
 import { levelAtLeast, type LoggingLevel, type ProgressToken, type ProtocolVersion } from "../domain/Mcp.js"
 import type { SessionChanges, SessionId } from "../domain/Session.js"
 
@@ -15,19 +15,24 @@ export interface RequestContext {
   readonly logLevel?: LoggingLevel | undefined
   /** The caller (IAM principal on AWS), passed on to functions. */
   readonly principal?: string | undefined
+  /** What the client declared at initialize (elicitation, sampling, roots…). */
+  readonly clientCapabilities?: Readonly<Record<string, unknown>> | undefined
 }
+
+/** Where a transport takes what the server sends while a request runs: notifications, and its own requests. */
+export type Live = (message: JsonRpcNotification | JsonRpcRequest) => Effect.Effect<void>
 
 /** What handling one input (a message or a batch) produced besides its responses. */
 export interface Effects {
   /** Sent before the responses (log messages, progress), unless `live` sends them at once. */
   readonly notifications: Ref.Ref<ReadonlyArray<JsonRpcNotification>>
-  /** Where a transport that can deliver notifications while a request runs takes them. */
-  readonly live: ((message: JsonRpcNotification) => Effect.Effect<void>) | undefined
+  /** Where a transport that can deliver messages while a request runs takes them. */
+  readonly live: Live | undefined
   /** What to persist on the session (negotiated version, log level, initialized). */
   readonly changes: Ref.Ref<SessionChanges>
 }
 
-export const makeEffects = (live?: (message: JsonRpcNotification) => Effect.Effect<void>): Effect.Effect<Effects> =>
+export const makeEffects = (live?: Live): Effect.Effect<Effects> =>
   Effect.all({
     notifications: Ref.make<ReadonlyArray<JsonRpcNotification>>([]),
     changes: Ref.make<SessionChanges>({}),

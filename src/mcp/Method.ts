@@ -4,8 +4,9 @@
  * schema, so a result of the wrong shape fails to compile, or at run time becomes a logged
  * defect and a -32603, never a silent change on the wire.
  */
-import { Context, type Duration, Effect, Either, Schema } from "effect"
+import { Context, Duration, Effect, Either, Schema } from "effect"
 import type { Implementation } from "../domain/Mcp.js"
+import type { Inbox } from "../services/Inbox.js"
 import { DEFAULT_PAGE_SIZE, type Registry } from "../services/Registry.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
@@ -21,6 +22,8 @@ export interface EngineOptions {
   readonly pageSize?: number | undefined
   /** Timeout for each function invocation (the invoker's default otherwise). */
   readonly invokeTimeout?: Duration.DurationInput | undefined
+  /** How long a call waits for the client's answers to a function's questions (default 5 minutes). */
+  readonly inputTimeout?: Duration.DurationInput | undefined
 }
 
 export const SERVER_INFO: Implementation = { name: "mcp-lambda-sam", version: "0.1.0" }
@@ -30,6 +33,7 @@ export interface EngineSettingsShape {
   readonly instructions: string | undefined
   readonly pageSize: number
   readonly invokeTimeout: Duration.DurationInput | undefined
+  readonly inputTimeout: Duration.DurationInput
 }
 
 export class EngineSettings extends Context.Tag("mcp-lambda-sam/EngineSettings")<EngineSettings, EngineSettingsShape>() {}
@@ -38,11 +42,12 @@ export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape
   serverInfo: options.serverInfo ?? SERVER_INFO,
   instructions: options.instructions,
   pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-  invokeTimeout: options.invokeTimeout
+  invokeTimeout: options.invokeTimeout,
+  inputTimeout: options.inputTimeout ?? Duration.minutes(5)
 })
 
 /** What handlers may use besides the request itself. */
-export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | EngineSettings
+export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | Inbox | EngineSettings
 
 export type Handler<P, A> = (params: P) => Effect.Effect<A, ProtocolError, McpRequest | MethodServices>
 

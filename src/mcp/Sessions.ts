@@ -54,7 +54,8 @@ export const requestContextOf = (session: Session, principal: string): RequestCo
   sessionId: session.id,
   protocolVersion: isSupportedVersion(session.protocolVersion) ? session.protocolVersion : DEFAULT_NEGOTIATED_VERSION,
   logLevel: session.logLevel,
-  principal
+  principal,
+  clientCapabilities: session.clientCapabilities
 })
 
 const decodeSessionId = Schema.decodeUnknownOption(SessionId)

@@ -5,12 +5,13 @@ import { layerLocal, type LambdaHandler } from "../../src/layers/LocalFunctionIn
 import { layerMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import { layerMemory as subscriptionsMemory } from "../../src/layers/MemorySubscriptionStore.js"
+import { layerMemory as inboxMemory } from "../../src/layers/MemoryInbox.js"
 import { engine } from "../../src/hosts/Core.js"
 import { type EngineOptions, McpEngine, type RequestContext } from "../../src/mcp/Engine.js"
 import { Registry } from "../../src/services/Registry.js"
 
 /** The session store and subscriptions an engine keeps (in memory). */
-export const sessionStores = Layer.merge(sessionsMemory(), subscriptionsMemory)
+export const sessionStores = Layer.mergeAll(sessionsMemory(), subscriptionsMemory, inboxMemory)
 
 export const seeded = (specs: ReadonlyArray<RegistrationSpec>) =>
   Layer.effectDiscard(Effect.flatMap(Registry, (registry) => Effect.forEach(specs, registry.create, { discard: true })))

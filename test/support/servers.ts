@@ -11,6 +11,7 @@ import { layerDirectory } from "../../src/layers/LocalFunctionInvoker.js"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import { layerMemory as subscriptionsMemory } from "../../src/layers/MemorySubscriptionStore.js"
+import { layerMemory as inboxMemory } from "../../src/layers/MemoryInbox.js"
 import { loadSeed } from "../../src/layers/Seed.js"
 import * as Sessions from "../../src/mcp/Sessions.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
@@ -27,7 +28,7 @@ export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Laye
     registryWatchInterval: Duration.millis(50)
   })
   const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
-    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory(), subscriptionsMemory))
+    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   const app = combine(McpApi.make(options), RegistrationApi.make())
   const { dispose, handler } = HttpApp.toWebHandlerLayer(app, services)
@@ -43,14 +44,20 @@ export interface RunningServer {
   readonly close: () => Promise<void>
 }
 
-export const startDevServer = async (options: { readonly maxStreamDuration?: Duration.DurationInput } = {}): Promise<RunningServer> => {
+export interface DevServerTestOptions {
+  readonly maxStreamDuration?: Duration.DurationInput
+  readonly functionsDir?: string
+  readonly seedFile?: string
+}
+
+export const startDevServer = async (options: DevServerTestOptions = {}): Promise<RunningServer> => {
   const runtime = ManagedRuntime.make(
     // Request log lines would drown the test output; warnings and errors still show.
     devServer({
       port: 0,
       host: "127.0.0.1",
-      functionsDir: EXAMPLE_FUNCTIONS,
-      seedFile: EXAMPLE_SEED,
+      functionsDir: options.functionsDir ?? EXAMPLE_FUNCTIONS,
+      seedFile: options.seedFile ?? EXAMPLE_SEED,
       banner: false,
       maxStreamDuration: options.maxStreamDuration
     }).pipe(

@@ -5,6 +5,7 @@ import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from
 import type { ToolRegistration } from "../../domain/Registration.js"
 import { describeInvocationError, invoke, invokeStreaming } from "../Invoke.js"
 import { listResult, lookup, page } from "../Lookup.js"
+import { withInputRounds } from "../InputRounds.js"
 import { log } from "../McpRequest.js"
 import { method } from "../Method.js"
 import { toCallToolResult, toolError } from "../Results.js"
@@ -38,13 +39,15 @@ export const call = method("tools/call", {
         return toolError(`Invalid arguments for tool '${tool.name}': ${formatIssues(issues)}`)
       }
       yield* log("debug", `Calling tool '${tool.name}'`)
-      const answer = tool.streaming === true ? invokeStreaming(tool, { args }, resourceUpdated) : invoke(tool, { args })
+      const answer = withInputRounds((input) =>
+        tool.streaming === true ? invokeStreaming(tool, { args, ...input }, resourceUpdated) : invoke(tool, { args, ...input })
+      )
       // Tool execution errors are results (isError), not protocol errors.
       return yield* answer.pipe(
         Effect.map((answer) => toCallToolResult(tool, answer)),
         Effect.catchAll((error) =>
           Effect.flatMap(
-            error._tag === "StreamProblem"
+            error._tag === "StreamProblem" || error._tag === "InputProblem"
               ? Effect.succeed(`Tool '${tool.name}' ${error.message}`)
               : describeInvocationError(`Tool '${tool.name}'`, error),
             (message) => Effect.as(log("error", message), toolError(message))

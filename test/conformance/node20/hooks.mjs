@@ -1,0 +1,7 @@
+const FS_WITH_GLOB = new URL("./fs.mjs", import.meta.url).href
+
+export async function resolve(specifier, context, next) {
+  const fromConformance = context.parentURL?.includes("/@modelcontextprotocol/conformance/") === true
+  if (fromConformance && (specifier === "fs" || specifier === "node:fs")) return { url: FS_WITH_GLOB, shortCircuit: true }
+  return next(specifier, context)
+}
