@@ -35,6 +35,10 @@ export const FIXED = {
   keepAliveSeconds: 20,
   /** On Lambda, how long before the invocation's deadline a stream ends. */
   deadlineMarginSeconds: 10,
+  /** What resumable streams tell clients to wait before they resume an ended stream. */
+  retryMillis: 1000,
+  /** A request still running after this long answers with a resumable stream (2025-11-25 clients). */
+  streamAfterMillis: 1000,
   /** The dev server serves one machine's clients: poll fast, watch often (on any store). */
   devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 }
 } as const

@@ -22,13 +22,15 @@ export const Session = Schema.Struct({
   clientInfo: Schema.optional(Implementation),
   clientCapabilities: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   logLevel: Schema.optional(LoggingLevel),
+  /** The outbox's last sequence number when the session was read (a lower bound for what follows). */
+  lastSeq: Schema.optional(Schema.Int),
   /** Epoch milliseconds. */
   createdAt: Schema.Number,
   expiresAt: Schema.Number
 })
 export type Session = typeof Session.Type
 
-export type NewSession = Omit<Session, "createdAt" | "expiresAt">
+export type NewSession = Omit<Session, "createdAt" | "expiresAt" | "lastSeq">
 
 /** What the engine may change on a session. */
 export type SessionChanges = Partial<
@@ -40,6 +42,8 @@ export const OutboxEntry = Schema.Struct({
   /** Unique and increasing within a session; a stream's cursor is the last seq it sent. */
   seq: Schema.Int,
   message: JsonRpcMessage,
+  /** The response stream the message belongs to (a POST's SSE stream); none for the session's own stream. */
+  stream: Schema.optional(Schema.String),
   createdAt: Schema.Number
 })
 export type OutboxEntry = typeof OutboxEntry.Type

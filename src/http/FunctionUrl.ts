@@ -13,7 +13,7 @@
 import { Readable, type Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { Context, Either, ParseResult, Schema } from "effect"
-import { Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
+import { BackgroundWork, Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
 
 /** The parts of a Function URL event (payload format 2.0) the adapter reads; other fields are ignored. */
 export const FunctionUrlEvent = Schema.Struct({
@@ -81,11 +81,35 @@ export const toRequest = (event: FunctionUrlEvent): Request => {
   })
 }
 
-/** The per-request services a host gives the apps: who calls, and when the invocation ends. */
-export const requestContext = (event: FunctionUrlEvent, context: LambdaInvocationContext) =>
+/**
+ * The per-request services a host gives the apps: who calls, when the invocation ends, and
+ * where work that outlives the response is kept (`background`, awaited before returning).
+ */
+export const requestContext = (
+  event: FunctionUrlEvent,
+  context: LambdaInvocationContext,
+  background: Set<Promise<unknown>> = new Set()
+) =>
   Context.make(Caller, callerOf(event)).pipe(
-    Context.add(InvocationDeadline, { remainingMillis: () => context.getRemainingTimeInMillis() })
+    Context.add(InvocationDeadline, { remainingMillis: () => context.getRemainingTimeInMillis() }),
+    Context.add(BackgroundWork, {
+      keep: (work) => {
+        background.add(work)
+        void work.finally(() => background.delete(work))
+      }
+    })
   ) as Context.Context<never>
+
+/** Waits for the request's background work, but not past the invocation's last second. */
+const settle = async (background: Set<Promise<unknown>>, context: LambdaInvocationContext) => {
+  if (background.size === 0) return
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, context.getRemainingTimeInMillis() - 1000))
+  })
+  await Promise.race([Promise.allSettled([...background]), deadline])
+  clearTimeout(timer)
+}
 
 const headersOf = (response: Response) => {
   const headers: Record<string, string> = {}
@@ -154,6 +178,7 @@ const describeParseError = (error: ParseResult.ParseError) =>
 interface Invocation {
   readonly request: Request
   readonly services: Context.Context<never>
+  readonly background: Set<Promise<unknown>>
 }
 
 /** The request an event stands for, with its per-request services, or why there is none. */
@@ -163,7 +188,10 @@ const invocationOf = (event: unknown, context: LambdaInvocationContext): Either.
     Either.flatMap((decoded) =>
       Either.try({
         // `new Request` rejects what the schema lets through, e.g. an invalid method or header.
-        try: () => ({ request: toRequest(decoded), services: requestContext(decoded, context) }),
+        try: () => {
+          const background = new Set<Promise<unknown>>()
+          return { request: toRequest(decoded), services: requestContext(decoded, context, background), background }
+        },
         catch: (cause) => `event: not a valid request (${cause instanceof Error ? cause.message : String(cause)})`
       })
     )
@@ -174,10 +202,11 @@ const badRequest = (reason: string) => {
   return Response.json({ error: "BadRequest", message: reason }, { status: 400 })
 }
 
-const respond = (run: WebHandler, event: unknown, context: LambdaInvocationContext): Promise<Response> =>
+/** The app's response, and a promise of the work it left running. */
+const respond = (run: WebHandler, event: unknown, context: LambdaInvocationContext) =>
   Either.match(invocationOf(event, context), {
-    onLeft: (reason) => Promise.resolve(badRequest(reason)),
-    onRight: ({ request, services }) => run(request, services)
+    onLeft: (reason) => ({ response: Promise.resolve(badRequest(reason)), settled: () => Promise.resolve() }),
+    onRight: ({ background, request, services }) => ({ response: run(request, services), settled: () => settle(background, context) })
   })
 
 /** A RESPONSE_STREAM handler. Needs the runtime's `awslambda` global (lambda-local provides one too). */
@@ -187,7 +216,9 @@ export const streamingHandler = (run: WebHandler) => {
     throw new Error("awslambda.streamifyResponse is not available: run under the Lambda Node.js runtime or set INVOKE_MODE=BUFFERED")
   }
   return lambda.streamifyResponse(async (event, responseStream, context) => {
-    await writeResponse(await respond(run, event, context), responseStream, lambda)
+    const { response, settled } = respond(run, event, context)
+    await writeResponse(await response, responseStream, lambda)
+    await settled()
   })
 }
 
@@ -196,8 +227,10 @@ const TEXTUAL = /^(text\/|application\/(json|problem\+json|javascript|xml))/
 /** A BUFFERED handler: the whole response at once. */
 export const bufferedHandler = (run: WebHandler) =>
 async (event: unknown, context: LambdaInvocationContext): Promise<BufferedResult> => {
-  const response = await respond(run, event, context)
+  const { response: pending, settled } = respond(run, event, context)
+  const response = await pending
   const body = Buffer.from(await response.arrayBuffer())
+  await settled()
   const textual = TEXTUAL.test(response.headers.get("content-type") ?? "text/plain")
   return {
     statusCode: response.status,

@@ -33,6 +33,16 @@ export class InvocationDeadline extends Context.Tag("mcp-lambda-sam/InvocationDe
 >() {}
 
 /**
+ * Work a request leaves running after its response has ended (a call whose POST stream was
+ * cut goes on, so the client can resume it). On Lambda the invocation waits for it before
+ * returning, or a frozen container would lose it. Absent on a long-running server.
+ */
+export class BackgroundWork extends Context.Tag("mcp-lambda-sam/BackgroundWork")<
+  BackgroundWork,
+  { readonly keep: (work: Promise<unknown>) => void }
+>() {}
+
+/**
  * Completed when a long-running server stops, so open SSE streams end cleanly instead of
  * holding the server open. Absent on Lambda, where the invocation deadline plays that part.
  */

@@ -10,7 +10,8 @@ import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
 import { HttpProblem } from "./Errors.js"
 import { currentPrincipal } from "./HostContext.js"
-import { messagesOf, readJson, resolveSession, rpcHttpError } from "./McpHttp.js"
+import { readJson, resolveSession, rpcHttpError } from "./McpHttp.js"
+import { messagesOf } from "./Replies.js"
 import { pathOf } from "./Routes.js"
 import { sessionEventStream, type StreamOptions } from "./SessionStream.js"
 import { frame, SSE_HEADERS } from "./Sse.js"
@@ -32,7 +33,7 @@ export const make = (options: LegacySseOptions) => {
     })
     const base = pathOf(request).replace(/\/sse\/?$/, "")
     const endpoint = frame({ event: "endpoint", data: `${base}/message?sessionId=${session.id}` })
-    const body = yield* sessionEventStream(session.id, 0, options, [endpoint])
+    const body = yield* sessionEventStream(session.id, 0, options, { prelude: [endpoint] })
     // Legacy clients cannot resume a stream: when it ends, so does the session.
     const ended = Stream.ensuring(body, Effect.ignore(sessions.close(session.id)))
     return HttpServerResponse.stream(ended, { contentType: "text/event-stream", headers: SSE_HEADERS })

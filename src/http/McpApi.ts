@@ -32,6 +32,10 @@ export interface McpApiOptions {
   readonly maxStreamDuration?: Duration.DurationInput | undefined
   /** On Lambda: how long before the deadline a stream closes. */
   readonly deadlineMargin?: Duration.DurationInput | undefined
+  /** The `retry` that resumable streams tell clients (default 1 s). */
+  readonly retryInterval?: Duration.DurationInput | undefined
+  /** A 2025-11-25 request still running after this long answers with a resumable SSE stream (default 1 s). */
+  readonly streamAfter?: Duration.DurationInput | undefined
   /**
    * False where responses cannot stream (a BUFFERED Function URL, as inside a VPC): `GET /mcp`
    * is then 405, as the transport allows, and the legacy `GET /sse` explains why it is absent.
@@ -101,7 +105,9 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpApi
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     keepAliveInterval: options.keepAliveInterval ?? Duration.seconds(Settings.FIXED.keepAliveSeconds),
     maxStreamDuration: options.maxStreamDuration ?? Duration.seconds(Settings.DEFAULTS.MAX_STREAM_SECONDS),
-    deadlineMargin: options.deadlineMargin ?? Duration.seconds(Settings.FIXED.deadlineMarginSeconds)
+    deadlineMargin: options.deadlineMargin ?? Duration.seconds(Settings.FIXED.deadlineMarginSeconds),
+    retryInterval: options.retryInterval ?? Duration.millis(Settings.FIXED.retryMillis),
+    streamAfter: options.streamAfter ?? Duration.millis(Settings.FIXED.streamAfterMillis)
   }
   const streamable = StreamableHttp.make(transport)
   const legacy = LegacySse.make(transport)

@@ -1,11 +1,14 @@
 /**
- * A session's outbox as an SSE body: prelude frames first, then each message with its
- * sequence number as the event id (for `Last-Event-ID`), keep-alive comments while idle,
- * ending after its lifetime, when the session ends, or when the server stops.
+ * Outbox messages as SSE bodies: the session's own stream (`GET /mcp`, legacy `GET /sse`) and a
+ * resumed POST response stream. Each message carries its event id (for `Last-Event-ID`);
+ * keep-alive comments fill idle time; a stream ends after its lifetime, when the session ends,
+ * or when the server stops. Streams for 2025-11-25 clients begin with a priming event (an id,
+ * a `retry` interval and empty data), so a client whose stream ends resumes where it was.
  */
 import { Deferred, Duration, Effect, Option, Schedule, Stream } from "effect"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
 import { Sessions } from "../mcp/Sessions.js"
+import { responseEventId, sessionEventId } from "./EventIds.js"
 import { InvocationDeadline, ServerShutdown } from "./HostContext.js"
 import { comment, frame } from "./Sse.js"
 
@@ -15,13 +18,22 @@ export interface StreamOptions {
   readonly maxStreamDuration: Duration.DurationInput
   /** On Lambda: how long before the deadline a stream closes. */
   readonly deadlineMargin: Duration.DurationInput
+  /** The `retry` a priming event tells clients: how long to wait before resuming an ended stream. */
+  readonly retryInterval: Duration.DurationInput
 }
 
+export const messageFrame = (message: unknown, id?: string) =>
+  frame({ ...(id === undefined ? {} : { id }), event: "message", data: JSON.stringify(message) })
+
 export const entryFrame = (entry: OutboxEntry) =>
-  frame({ id: entry.seq, event: "message", data: JSON.stringify(entry.message) })
+  messageFrame(entry.message, entry.stream === undefined ? sessionEventId(entry.seq) : responseEventId(entry.stream, entry.seq))
+
+/** The first event of a resumable stream: where it starts, and how soon to come back. */
+export const primingFrame = (id: string, options: StreamOptions) =>
+  frame({ id, retry: Duration.toMillis(options.retryInterval), data: "" })
 
 /** The stream's lifetime: the configured maximum, cut short by the invocation's deadline. */
-const lifetime = (options: StreamOptions) =>
+export const lifetime = (options: StreamOptions) =>
   Effect.map(Effect.serviceOption(InvocationDeadline), (deadline) => {
     const max = Duration.decode(options.maxStreamDuration)
     return Option.match(deadline, {
@@ -31,31 +43,45 @@ const lifetime = (options: StreamOptions) =>
     })
   })
 
-/** The SSE body for `sessionId` from `after` on. The stream outlives the handler: it carries its services. */
+/** Ends `body` after the stream's lifetime, or when the server stops. */
+export const bounded = <E, R>(body: Stream.Stream<Uint8Array, E, R>, options: StreamOptions) =>
+  Effect.gen(function* () {
+    const duration = yield* lifetime(options)
+    const shutdown = yield* Effect.serviceOption(ServerShutdown)
+    const timed = Stream.interruptWhen(body, Effect.sleep(duration))
+    return Option.match(shutdown, {
+      onNone: () => timed,
+      onSome: (signal) => Stream.interruptWhen(timed, Deferred.await(signal))
+    })
+  })
+
+const withKeepAlive = (messages: Stream.Stream<Uint8Array>, options: StreamOptions) =>
+  Stream.merge(messages, Stream.map(Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)), () => comment("keep-alive")), {
+    haltStrategy: "left"
+  })
+
+/**
+ * The session's own stream from `after` on. `prelude` frames go first; without one, a priming
+ * event (resumable clients) or a comment sends the headers at once.
+ */
 export const sessionEventStream = (
   sessionId: SessionId,
   after: number,
   options: StreamOptions,
-  prelude: ReadonlyArray<Uint8Array> = []
+  start: { readonly prelude?: ReadonlyArray<Uint8Array>; readonly priming?: boolean } = {}
 ) =>
   Effect.gen(function* () {
     const sessions = yield* Sessions
-    const duration = yield* lifetime(options)
-    const shutdown = yield* Effect.serviceOption(ServerShutdown)
-    const keepAlive = Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)).pipe(
-      Stream.map(() => comment("keep-alive"))
-    )
-    const body = Stream.fromIterable(prelude).pipe(
-      Stream.concat(
-        sessions.messages(sessionId, after).pipe(
-          Stream.map(entryFrame),
-          Stream.merge(keepAlive, { haltStrategy: "left" }),
-          Stream.interruptWhen(Effect.sleep(duration))
-        )
-      )
-    )
-    return Option.match(shutdown, {
-      onNone: () => body,
-      onSome: (signal) => Stream.interruptWhen(body, Deferred.await(signal))
-    })
+    const opening = start.prelude ??
+      [start.priming === true ? primingFrame(sessionEventId(after), options) : comment("stream open")]
+    const messages = withKeepAlive(Stream.map(sessions.messages(sessionId, after), entryFrame), options)
+    return Stream.concat(Stream.fromIterable(opening), yield* bounded(messages, options))
+  })
+
+/** A POST's response stream resumed after `after`: the rest of its messages, ending with its response. */
+export const responseEventStream = (sessionId: SessionId, stream: string, after: number, options: StreamOptions) =>
+  Effect.gen(function* () {
+    const sessions = yield* Sessions
+    const messages = withKeepAlive(Stream.map(sessions.streamMessages(sessionId, stream, after), entryFrame), options)
+    return Stream.concat(Stream.succeed(primingFrame(responseEventId(stream, after), options)), yield* bounded(messages, options))
   })

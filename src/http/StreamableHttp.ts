@@ -5,13 +5,19 @@ import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
 import { currentPrincipal } from "./HostContext.js"
-import { accepts, readJson, reply, replyLive, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
-import { sessionEventStream, type StreamOptions } from "./SessionStream.js"
+import type { Live } from "../mcp/Engine.js"
+import { resumePointOf } from "./EventIds.js"
+import { accepts, readJson, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
+import { reply, replyLive, replyResumable, type ResumableOptions } from "./Replies.js"
+import { responseEventStream, sessionEventStream } from "./SessionStream.js"
 import { SSE_HEADERS } from "./Sse.js"
 
-export interface StreamableHttpOptions extends StreamOptions {
+export interface StreamableHttpOptions extends ResumableOptions {
   readonly maxBodyBytes: number
 }
+
+/** Resumable streams (priming events, event ids per POST stream) arrived with this revision. */
+const resumable = (version: string) => version >= "2025-11-25"
 
 const isInitialize = (parsed: unknown) =>
   typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
@@ -59,11 +65,11 @@ export const make = (options: StreamableHttpOptions) => {
     }
 
     const { principal, session, sessions } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
-    return yield* replyLive((live) =>
+    const handle = (live: Live) =>
       engine.handle(requestContextOf(session, principal), parsed, live).pipe(
         Effect.tap((outcome) => sessions.touch(session, outcome.changes))
       )
-    )
+    return yield* (resumable(session.protocolVersion) ? replyResumable(handle, { session, sessions }, options) : replyLive(handle))
   })
 
   // The session's server→client stream, resumable with Last-Event-ID.
@@ -74,9 +80,10 @@ export const make = (options: StreamableHttpOptions) => {
     }
     yield* checkVersionHeader(request)
     const { session } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
-    const lastEventId = Number.parseInt(request.headers["last-event-id"] ?? "0", 10)
-    const after = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0
-    const body = yield* sessionEventStream(session.id, after, options)
+    const resume = resumePointOf(request.headers["last-event-id"])
+    const body = yield* (resume._tag === "ResponseStream"
+      ? responseEventStream(session.id, resume.stream, resume.after, options)
+      : sessionEventStream(session.id, resume.after, options, { priming: resumable(session.protocolVersion) }))
     return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
   })
 

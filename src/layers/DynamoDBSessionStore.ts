@@ -106,7 +106,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
           Effect.mapError(storeError("SessionStore.create"))
         )
       if (!written) return yield* new SessionAlreadyExists({ sessionId: session.id })
-      return stored
+      return { ...stored, lastSeq: 0 }
     })
 
     const get = Effect.fn("SessionStore.get")(function* (id: SessionId) {
@@ -200,7 +200,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
       } while (output.LastEvaluatedKey !== undefined)
     })
 
-    const append = Effect.fn("SessionStore.append")(function* (id: SessionId, message: JsonRpcMessage) {
+    const append = Effect.fn("SessionStore.append")(function* (id: SessionId, message: JsonRpcMessage, stream?: string) {
       const now = yield* Clock.currentTimeMillis
       const counter = yield* call("SessionStore.append", (client) =>
         client.send(new UpdateItemCommand({
@@ -217,7 +217,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
           Effect.mapError((error) => error._tag === "SessionNotFound" ? error : storeError("SessionStore.append")(error))
         )
       const seq = Number(unmarshall(counter.Attributes ?? {})["lastSeq"])
-      const entry: OutboxEntry = { sessionId: id, seq, message, createdAt: now }
+      const entry: OutboxEntry = { sessionId: id, seq, message, createdAt: now, ...(stream === undefined ? {} : { stream }) }
       yield* call("SessionStore.append", (client) =>
         client.send(new PutItemCommand({
           TableName,
@@ -227,6 +227,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
             seq,
             message: JSON.stringify(message),
             createdAt: now,
+            ...(stream === undefined ? {} : { stream }),
             ...expiry(now)
           }),
           // The number is ours alone; an expired leftover of an earlier session may be replaced.
@@ -253,7 +254,13 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
         messages.filter((raw) => Number(raw["expiresAt"]) > now),
         (raw) =>
           Effect.suspend(() =>
-            decodeEntry({ sessionId: id, seq: raw["seq"], createdAt: raw["createdAt"], message: JSON.parse(String(raw["message"])) })
+            decodeEntry({
+              sessionId: id,
+              seq: raw["seq"],
+              createdAt: raw["createdAt"],
+              message: JSON.parse(String(raw["message"])),
+              ...(raw["stream"] === undefined ? {} : { stream: raw["stream"] })
+            })
           ).pipe(Effect.mapError(storeError("SessionStore.readAfter")))
       )
       return entries as ReadonlyArray<OutboxEntry>

@@ -54,15 +54,15 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
         return [true, new Map(current).set(session.id, { session: stored, outbox: [], lastSeq: 0 })]
       })
       if (!created) return yield* new SessionAlreadyExists({ sessionId: session.id })
-      return stored
+      return { ...stored, lastSeq: 0 }
     })
 
-    const get = (id: SessionId) => modifySlot(id, (slot) => [slot.session, slot] as const)
+    const get = (id: SessionId) => modifySlot(id, (slot) => [{ ...slot.session, lastSeq: slot.lastSeq }, slot] as const)
 
     const update = (id: SessionId, changes: SessionChanges) =>
       modifySlot(id, (slot, now) => {
         const session: Session = { ...slot.session, ...changes, expiresAt: now + ttl }
-        return [session, { ...slot, session }] as const
+        return [{ ...session, lastSeq: slot.lastSeq }, { ...slot, session }] as const
       })
 
     const touch = (id: SessionId) =>
@@ -70,9 +70,15 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
 
     const remove = (id: SessionId) => modifySlot(id, () => [undefined, undefined] as const)
 
-    const append = (id: SessionId, message: JsonRpcMessage) =>
+    const append = (id: SessionId, message: JsonRpcMessage, stream?: string) =>
       modifySlot(id, (slot, now) => {
-        const entry: OutboxEntry = { sessionId: id, seq: slot.lastSeq + 1, message, createdAt: now }
+        const entry: OutboxEntry = {
+          sessionId: id,
+          seq: slot.lastSeq + 1,
+          message,
+          createdAt: now,
+          ...(stream === undefined ? {} : { stream })
+        }
         // Like the outbox items' TTL on DynamoDB: entries older than a TTL are gone.
         const kept = slot.outbox.filter((old) => old.createdAt > now - ttl)
         const session: Session = { ...slot.session, expiresAt: now + ttl }
@@ -88,7 +94,7 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
       update: (id, changes) => update(id, changes).pipe(Effect.withSpan("SessionStore.update")),
       touch: (id) => touch(id).pipe(Effect.withSpan("SessionStore.touch")),
       remove: (id) => remove(id).pipe(Effect.withSpan("SessionStore.remove")),
-      append: (id, message) => append(id, message).pipe(Effect.withSpan("SessionStore.append")),
+      append: (id, message, stream) => append(id, message, stream).pipe(Effect.withSpan("SessionStore.append")),
       readAfter: (id, after, limit) => readAfter(id, after, limit).pipe(Effect.withSpan("SessionStore.readAfter"))
     }
   })

@@ -122,9 +122,21 @@ export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationI
     )
   }).pipe(Effect.catchTag("SessionNotFound", () => Effect.void), Effect.catchTag("StoreError", () => Effect.void))
 
-/** A session's messages after `after` as they arrive, with its list_changed watch running alongside. */
+/**
+ * The messages of one POST's response stream after `after`, ending with its response: what a
+ * client that lost that stream gets when it resumes it.
+ */
+export const responseStreamMessages = (sessionId: SessionId, stream: string, after: number, options: OutboxOptions) =>
+  tailOutbox(sessionId, after, options).pipe(
+    Stream.filter((entry) => entry.stream === stream),
+    Stream.takeUntil((entry) => !("method" in entry.message))
+  )
+
+/** A session's own messages after `after` as they arrive, with its list_changed watch running alongside. */
 export const sessionMessages = (sessionId: SessionId, after: number, options: OutboxOptions) =>
   tailOutbox(sessionId, after, options).pipe(
+    // Messages of POST response streams are for those streams (and their resumption) only.
+    Stream.filter((entry) => entry.stream === undefined),
     Stream.merge(Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval)).pipe(Stream.drain), {
       haltStrategy: "left"
     })

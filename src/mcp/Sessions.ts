@@ -20,7 +20,7 @@ import { SessionNotFound as NotFound } from "../domain/errors.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { Catalog } from "./Catalog.js"
 import type { RequestContext } from "./McpRequest.js"
-import { type OutboxOptions, optionsConfig, sessionMessages } from "./Outbox.js"
+import { type OutboxOptions, optionsConfig, responseStreamMessages, sessionMessages } from "./Outbox.js"
 
 export type SessionStart = Omit<NewSession, "id" | "principal" | "transport">
 
@@ -39,12 +39,18 @@ export interface SessionsShape {
    * the answer is already decided, so a failed write is logged.
    */
   readonly touch: (session: Session, changes: SessionChanges, appended?: boolean) => Effect.Effect<void>
-  /** Appends messages to the session's outbox, in order. */
-  readonly append: (id: SessionId, messages: ReadonlyArray<JsonRpcMessage>) => Effect.Effect<void, SessionNotFound | StoreError>
+  /** Appends messages to the session's outbox, in order (to a POST's response stream when named). */
+  readonly append: (
+    id: SessionId,
+    messages: ReadonlyArray<JsonRpcMessage>,
+    stream?: string
+  ) => Effect.Effect<ReadonlyArray<OutboxEntry>, SessionNotFound | StoreError>
   /** Ends the session (an already ended one is fine). */
   readonly close: (id: SessionId) => Effect.Effect<void, StoreError>
   /** The session's outbox after `after`, as it grows, with its list_changed watch. */
   readonly messages: (id: SessionId, after: number) => Stream.Stream<OutboxEntry>
+  /** One POST response stream's messages after `after`, ending with its response (resumption). */
+  readonly streamMessages: (id: SessionId, stream: string, after: number) => Stream.Stream<OutboxEntry>
 }
 
 export class Sessions extends Context.Tag("mcp-lambda-sam/Sessions")<Sessions, SessionsShape>() {}
@@ -95,8 +101,8 @@ export const make = (options: OutboxOptions) =>
           Effect.catchTag("StoreError", (error) => Effect.logError("Session write failed", error))
         )
 
-    const append: SessionsShape["append"] = (id, messages) =>
-      Effect.forEach(messages, (message) => store.append(id, message), { discard: true })
+    const append: SessionsShape["append"] = (id, messages, stream) =>
+      Effect.forEach(messages, (message) => store.append(id, message, stream))
 
     const close: SessionsShape["close"] = (id) => store.remove(id).pipe(Effect.catchTag("SessionNotFound", () => Effect.void))
 
@@ -104,7 +110,10 @@ export const make = (options: OutboxOptions) =>
       // Added to whatever context runs the stream, so its spans keep their parent.
       Stream.provideSomeContext(sessionMessages(id, after, options), streamContext)
 
-    return { open, resolve, touch, append, close, messages } satisfies SessionsShape
+    const streamMessages: SessionsShape["streamMessages"] = (id, stream, after) =>
+      Stream.provideSomeContext(responseStreamMessages(id, stream, after, options), streamContext)
+
+    return { open, resolve, touch, append, close, messages, streamMessages } satisfies SessionsShape
   })
 
 export const layer = (options: OutboxOptions): Layer.Layer<Sessions, never, SessionStore | Catalog> =>

@@ -17,9 +17,14 @@ export interface SessionStoreShape {
   readonly remove: (id: SessionId) => Effect.Effect<void, SessionNotFound | StoreError>
   /**
    * Appends a message under the next sequence number (concurrent appends never share one) and,
-   * like `touch`, pushes the session's expiry.
+   * like `touch`, pushes the session's expiry. `stream` names the response stream it belongs to
+   * (a POST's), so a client that lost that stream can resume it alone.
    */
-  readonly append: (id: SessionId, message: JsonRpcMessage) => Effect.Effect<OutboxEntry, SessionNotFound | StoreError>
+  readonly append: (
+    id: SessionId,
+    message: JsonRpcMessage,
+    stream?: string
+  ) => Effect.Effect<OutboxEntry, SessionNotFound | StoreError>
   /** Messages with a sequence number above `after`, in order (at most `limit`). */
   readonly readAfter: (
     id: SessionId,

@@ -48,7 +48,12 @@ describe("MCP conformance suite (server, 2025-11-25)", () => {
   const outputDir = mkdtempSync(join(tmpdir(), "conformance-"))
 
   beforeAll(async () => {
-    server = await startDevServer({ functionsDir: "test/conformance/functions", seedFile: "test/conformance/registrations.json" })
+    server = await startDevServer({
+      functionsDir: "test/conformance/functions",
+      seedFile: "test/conformance/registrations.json",
+      // Short streams: every scenario also exercises resumption (Last-Event-ID) of cut streams.
+      maxStreamDuration: "1 second"
+    })
     results = await runSuite(`${server.url}/mcp`, outputDir)
   }, 120_000)
   afterAll(async () => {

@@ -191,7 +191,9 @@ describe("Streamable HTTP at /mcp", () => {
     await register("one")
     // The body ends by itself when the duration is up: reading to the end terminates.
     const text = await first.text()
-    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))
+    // A priming event (2025-11-25) comes first: an id with empty data, and a retry interval.
+    expect(text).toMatch(/^id: 0\nretry: \d+\ndata: \n\n/)
+    const ids = [...text.matchAll(/^id: (\d+)\nevent: message$/gm)].map((match) => Number(match[1]))
     expect(ids).toHaveLength(1)
     const resumed = await server.fetch(new Request("http://local/mcp", {
       headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "last-event-id": String(ids[0]) }

@@ -1,6 +1,7 @@
-// Runs long enough for the server to end the POST's stream first (see the conformance test's server options).
+// Runs long enough for its POST to turn into a resumable stream (after 1 s) and for the server to
+// end that stream (the conformance test gives streams 1 s) before the answer: the client resumes.
 export const handler = async () => {
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await new Promise((resolve) => setTimeout(resolve, 2500))
   return {
     content: [{
       type: "text",
