@@ -1,6 +1,6 @@
 /** The MCP shapes the engine reads from functions and writes to clients. */
 import { Schema } from "effect"
-import { JsonObject, PromptArgument, ToolAnnotations } from "./Registration.js"
+import { Icon, JsonObject, PromptArgument, ToolAnnotations } from "./Registration.js"
 
 /** Newest first. The client's version is used when listed here, else the newest. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const
@@ -103,6 +103,7 @@ export const ListedResource = Schema.Struct({
   description: Schema.optional(Schema.String),
   mimeType: Schema.optional(Schema.String),
   size: Schema.optional(Schema.Number),
+  icons: Schema.optional(Schema.Array(Icon)),
   _meta: Meta
 })
 export type ListedResource = typeof ListedResource.Type
@@ -207,7 +208,8 @@ export const Tool = Schema.Struct({
   description: Schema.optional(Schema.String),
   inputSchema: JsonObject,
   outputSchema: Schema.optional(JsonObject),
-  annotations: Schema.optional(ToolAnnotations)
+  annotations: Schema.optional(ToolAnnotations),
+  icons: Schema.optional(Schema.Array(Icon))
 })
 export const ListToolsResult = Schema.Struct({ tools: Schema.Array(Tool), ...Paginated })
 
@@ -218,7 +220,8 @@ export const ResourceTemplate = Schema.Struct({
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
-  mimeType: Schema.optional(Schema.String)
+  mimeType: Schema.optional(Schema.String),
+  icons: Schema.optional(Schema.Array(Icon))
 })
 export const ListResourceTemplatesResult = Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate), ...Paginated })
 
@@ -226,7 +229,8 @@ export const Prompt = Schema.Struct({
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
-  arguments: Schema.optional(Schema.Array(PromptArgument))
+  arguments: Schema.optional(Schema.Array(PromptArgument)),
+  icons: Schema.optional(Schema.Array(Icon))
 })
 export const ListPromptsResult = Schema.Struct({ prompts: Schema.Array(Prompt), ...Paginated })
 

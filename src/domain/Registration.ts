@@ -68,9 +68,26 @@ export const ToolAnnotations = Schema.Struct({
 })
 export type ToolAnnotations = typeof ToolAnnotations.Type
 
-/** Completion values offered for an argument (prompts) or a template variable (resources). */
-export const Completions = Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) })
+/**
+ * Completion values offered for an argument (prompts) or a template variable (resources), or
+ * `"function"`: the registration's function answers `{ action: "complete", argument, context }`.
+ */
+export const Completions = Schema.Union(
+  Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }),
+  Schema.Literal("function")
+)
 export type Completions = typeof Completions.Type
+
+/** An icon a client may show (MCP 2025-11-25): an https or data: URI. */
+export const Icon = Schema.Struct({
+  src: Schema.String.pipe(
+    Schema.filter((src) => /^(https:\/\/|data:image\/)/.test(src) || "must be an https: URL or a data:image/ URI")
+  ),
+  mimeType: Schema.optional(Schema.String),
+  sizes: Schema.optional(Schema.Array(Schema.String)),
+  theme: Schema.optional(Schema.Literal("light", "dark"))
+})
+export type Icon = typeof Icon.Type
 
 export const PromptArgument = Schema.Struct({
   name: NonEmptyString,
@@ -84,7 +101,8 @@ const common = {
   name: RegistrationName,
   title: Schema.optional(NonEmptyString),
   description: Schema.String,
-  lambdaArn: LambdaArn
+  lambdaArn: LambdaArn,
+  icons: Schema.optional(Schema.Array(Icon))
 }
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/
@@ -124,7 +142,7 @@ export const ToolSpec = Schema.Struct({
 export type ToolSpec = typeof ToolSpec.Type
 
 const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (completions: Completions | undefined) =>
-  Object.keys(completions ?? {})
+  Object.keys(completions === undefined || completions === "function" ? {} : completions)
     .filter((key) => !keys.includes(key))
     .map((key) => ({ path: ["completions", key], message: `is not a ${what}` }))
 

@@ -13,8 +13,11 @@ export type StreamingHandler = (event: unknown, responseStream: Writable, contex
 export const isStreamingHandler = (handler: unknown): handler is StreamingHandler =>
   typeof handler === "function" && (handler as unknown as Record<symbol, unknown>)[STREAMING] === STREAM_RESPONSE
 
+/** Marks a handler as streaming, as `awslambda.streamifyResponse` does. */
+export const streamifyResponse = <H extends StreamingHandler>(handler: H): H => Object.assign(handler, { [STREAMING]: STREAM_RESPONSE })
+
 const localAwsLambda = {
-  streamifyResponse: (handler: StreamingHandler) => Object.assign(handler, { [STREAMING]: STREAM_RESPONSE }),
+  streamifyResponse,
   // Tool functions answer the MCP server, not an HTTP client: status and headers are not used.
   HttpResponseStream: { from: (stream: Writable) => stream }
 }

@@ -13,7 +13,13 @@ export const list = method("prompts/list", {
   handle: ({ cursor }) =>
     Effect.map(
       page("prompt", cursor, (prompt) =>
-        Effect.succeed([{ name: prompt.name, title: prompt.title, description: prompt.description, arguments: prompt.arguments }])),
+        Effect.succeed([{
+          name: prompt.name,
+          title: prompt.title,
+          description: prompt.description,
+          arguments: prompt.arguments,
+          icons: prompt.icons
+        }])),
       (result) => listResult("prompts", result)
     )
 })

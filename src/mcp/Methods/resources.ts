@@ -44,7 +44,8 @@ const resourceOf = (resource: ResourceRegistration, uri: string): ListedResource
   name: resource.name,
   title: resource.title,
   description: resource.description,
-  mimeType: resource.mimeType
+  mimeType: resource.mimeType,
+  icons: resource.icons
 })
 
 /** A template resource's function lists the concrete resources it serves; a failure lists none. */
@@ -82,7 +83,8 @@ export const templates = method("resources/templates/list", {
             name: resource.name,
             title: resource.title,
             description: resource.description,
-            mimeType: resource.mimeType
+            mimeType: resource.mimeType,
+            icons: resource.icons
           }]
         )),
       (result) => listResult("resourceTemplates", result)

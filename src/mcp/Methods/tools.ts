@@ -17,7 +17,8 @@ const toolOf = (tool: ToolRegistration) => ({
   description: tool.description,
   inputSchema: tool.inputSchema,
   outputSchema: tool.outputSchema,
-  annotations: tool.annotations
+  annotations: tool.annotations,
+  icons: tool.icons
 })
 
 export const list = method("tools/list", {
