@@ -158,7 +158,15 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
         ))
       const events = output.EventStream
       if (events === undefined) return Stream.empty
-      return Stream.fromAsyncIterable(events, classify(functionName)).pipe(
+      // Read with `next` alone, not `Stream.fromAsyncIterable`: that calls the SDK iterator's
+      // `return` when the stream stops, which an async generator queues behind a pending read, so a
+      // timeout or cancellation while the function is quiet would wait forever. Aborting the
+      // request (above) ends the read instead.
+      const iterator = events[Symbol.asyncIterator]()
+      const next = Effect.tryPromise({ try: () => iterator.next(), catch: (cause) => Option.some(classify(functionName)(cause)) }).pipe(
+        Effect.flatMap((result) => result.done === true ? Effect.fail(Option.none()) : Effect.succeed(result.value))
+      )
+      return Stream.repeatEffectOption(next).pipe(
         Stream.mapError((error) => error instanceof Throttled ? new InvocationThrottled({ functionName }) : error),
         Stream.mapEffect(chunkOf(functionName)),
         Stream.filterMap((chunk) => chunk)
