@@ -106,6 +106,8 @@ export const makeClient = (baseUrl: string, signer: Signer) => {
     get: (id: string) => request("GET", idPath(id)),
     update: (id: string, body: unknown, version?: number) => request("PUT", idPath(id), body, ifMatch(version)),
     remove: (id: string, version?: number) => request("DELETE", idPath(id), undefined, ifMatch(version)),
+    /** Tells the sessions subscribed to `uri` that it changed; the body is `{ uri, notified }`. */
+    resourceUpdated: (uri: string) => request("POST", "resources/updated", { uri }),
     /** Every registration, following the pages. */
     list: (type?: string) =>
       Effect.gen(function* () {

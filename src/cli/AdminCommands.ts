@@ -1,9 +1,9 @@
 /**
- * `mcp-lambda-sam register | list | get | update | delete`: the Registration API from a
- * terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
+ * `mcp-lambda-sam register | list | get | update | delete | notify-updated`: the Registration
+ * API from a terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Effect, Option } from "effect"
+import { Config, Console, Effect, Option, Schema } from "effect"
 import { AdminError, checkBody, makeClient, readBodyFile, urlFromStack } from "../admin/RegistrationClient.js"
 import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
 
@@ -155,4 +155,21 @@ const remove = Command.make("delete", { ...common, id, ifMatch }, (flags) =>
     yield* print(flags.json, { deleted: flags.id }, `Deleted ${flags.id}`)
   }))).pipe(Command.withDescription("Delete a registration"))
 
-export const adminCommands = [register, list, get, update, remove] as const
+/** The answer of `POST /resources/updated`. */
+const ResourceUpdated = Schema.Struct({ uri: Schema.String, notified: Schema.Number })
+
+const notifyUpdated = Command.make(
+  "notify-updated",
+  { ...common, uri: Args.text({ name: "uri" }).pipe(Args.withDescription("The resource's absolute URI, e.g. file:///notes.txt")) },
+  (flags) =>
+    reportFailure(Effect.gen(function* () {
+      const client = yield* clientFor(flags)
+      const result = yield* client.resourceUpdated(flags.uri)
+      const { notified } = yield* Schema.decodeUnknown(ResourceUpdated)(result.body).pipe(
+        Effect.mapError(() => new AdminError({ message: `Unexpected answer: ${JSON.stringify(result.body)}` }))
+      )
+      yield* print(flags.json, result.body, `Notified ${notified} session${notified === 1 ? "" : "s"} subscribed to ${flags.uri}`)
+    }))
+).pipe(Command.withDescription("Tell the MCP sessions subscribed to a resource that it changed (notifications/resources/updated)"))
+
+export const adminCommands = [register, list, get, update, remove, notifyUpdated] as const

@@ -1,15 +1,23 @@
 /**
- * The Registration function's composition root: the registry on DynamoDB, configured from the
- * environment (`REGISTRATION_TABLE_NAME`, `AWS_REGION`, `DYNAMODB_ENDPOINT`).
+ * The Registration function's composition root: the registry on DynamoDB, and the resource
+ * subscriptions `POST /resources/updated` publishes to (they and the outboxes live in the
+ * session table), configured from the environment (`REGISTRATION_TABLE_NAME`,
+ * `SESSION_TABLE_NAME`, `SESSION_TTL_SECONDS`, `AWS_REGION`, `DYNAMODB_ENDPOINT`).
  */
 import { Layer } from "effect"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
+import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
+import * as Subscriptions from "../mcp/Subscriptions.js"
 import { lambdaHandler } from "./LambdaRuntime.js"
 
-export const registrationLayer = DynamoDBRegistry.layerConfig.pipe(Layer.provide(DynamoDB.layerConfig))
+export const registrationLayer = Layer.merge(
+  DynamoDBRegistry.layerConfig,
+  Subscriptions.layer.pipe(Layer.provide(Layer.merge(DynamoDBSubscriptionStore.layerConfig, DynamoDBSessionStore.layerConfig)))
+).pipe(Layer.provide(DynamoDB.layerConfig))
 
 export const registrationApp = RegistrationApi.make()
 

@@ -121,6 +121,8 @@ export const devServer = (options: DevServerOptions) => {
     RateLimiter.unlimited,
     Caller.local
   ).pipe(Layer.provideMerge(Layer.merge(stores, invokerLayer(options.functionsDir))))
+  // The Registration API's `POST /resources/updated` publishes through the protocol's
+  // Subscriptions: one instance for both APIs, over the same stores.
   const app = combine(
     McpApi.make({ allowedOrigins: options.allowedOrigins, maxStreamDuration: options.maxStreamDuration }),
     RegistrationApi.make()

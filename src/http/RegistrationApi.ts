@@ -1,19 +1,22 @@
 /**
- * The Registration API: `POST/GET /register`, `GET/PUT/DELETE /register/{id}`.
+ * The Registration API: `POST/GET /register`, `GET/PUT/DELETE /register/{id}`, and
+ * `POST /resources/updated` (a resource changed: tell its subscribers).
  * Bodies are the original API's (`type`, `name`, `description`, `lambdaArn`, `parameters`)
  * or the full registration schema; problems come back as a list of `{ path, message }`.
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import type { RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
 import {
   decodeRegistrationInput,
   idOf,
+  isPlainObject,
   type Registration,
   RegistrationId,
   RegistrationType
 } from "../domain/Registration.js"
+import { Subscriptions } from "../mcp/Subscriptions.js"
 import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
 import { HttpProblem, json } from "./Errors.js"
@@ -50,7 +53,25 @@ const parseIfMatch = (header: string | undefined): Either.Either<number | undefi
   return match === null ? Either.left("If-Match must be a registration version, such as \"3\"") : Either.right(Number(match[1]))
 }
 
-export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, Registry> => {
+/** The body of `POST /resources/updated`: the URI that changed, absolute as a resource's `uri` must be. */
+const ResourceUpdate = Schema.Struct({
+  uri: Schema.String.pipe(
+    Schema.filter((uri) => /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/.test(uri) || "must be an absolute URI such as file:///notes.txt")
+  )
+})
+
+const decodeResourceUpdate = (body: unknown) => {
+  const invalid = (problems: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
+    new HttpProblem({ status: 400, error: "InvalidUri", message: "The body must be {\"uri\": \"<absolute URI>\"}", problems })
+  if (!isPlainObject(body)) return Either.left(invalid([{ path: "", message: "must be a JSON object" }]))
+  return Either.mapLeft(Schema.decodeUnknownEither(ResourceUpdate)(body), (error) =>
+    invalid(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+      path: issue.path.map(String).join("."),
+      message: issue._tag === "Missing" ? "is required" : issue.message
+    }))))
+}
+
+export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, Registry | Subscriptions> => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
 
   const readBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
@@ -160,12 +181,20 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       return HttpServerResponse.empty({ status: 204 })
     })
 
-  return route<Registry>([
+  const resourceUpdated = Effect.gen(function* () {
+    const { uri } = yield* decodeResourceUpdate(yield* readBody)
+    const subscriptions = yield* Subscriptions
+    const notified = yield* subscriptions.publish(uri)
+    return json({ uri, notified })
+  })
+
+  return route<Registry | Subscriptions>([
     { path: "/register", methods: { POST: () => create, GET: () => list } },
     {
       path: "/register/:id",
       methods: { GET: ({ id = "" }) => read(id), PUT: ({ id = "" }) => replace(id), DELETE: ({ id = "" }) => remove(id) }
     },
+    { path: "/resources/updated", methods: { POST: () => resourceUpdated } },
     { path: "/health", methods: { GET: () => Effect.succeed(json({ status: "ok" })) } }
   ])
 }

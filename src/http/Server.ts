@@ -1,14 +1,18 @@
-/** Both APIs on one server (the dev server): `/register…` goes to the Registration API. */
+/**
+ * Both APIs on one server (the dev server): `/register…` and `/resources/updated` go to the
+ * Registration API, everything else to the MCP API.
+ */
 import { HttpServerRequest } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Effect } from "effect"
 import { pathOf } from "./Routes.js"
 
+/** The Registration API's paths (its route table's, trailing slash included). */
+const REGISTRATION_PATHS = /^\/(?:register(?:\/.*)?|resources\/updated\/?)$/
+
 export const combine = <E1, R1, E2, R2>(
   mcp: HttpApp.Default<E1, R1>,
   registration: HttpApp.Default<E2, R2>
 ): HttpApp.Default<E1 | E2, R1 | R2> =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): HttpApp.Default<E1 | E2, R1 | R2> => {
-    const path = pathOf(request)
-    return path === "/register" || path.startsWith("/register/") ? registration : mcp
-  })
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): HttpApp.Default<E1 | E2, R1 | R2> =>
+    REGISTRATION_PATHS.test(pathOf(request)) ? registration : mcp)

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { makeSigner, signedFetch, toHttpRequest } from "../../src/admin/SigV4.js"
 import { type RunningServer, startDevServer } from "../support/servers.js"
 import { startRecorder, TEST_CREDENTIALS, verify } from "../support/sigv4Recorder.js"
+import { readSse } from "../support/sse.js"
 
 const run = promisify(execFile)
 
@@ -139,6 +140,59 @@ describe("admin commands", () => {
     expect(JSON.parse(failed.stdout)).toMatchObject({ isError: true })
     const mine = recorder.recorded.slice(before)
     expect(mine.length).toBeGreaterThan(0)
+    expect(mine.filter((request) => !request.valid)).toEqual([])
+  }, 60_000)
+
+  it("notify-updated tells the sessions subscribed to a resource, and refuses a relative URI", async () => {
+    const uri = "file:///notes.txt"
+    // An MCP session on the dev server itself that subscribes to the resource.
+    const mcp = (body: unknown, sessionId?: string) =>
+      fetch(`${server.url}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...(sessionId === undefined ? {} : { "mcp-session-id": sessionId })
+        },
+        body: JSON.stringify(body)
+      })
+    const initialized = await mcp({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "admin-test", version: "1" } }
+    })
+    const sessionId = initialized.headers.get("mcp-session-id")!
+    await initialized.text()
+    await (await mcp({ jsonrpc: "2.0", method: "notifications/initialized" }, sessionId)).text()
+    const subscribed = await mcp({ jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri } }, sessionId)
+    expect(await subscribed.json()).toMatchObject({ id: 1, result: {} })
+    const stream = await fetch(`${server.url}/mcp`, { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } })
+    const events = readSse(stream)
+
+    const before = recorder.recorded.length
+    const notified = await cli("notify-updated", uri)
+    expect(notified).toMatchObject({ code: 0, stdout: `Notified 1 session subscribed to ${uri}\n` })
+    const isUpdate = (data: string) => data.includes("notifications/resources/updated")
+    await events.until((seen) => seen.some((event) => isUpdate(event.data)))
+    await events.cancel()
+    expect(JSON.parse(events.events.find((event) => isUpdate(event.data))!.data)).toEqual({
+      jsonrpc: "2.0",
+      method: "notifications/resources/updated",
+      params: { uri }
+    })
+    const asJson = await cli("notify-updated", "file:///nobody.txt", "--json")
+    expect(asJson.code).toBe(0)
+    expect(JSON.parse(asJson.stdout)).toEqual({ uri: "file:///nobody.txt", notified: 0 })
+
+    const relative = await cli("notify-updated", "notes.txt")
+    expect(relative.code).not.toBe(0)
+    expect(relative.stderr).toMatch(/Error: 400: /)
+    expect(relative.stderr).toMatch(/uri: must be an absolute URI/)
+    const mine = recorder.recorded.slice(before)
+    expect(mine.map((request) => `${request.method} ${request.path}`)).toEqual(
+      Array(3).fill("POST /resources/updated")
+    )
     expect(mine.filter((request) => !request.valid)).toEqual([])
   }, 60_000)
 

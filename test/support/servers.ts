@@ -30,6 +30,7 @@ export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Laye
   const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
     Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
+  // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.
   const app = combine(McpApi.make(options), RegistrationApi.make())
   const { dispose, handler } = HttpApp.toWebHandlerLayer(app, services)
   return {

@@ -4,6 +4,7 @@
  * a missing one fails in CI and skips locally.
  */
 import { execFile, spawnSync } from "node:child_process"
+import { readFile } from "node:fs/promises"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import { registrationTableDefinition, sessionTableDefinition, TTL_ATTRIBUTE } from "../../src/layers/Tables.js"
@@ -73,7 +74,10 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
       SESSION_TABLE_NAME: { Ref: "SessionTable" }
     })
     expect(Resources.RegistrationFunction.Properties.Environment.Variables).toMatchObject({
-      REGISTRATION_TABLE_NAME: { Ref: "RegistrationTable" }
+      REGISTRATION_TABLE_NAME: { Ref: "RegistrationTable" },
+      // POST /resources/updated appends to session outboxes, pushing expiry by the same TTL as the MCP function.
+      SESSION_TABLE_NAME: { Ref: "SessionTable" },
+      SESSION_TTL_SECONDS: { Ref: "SessionTtlSeconds" }
     })
   }, 60_000)
 
@@ -109,7 +113,28 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
     ])
     const invoke = mcp.find((statement) => statement.Action === "lambda:InvokeFunction")
     expect(JSON.stringify(invoke.Resource)).toContain("function:${ToolFunctionPattern}")
-    expect(actionsOn(registration, "SessionTable")).toEqual([])
+    // POST /resources/updated: Query a URI's subscriptions and DeleteItem stale ones, in the
+    // subscription partitions only; UpdateItem + PutItem append to outboxes, outside them.
+    expect(actionsOn(registration, "SessionTable")).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem"
+    ])
+    const onSessions = (action: string) =>
+      registration.find((statement) =>
+        JSON.stringify(statement.Resource).includes("SessionTable") && [statement.Action].flat().includes(action))
+    for (const action of ["dynamodb:Query", "dynamodb:DeleteItem"]) {
+      expect(onSessions(action).Condition, action).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["sub#*"] } })
+    }
+    // The prefixes are the stores' partition keys.
+    expect(await readFile("src/layers/DynamoDBSubscriptionStore.ts", "utf8")).toContain("`sub#${")
+    expect(await readFile("src/layers/DynamoDBRateLimiter.ts", "utf8")).toContain("`rate#${")
+    for (const action of ["dynamodb:UpdateItem", "dynamodb:PutItem"]) {
+      expect(onSessions(action).Condition, action).toEqual({
+        "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": ["sub#*", "rate#*"] }
+      })
+    }
     expect(registration.some((statement) => JSON.stringify(statement.Action).includes("lambda:"))).toBe(false)
     expect(actionsOn(registration, "RegistrationTable")).toContain("dynamodb:ConditionCheckItem")
   }, 60_000)
