@@ -66,14 +66,14 @@ describe("mcp-lambda-sam dev", () => {
   it("prints its URLs and the registered examples", () => {
     expect(output()).toContain(`${url}/sse`)
     expect(output()).toContain(`${url}/register`)
-    expect(output()).toMatch(/tools:\s+inventory, statistics, weather/)
+    expect(output()).toMatch(/tools:\s+countdown, inventory, onboarding, statistics, summarize, touch-note, weather/)
     expect(output()).toMatch(/resources:\s+notes \(notes:\/\/\{id\}\)/)
-    expect(output()).toMatch(/prompts:\s+code-review/)
+    expect(output()).toMatch(/prompts:\s+code-review, trip-plan/)
   })
 
   it("the MCP Inspector CLI lists and calls tools over Streamable HTTP", async () => {
     const listed = await inspector(`${url}/mcp`, "--transport", "http", "--method", "tools/list")
-    expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual(["inventory", "statistics", "weather"])
+    expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual(["countdown", "inventory", "onboarding", "statistics", "summarize", "touch-note", "weather"])
     const called = await inspector(
       `${url}/mcp`, "--transport", "http", "--method", "tools/call", "--tool-name", "weather", "--tool-arg", "city=Paris"
     )
@@ -121,7 +121,7 @@ describe.skipIf(inject("dynamodbEndpoint") === "")("mcp-lambda-sam dev --store d
     const first = await start()
     try {
       const listed = await inspector(`${first.address}/mcp`, "--transport", "http", "--method", "tools/list")
-      expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual(["inventory", "statistics", "weather"])
+      expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual(["countdown", "inventory", "onboarding", "statistics", "summarize", "touch-note", "weather"])
       const registered = await fetch(`${first.address}/register`, {
         method: "POST",
         headers: { "content-type": "application/json" },

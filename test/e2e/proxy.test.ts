@@ -49,7 +49,7 @@ describe("mcp-lambda-sam proxy", () => {
     const { recorder } = await setUp()
     const client = await proxyClient(`${recorder.url}/mcp`)
     const { tools } = await client.listTools()
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["inventory", "statistics", "weather"])
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["countdown", "inventory", "onboarding", "statistics", "summarize", "touch-note", "weather"])
     const result = await client.callTool({ name: "weather", arguments: { city: "Tokyo" } })
     expect((result.content as Array<{ text: string }>)[0]?.text).toMatch(/^Weather for Tokyo/)
     // Notifications from the server come through too.

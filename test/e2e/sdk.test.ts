@@ -48,7 +48,7 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("SDK cl
 
   it("lists the example tools", async () => {
     const { tools } = await client.listTools()
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["inventory", "statistics", "weather"])
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["countdown", "inventory", "onboarding", "statistics", "summarize", "touch-note", "weather"])
     expect(tools.find((tool) => tool.name === "statistics")?.outputSchema).toMatchObject({ type: "object" })
   })
 
@@ -99,7 +99,7 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("SDK cl
 
   it("lists and gets prompts, and completes their arguments", async () => {
     const { prompts } = await client.listPrompts()
-    expect(prompts).toEqual([expect.objectContaining({ name: "code-review" })])
+    expect(prompts).toEqual([expect.objectContaining({ name: "code-review" }), expect.objectContaining({ name: "trip-plan" })])
     const prompt = await client.getPrompt({ name: "code-review", arguments: { code: "let x = 1", language: "TypeScript" } })
     expect(prompt.messages[0]?.content).toMatchObject({ type: "text", text: expect.stringContaining("let x = 1") })
     const missing = await client.getPrompt({ name: "code-review", arguments: {} }).catch((e: unknown) => e)

@@ -1,7 +1,16 @@
 /** Every status code of the Registration API, over raw HTTP requests. */
+import { HttpApp } from "@effect/platform"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { readJson } from "../support/json.js"
+import { StoreError } from "../../src/domain/errors.js"
+import * as RegistrationApi from "../../src/http/RegistrationApi.js"
+import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
+import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
+import * as Subscriptions from "../../src/mcp/Subscriptions.js"
+import { SubscriptionStore } from "../../src/services/SubscriptionStore.js"
+import { type Json, readJson } from "../support/json.js"
 import { webHandler } from "../support/servers.js"
+import { readSse } from "../support/sse.js"
 
 let app: ReturnType<typeof webHandler>
 beforeEach(() => {
@@ -89,9 +98,14 @@ describe("Registration API", () => {
     } while (cursor !== undefined)
     expect(ids).toEqual([
       "prompt-code-review",
+      "prompt-trip-plan",
       "resource-notes",
+      "tool-countdown",
       "tool-inventory",
+      "tool-onboarding",
       "tool-statistics",
+      "tool-summarize",
+      "tool-touch-note",
       "tool-weather"
     ])
     const tools = await readJson(await send("GET", "/register?type=tool"))
@@ -153,5 +167,140 @@ describe("Registration API", () => {
     const put = await send("PUT", "/register", {})
     expect(put.status).toBe(405)
     expect(put.headers.get("allow")).toBe("POST, GET, OPTIONS")
+  })
+})
+
+describe("POST /resources/updated", () => {
+  const NOTES = "file:///notes.txt"
+
+  /** An MCP session on the same app (initialize, then notifications/initialized). */
+  const mcp = (body: unknown, sessionId?: string) =>
+    app.fetch(
+      new Request("http://local/mcp", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...(sessionId === undefined ? {} : { "mcp-session-id": sessionId })
+        },
+        body: JSON.stringify(body)
+      })
+    )
+  const openSession = async () => {
+    const initialized = await mcp({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+    })
+    expect(initialized.status).toBe(200)
+    const sessionId = initialized.headers.get("mcp-session-id")!
+    expect((await mcp({ jsonrpc: "2.0", method: "notifications/initialized" }, sessionId)).status).toBe(202)
+    return sessionId
+  }
+  const subscribe = async (sessionId: string, uri: string) => {
+    const answer = await mcp({ jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri } }, sessionId)
+    expect(answer.status).toBe(200)
+    expect(await readJson(answer)).toEqual({ jsonrpc: "2.0", id: 1, result: {} })
+  }
+  const updated = (body: unknown) => send("POST", "/resources/updated", body)
+
+  it("tells every subscribed session, on its GET /mcp stream, and answers how many", async () => {
+    const alice = await openSession()
+    const bob = await openSession()
+    const other = await openSession()
+    await subscribe(alice, NOTES)
+    await subscribe(bob, NOTES)
+    await subscribe(other, "file:///other.txt")
+    const stream = await app.fetch(new Request("http://local/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": alice } }))
+    expect(stream.status).toBe(200)
+    const events = readSse(stream)
+
+    const response = await updated({ uri: NOTES })
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/)
+    expect(await readJson(response)).toEqual({ uri: NOTES, notified: 2 })
+
+    const isUpdate = (data: string) => data !== "" && (JSON.parse(data) as Json).method === "notifications/resources/updated"
+    await events.until((seen) => seen.some((event) => isUpdate(event.data)))
+    await events.cancel()
+    expect(events.events.filter((event) => isUpdate(event.data)).map((event) => JSON.parse(event.data))).toEqual([
+      { jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri: NOTES } }
+    ])
+    // Nobody listens to this one.
+    expect(await readJson(await updated({ uri: "file:///nobody.txt" }))).toEqual({ uri: "file:///nobody.txt", notified: 0 })
+  })
+
+  it("an unsubscribed or ended session is not told", async () => {
+    const alice = await openSession()
+    const bob = await openSession()
+    await subscribe(alice, NOTES)
+    await subscribe(bob, NOTES)
+    const unsubscribed = await mcp({ jsonrpc: "2.0", id: 2, method: "resources/unsubscribe", params: { uri: NOTES } }, alice)
+    expect(unsubscribed.status).toBe(200)
+    const ended = await app.fetch(new Request("http://local/mcp", { method: "DELETE", headers: { "mcp-session-id": bob } }))
+    expect(ended.status).toBeLessThan(300)
+    expect(await readJson(await updated({ uri: NOTES }))).toEqual({ uri: NOTES, notified: 0 })
+  })
+
+  it("a missing, relative or non-string uri is 400 with the problem; a body that is not JSON is 400 or 415", async () => {
+    const problemsOf = async (body: unknown) => {
+      const response = await updated(body)
+      expect(response.status).toBe(400)
+      const problem = await readJson(response)
+      expect(problem).toMatchObject({ error: "InvalidUri", message: "The body must be {\"uri\": \"<absolute URI>\"}" })
+      return problem.problems
+    }
+    expect(await problemsOf({})).toEqual([{ path: "uri", message: "is required" }])
+    expect(await problemsOf({ url: NOTES })).toEqual([{ path: "uri", message: "is required" }])
+    expect(await problemsOf({ uri: "notes.txt" })).toEqual([{ path: "uri", message: "must be an absolute URI such as file:///notes.txt" }])
+    expect(await problemsOf({ uri: "file:///my notes.txt" })).toEqual([
+      { path: "uri", message: "must be an absolute URI such as file:///notes.txt" }
+    ])
+    expect(await problemsOf({ uri: 42 })).toEqual([{ path: "uri", message: expect.stringContaining("Expected string") }])
+    expect(await problemsOf([NOTES])).toEqual([{ path: "", message: "must be a JSON object" }])
+    expect(await problemsOf(JSON.stringify(NOTES))).toEqual([{ path: "", message: "must be a JSON object" }])
+    const malformed = await updated("{\"uri\": ")
+    expect(malformed.status).toBe(400)
+    expect(await readJson(malformed)).toMatchObject({ error: "InvalidJson" })
+    const text = await app.fetch(
+      new Request("http://local/resources/updated", { method: "POST", headers: { "content-type": "text/plain" }, body: NOTES })
+    )
+    expect(text.status).toBe(415)
+  })
+
+  it("other methods are 405 with Allow; the trailing slash is the same route", async () => {
+    const get = await send("GET", "/resources/updated")
+    expect(get.status).toBe(405)
+    expect(get.headers.get("allow")).toBe("POST, OPTIONS")
+    expect((await send("PUT", "/resources/updated", { uri: NOTES })).status).toBe(405)
+    expect(await readJson(await send("POST", "/resources/updated/", { uri: NOTES }))).toEqual({ uri: NOTES, notified: 0 })
+  })
+
+  it("a store failure is 503 with Retry-After", async () => {
+    const failing = Layer.succeed(SubscriptionStore, {
+      add: () => Effect.void,
+      remove: () => Effect.void,
+      sessionsOf: () => Effect.fail(new StoreError({ operation: "SubscriptionStore.sessionsOf", cause: new Error("down") }))
+    })
+    const layer = Layer.mergeAll(
+      registryMemory,
+      Subscriptions.layer.pipe(Layer.provide(Layer.merge(failing, sessionsMemory()))),
+      // The router logs the store failure; keep it out of the test output.
+      Logger.minimumLogLevel(LogLevel.None)
+    )
+    const { dispose, handler } = HttpApp.toWebHandlerLayer(RegistrationApi.make(), layer)
+    try {
+      const response = await handler(new Request("http://local/resources/updated", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ uri: NOTES })
+      }))
+      expect(response.status).toBe(503)
+      expect(response.headers.get("retry-after")).toBe("1")
+      expect(await readJson(response)).toMatchObject({ error: "ServiceUnavailable" })
+    } finally {
+      await dispose()
+    }
   })
 })

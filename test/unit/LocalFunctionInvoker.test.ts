@@ -142,6 +142,6 @@ describe("loadDirectory", () => {
   it.effect("the examples load", () =>
     Effect.gen(function* () {
       const functions = yield* loadDirectory("examples/functions")
-      expect([...functions.keys()].sort()).toEqual(["code-review", "failing", "notes", "statistics", "weather"])
+      expect([...functions.keys()].sort()).toEqual(["code-review", "countdown", "failing", "notes", "onboarding", "statistics", "summarize", "touch-note", "trip-plan", "weather"])
     }))
 })
