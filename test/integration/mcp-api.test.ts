@@ -83,7 +83,7 @@ describe("Streamable HTTP at /mcp", () => {
     })
     expect(list.status).toBe(200)
     expect(list.headers.get("content-type")).toMatch(/^application\/json/)
-    expect((await readJson(list)).result.tools).toHaveLength(3)
+    expect((await readJson(list)).result.tools).toHaveLength(7)
     const response = await post(server, { jsonrpc: "2.0", id: 5, result: {} }, { "mcp-session-id": sessionId })
     expect(response.status).toBe(202)
   })
@@ -246,7 +246,7 @@ describe("legacy HTTP+SSE at /sse and /message", () => {
     await reader.cancel()
     const [init, list] = dataOf(text)
     expect(init).toMatchObject({ id: 0, result: { protocolVersion: "2025-11-25" } })
-    expect(list.result.tools).toHaveLength(3)
+    expect(list.result.tools).toHaveLength(7)
   })
 
   it("POST /message: 400 without sessionId or with a body that is not JSON-RPC, 404 for an unknown or foreign session", async () => {

@@ -109,7 +109,7 @@ describe("Registration API", () => {
       "tool-weather"
     ])
     const tools = await readJson(await send("GET", "/register?type=tool"))
-    expect(tools.items).toHaveLength(3)
+    expect(tools.items).toHaveLength(7)
     expect((await send("GET", "/register?cursor=nonsense")).status).toBe(400)
     expect((await send("GET", "/register?limit=0")).status).toBe(400)
     expect((await send("GET", "/register?type=agent")).status).toBe(400)

@@ -1,0 +1,91 @@
+/**
+ * Sealing a function's `requestState` before it leaves the server (MCP 2026-07-28 hands it to
+ * the client, who sends it back with its answers): an HMAC-SHA256 over the state and what it is
+ * bound to — principal, session, tool — and an expiry, so a client can neither forge it, nor
+ * replay it for another caller, session or tool, nor keep it past its time.
+ *
+ * Sealed form: `v1.<base64url JSON payload>.<base64url MAC>`.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
+
+export interface Binding {
+  readonly principal: string
+  readonly sessionId?: string | undefined
+  readonly tool: string
+}
+
+export class RequestStateRejected extends Data.TaggedError("RequestStateRejected")<{
+  readonly reason: "malformed" | "tampered" | "expired" | "not yours"
+}> {
+  override get message() {
+    return `requestState rejected: ${this.reason}`
+  }
+}
+
+export interface RequestStateSealShape {
+  readonly seal: (state: string, binding: Binding) => Effect.Effect<string>
+  readonly unseal: (sealed: string, binding: Binding) => Effect.Effect<string, RequestStateRejected>
+}
+
+export class RequestStateSeal extends Context.Tag("mcp-lambda-sam/RequestStateSeal")<RequestStateSeal, RequestStateSealShape>() {}
+
+interface Payload {
+  readonly s: string
+  readonly p: string
+  readonly sid: string | null
+  readonly t: string
+  readonly exp: number
+}
+
+const VERSION = "v1"
+
+export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationInput = Duration.minutes(10)): RequestStateSealShape => {
+  const mac = (data: string) => createHmac("sha256", Redacted.value(key)).update(data).digest()
+  const lifetime = Duration.toMillis(ttl)
+
+  const seal = (state: string, binding: Binding) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      const payload: Payload = { s: state, p: binding.principal, sid: binding.sessionId ?? null, t: binding.tool, exp: now + lifetime }
+      const body = Buffer.from(JSON.stringify(payload)).toString("base64url")
+      return `${VERSION}.${body}.${mac(`${VERSION}.${body}`).toString("base64url")}`
+    })
+
+  const unseal = (sealed: string, binding: Binding) =>
+    Effect.gen(function* () {
+      const [version, body, signature] = sealed.split(".")
+      if (version !== VERSION || body === undefined || signature === undefined || sealed.split(".").length !== 3) {
+        return yield* new RequestStateRejected({ reason: "malformed" })
+      }
+      const expected = mac(`${version}.${body}`)
+      const given = Buffer.from(signature, "base64url")
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return yield* new RequestStateRejected({ reason: "tampered" })
+      }
+      const payload = Option.liftThrowable(() => JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Payload)()
+      if (Option.isNone(payload)) return yield* new RequestStateRejected({ reason: "malformed" })
+      const { exp, p, s, sid, t } = payload.value
+      if (exp <= (yield* Clock.currentTimeMillis)) return yield* new RequestStateRejected({ reason: "expired" })
+      if (p !== binding.principal || sid !== (binding.sessionId ?? null) || t !== binding.tool) {
+        return yield* new RequestStateRejected({ reason: "not yours" })
+      }
+      return s
+    })
+
+  return { seal, unseal }
+}
+
+/**
+ * The key from `REQUEST_STATE_KEY` (base64, at least 32 bytes; on AWS a secret the deployment
+ * provides, shared by every container), or a random key of this process (the dev server).
+ */
+export const layerConfig = Layer.effect(
+  RequestStateSeal,
+  Effect.gen(function* () {
+    const configured = yield* Config.option(Config.redacted("REQUEST_STATE_KEY"))
+    if (Option.isNone(configured)) return make(Redacted.make(randomBytes(32)))
+    const bytes = Buffer.from(Redacted.value(configured.value), "base64")
+    if (bytes.length < 32) return yield* Effect.dieMessage("REQUEST_STATE_KEY must be at least 32 bytes, base64-encoded")
+    return make(Redacted.make(bytes))
+  })
+)
