@@ -12,6 +12,7 @@ import { Effect, Either, Fiber, Option, Queue, Stream } from "effect"
 import { isNotification, type JsonRpcMessage, type JsonRpcResponse } from "../domain/JsonRpc.js"
 import type { Session } from "../domain/Session.js"
 import type { Live, Outcome } from "../mcp/Engine.js"
+import { STREAM_END } from "../mcp/Outbox.js"
 import type { SessionsShape } from "../mcp/Sessions.js"
 import { json } from "./Errors.js"
 import { responseEventId } from "./EventIds.js"
@@ -26,7 +27,10 @@ const sse = (body: Stream.Stream<Uint8Array>, headers: Record<string, string>) =
 
 /** JSON for a plain answer; an SSE stream when notifications go before the response. */
 export const reply = (outcome: Outcome, headers: Record<string, string> = {}): HttpServerResponse.HttpServerResponse => {
-  if (outcome.responses.length === 0) return HttpServerResponse.empty({ status: 202, headers })
+  if (outcome.responses.length === 0) {
+    // A POST with a request is answered with a body; a cancelled request's stream just ends.
+    return outcome.requests > 0 ? sse(Stream.empty, headers) : HttpServerResponse.empty({ status: 202, headers })
+  }
   if (outcome.notifications.length === 0) {
     const body: JsonRpcResponse | ReadonlyArray<JsonRpcResponse> = outcome.batch ? outcome.responses : outcome.responses[0]!
     return json(body, 200, headers)
@@ -106,8 +110,10 @@ export const replyResumable = (
 
     // From here on the request owns its own lifetime: it finishes, and keeps its responses.
     const finished = yield* Fiber.join(running).pipe(
-      Effect.flatMap((outcome) => keep(outcome.responses)),
-      Effect.flatMap(send),
+      // A request that ends without a response (cancelled) leaves an end mark for resumers.
+      Effect.flatMap((outcome) =>
+        outcome.responses.length > 0 ? Effect.flatMap(keep(outcome.responses), send) : Effect.asVoid(keep([STREAM_END]))
+      ),
       Effect.zipRight(Queue.offer(frames, Option.none())),
       Effect.forkDaemon
     )

@@ -19,6 +19,10 @@ export interface StreamableHttpOptions extends ResumableOptions {
 /** Resumable streams (priming events, event ids per POST stream) arrived with this revision. */
 const resumable = (version: string) => version >= "2025-11-25"
 
+const isRequestMessage = (message: unknown) => typeof message === "object" && message !== null && "method" in message && "id" in message
+
+const hasRequest = (parsed: unknown) => (Array.isArray(parsed) ? parsed.some(isRequestMessage) : isRequestMessage(parsed))
+
 const isInitialize = (parsed: unknown) =>
   typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
   (parsed as { method?: unknown }).method === "initialize"
@@ -69,6 +73,8 @@ export const make = (options: StreamableHttpOptions) => {
       engine.handle(requestContextOf(session, principal), parsed, live).pipe(
         Effect.tap((outcome) => sessions.touch(session, outcome.changes))
       )
+    // Only requests are answered with a body; notifications and the client's answers get 202.
+    if (!hasRequest(parsed)) return reply(yield* handle(() => Effect.void))
     return yield* (resumable(session.protocolVersion) ? replyResumable(handle, { session, sessions }, options) : replyLive(handle))
   })
 

@@ -40,12 +40,20 @@ export interface Outcome {
   readonly batch: boolean
   /** What to persist on the session (negotiated version, log level, initialized). */
   readonly changes: SessionChanges
+  /** How many requests the input held (a cancelled one gets no response). */
+  readonly requests: number
 }
 
 /** How often a long request checks whether its client cancelled it from another container. */
 const CANCEL_POLL = Duration.seconds(1)
 
-const only = (response: JsonRpcResponse): Outcome => ({ notifications: [], responses: [response], batch: false, changes: {} })
+const only = (response: JsonRpcResponse): Outcome => ({
+  notifications: [],
+  responses: [response],
+  batch: false,
+  changes: {},
+  requests: 1
+})
 
 /** Batches exist only in protocol revision 2025-03-26 (added then, removed in 2025-06-18). */
 const BATCH_VERSION = "2025-03-26"
@@ -126,7 +134,11 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
     const cancelledElsewhere = (sessionId: SessionId, id: RequestId): Effect.Effect<void> =>
       Effect.sleep(CANCEL_POLL).pipe(
         Effect.zipRight(inbox.read(sessionId, [cancelKey(id)])),
-        Effect.flatMap((found) => (found.size > 0 ? Effect.void : cancelledElsewhere(sessionId, id))),
+        Effect.flatMap((found) =>
+          found.size > 0
+            // Acted on: the record goes, so later inbox reads of the session stay small.
+            ? Effect.ignore(inbox.remove(sessionId, [cancelKey(id)]))
+            : cancelledElsewhere(sessionId, id)),
         Effect.catchTag("StoreError", (error) => Effect.zipRight(Effect.logWarning("Cancellation watch stopped", error), Effect.never))
       )
 
@@ -198,7 +210,8 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
           notifications: yield* Ref.get(effects.notifications),
           responses: responses.flatMap(Option.toArray),
           batch,
-          changes: yield* Ref.get(effects.changes)
+          changes: yield* Ref.get(effects.changes),
+          requests: items.filter((item) => isPlainObject(item) && "method" in item && "id" in item).length
         }
       })
 

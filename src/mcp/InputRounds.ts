@@ -90,7 +90,8 @@ export const ask = (requests: InputRequiredResult["inputRequests"]) =>
         found.size === keys.length
           ? Effect.succeed(found)
           : Effect.zipRight(Effect.sleep(Duration.millis(delayMillis)), Effect.suspend(() => poll(Math.min(1000, delayMillis * 1.5)))))
-    const answers = yield* poll(50).pipe(
+    // The client cannot have answered yet: wait before the first read.
+    const answers = yield* Effect.zipRight(Effect.sleep(Duration.millis(50)), poll(75)).pipe(
       Effect.timeoutFail({
         duration: inputTimeout,
         onTimeout: () =>

@@ -8,7 +8,7 @@
  * changes. Transports frame the entries (SSE) and decide how long a stream lives.
  */
 import { Chunk, Clock, Config, Duration, Effect, Option, Schedule, Stream } from "effect"
-import { notification } from "../domain/JsonRpc.js"
+import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
 import { SessionStore } from "../services/SessionStore.js"
 import * as Settings from "../Settings.js"
@@ -129,8 +129,17 @@ export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationI
 export const responseStreamMessages = (sessionId: SessionId, stream: string, after: number, options: OutboxOptions) =>
   tailOutbox(sessionId, after, options).pipe(
     Stream.filter((entry) => entry.stream === stream),
+    Stream.takeWhile((entry) => !isStreamEnd(entry.message)),
     Stream.takeUntil((entry) => !("method" in entry.message))
   )
+
+/**
+ * Kept in a response stream's outbox entries when its request ended without a response (it was
+ * cancelled), so a resumed stream ends there; never sent to a client.
+ */
+export const STREAM_END = notification("mcp-lambda-sam/stream-end")
+
+const isStreamEnd = (message: JsonRpcMessage) => "method" in message && message.method === STREAM_END.method
 
 /** A session's own messages after `after` as they arrive, with its list_changed watch running alongside. */
 export const sessionMessages = (sessionId: SessionId, after: number, options: OutboxOptions) =>
