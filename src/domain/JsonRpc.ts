@@ -7,8 +7,14 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
-  /** MCP: a resource URI matches no registration. */
-  ResourceNotFound: -32002
+  /** MCP until 2025-11-25: a resource URI matches no registration. */
+  ResourceNotFound: -32002,
+  /** MCP 2026-07-28: a header disagrees with the body, or a required header is missing. */
+  HeaderMismatch: -32020,
+  /** MCP 2026-07-28: the request needs a client capability its `_meta` does not declare. */
+  MissingRequiredClientCapability: -32021,
+  /** MCP 2026-07-28: the protocol version is not served here. */
+  UnsupportedProtocolVersion: -32022
 } as const
 
 export const RequestId = Schema.Union(Schema.String, Schema.Number)

@@ -140,18 +140,26 @@ export const InitializeParams = Schema.Struct({
 
 export const PaginatedParams = Schema.Struct({ cursor: Schema.optional(Schema.String) })
 
+/** A 2026-07-28 retry of a request that asked for input: the answers, and the state it was given. */
+const Retry = {
+  inputResponses: Schema.optional(Schema.Unknown),
+  requestState: Schema.optional(Schema.String)
+}
+
 export const CallToolParams = Schema.Struct({
   name: Schema.String,
-  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  ...Retry
 })
 
-export const ReadResourceParams = Schema.Struct({ uri: Schema.String })
+export const ReadResourceParams = Schema.Struct({ uri: Schema.String, ...Retry })
 
 export const SubscribeParams = Schema.Struct({ uri: Schema.String })
 
 export const GetPromptParams = Schema.Struct({
   name: Schema.String,
-  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  ...Retry
 })
 
 export const SetLevelParams = Schema.Struct({ level: LoggingLevel })

@@ -137,7 +137,12 @@ export const ToolSpec = Schema.Struct({
   outputSchema: Schema.optional(ObjectJsonSchema),
   annotations: Schema.optional(ToolAnnotations),
   /** Invoked with `InvokeWithResponseStream`; answers in NDJSON lines (progress, log, result…). */
-  streaming: Schema.optional(Schema.Boolean)
+  streaming: Schema.optional(Schema.Boolean),
+  /**
+   * Client capabilities the tool cannot work without (e.g. `{ "sampling": {} }`): a 2026-07-28
+   * request that does not declare them is refused with -32021 before the function runs.
+   */
+  requiredCapabilities: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 })
 export type ToolSpec = typeof ToolSpec.Type
 

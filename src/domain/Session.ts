@@ -9,7 +9,8 @@ export const SessionId = Schema.String.pipe(
 )
 export type SessionId = typeof SessionId.Type
 
-export const Transport = Schema.Literal("streamable-http", "sse")
+/** `listen`: the session behind one 2026-07-28 `subscriptions/listen` stream (it lives as long as the stream). */
+export const Transport = Schema.Literal("streamable-http", "sse", "listen")
 export type Transport = typeof Transport.Type
 
 export const Session = Schema.Struct({

@@ -12,6 +12,7 @@ import type { SessionStore } from "../services/SessionStore.js"
 import type { Inbox } from "../services/Inbox.js"
 import type { SubscriptionStore } from "../services/SubscriptionStore.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
+import * as RequestState from "../mcp/RequestState.js"
 import * as Subscriptions from "../mcp/Subscriptions.js"
 
 /** What the engine reads and writes besides the registry and the invoker. */
@@ -21,11 +22,11 @@ export type EnginePorts = Registry | ToolInvoker | SessionStore | SubscriptionSt
 export const engine = (
   options: Engine.EngineOptions = {}
 ): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions, never, EnginePorts> =>
-  Layer.provideMerge(Engine.layer(options), Layer.merge(catalogLayer, Subscriptions.layer))
+  Layer.provideMerge(Engine.layer(options), Layer.mergeAll(catalogLayer, Subscriptions.layer, RequestState.layerConfig))
 
 /** Everything the MCP API needs but its ports: engine, catalog, subscriptions and sessions (one catalog). */
 export const protocol = <E>(
   sessions: Layer.Layer<Sessions, E, SessionStore | Catalog>,
   options: Engine.EngineOptions = {}
 ): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions | Sessions, E, EnginePorts> =>
-  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), Layer.merge(catalogLayer, Subscriptions.layer))
+  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), Layer.mergeAll(catalogLayer, Subscriptions.layer, RequestState.layerConfig))

@@ -26,10 +26,13 @@ export class RpcHttpError extends Schema.TaggedError<RpcHttpError>()("RpcHttpErr
   status: Schema.Number,
   code: Schema.Number,
   message: Schema.String,
-  headers: Headers
+  headers: Headers,
+  /** The request's id when it could be read (2026-07-28 requires it echoed). */
+  id: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
+  data: Schema.optional(Schema.Unknown)
 }) {
   [HttpServerRespondable.symbol]() {
-    return Effect.succeed(json(failure(null, this.code, this.message), this.status, this.headers))
+    return Effect.succeed(json(failure(this.id ?? null, this.code, this.message, this.data), this.status, this.headers))
   }
 }
 

@@ -8,6 +8,7 @@ import type { HttpApp } from "@effect/platform"
 import { Config, Duration, Effect, Option } from "effect"
 import type { McpEngine } from "../mcp/Engine.js"
 import type { Sessions } from "../mcp/Sessions.js"
+import type { Subscriptions } from "../mcp/Subscriptions.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import * as Settings from "../Settings.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./Body.js"
@@ -15,6 +16,7 @@ import { json, problem } from "./Errors.js"
 import { type Caller, currentPrincipal } from "./HostContext.js"
 import * as LegacySse from "./LegacySse.js"
 import { rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
+import { MODERN_HEADERS } from "./ModernHttp.js"
 import { pathOf, render, route } from "./Routes.js"
 import * as StreamableHttp from "./StreamableHttp.js"
 
@@ -44,7 +46,7 @@ export interface McpApiOptions {
 }
 
 /** What the app needs from its layers (and, per request, from its host: the caller). */
-export type McpApiServices = McpEngine | Sessions | RateLimiter | Caller
+export type McpApiServices = McpEngine | Sessions | Subscriptions | RateLimiter | Caller
 
 export const DEFAULT_ALLOWED_ORIGINS: ReadonlyArray<string> = [
   "http://localhost:*",
@@ -140,7 +142,7 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpApi
     // Called with no origin too (same-origin and non-browser requests): a throw here hangs the response.
     allowedOrigins: (origin: string | undefined) => typeof origin === "string" && allowOrigin(origin),
     allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowedHeaders: ["content-type", "accept", "authorization", SESSION_HEADER, VERSION_HEADER, "last-event-id"],
+    allowedHeaders: ["content-type", "accept", "authorization", SESSION_HEADER, VERSION_HEADER, "last-event-id", ...MODERN_HEADERS],
     exposedHeaders: ["Mcp-Session-Id", "MCP-Protocol-Version"],
     maxAge: 600
   })(guarded)

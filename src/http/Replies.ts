@@ -26,14 +26,18 @@ const sse = (body: Stream.Stream<Uint8Array>, headers: Record<string, string>) =
   HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: { ...SSE_HEADERS, ...headers } })
 
 /** JSON for a plain answer; an SSE stream when notifications go before the response. */
-export const reply = (outcome: Outcome, headers: Record<string, string> = {}): HttpServerResponse.HttpServerResponse => {
+export const reply = (
+  outcome: Outcome,
+  headers: Record<string, string> = {},
+  status = 200
+): HttpServerResponse.HttpServerResponse => {
   if (outcome.responses.length === 0) {
     // A POST with a request is answered with a body; a cancelled request's stream just ends.
     return outcome.requests > 0 ? sse(Stream.empty, headers) : HttpServerResponse.empty({ status: 202, headers })
   }
   if (outcome.notifications.length === 0) {
     const body: JsonRpcResponse | ReadonlyArray<JsonRpcResponse> = outcome.batch ? outcome.responses : outcome.responses[0]!
-    return json(body, 200, headers)
+    return json(body, status, headers)
   }
   return sse(Stream.fromIterable(messagesOf(outcome).map((message) => messageFrame(message))), headers)
 }
@@ -44,7 +48,12 @@ export const reply = (outcome: Outcome, headers: Record<string, string> = {}): H
  * answer is an SSE stream, the responses last. A client that leaves (or a handler interrupted
  * before answering) interrupts the request, and so its invocation.
  */
-export const replyLive = (handle: (live: Live) => Effect.Effect<Outcome>, headers: Record<string, string> = {}) =>
+export const replyLive = (
+  handle: (live: Live) => Effect.Effect<Outcome>,
+  headers: Record<string, string> = {},
+  /** The status of a JSON answer (2026-07-28 maps some errors to 4xx). */
+  statusOf: (outcome: Outcome) => number = () => 200
+) =>
   Effect.gen(function* () {
     const queue = yield* Queue.unbounded<Option.Option<JsonRpcMessage>>()
     const running = yield* Effect.forkDaemon(handle((message) => Queue.offer(queue, Option.some(message))))
@@ -54,7 +63,8 @@ export const replyLive = (handle: (live: Live) => Effect.Effect<Outcome>, header
     ).pipe(Effect.onInterrupt(() => Fiber.interrupt(running)))
     if (Either.isRight(first)) {
       const early = [...(yield* Queue.takeAll(queue))].flatMap(Option.toArray).filter(isNotification)
-      return reply({ ...first.right, notifications: [...early, ...first.right.notifications] }, headers)
+      const outcome = { ...first.right, notifications: [...early, ...first.right.notifications] }
+      return reply(outcome, headers, statusOf(outcome))
     }
     // The responses follow the notifications; `none` ends the stream.
     yield* Fiber.join(running).pipe(

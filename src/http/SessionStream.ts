@@ -55,7 +55,7 @@ export const bounded = <E, R>(body: Stream.Stream<Uint8Array, E, R>, options: St
     })
   })
 
-const withKeepAlive = (messages: Stream.Stream<Uint8Array>, options: StreamOptions) =>
+export const withKeepAlive = (messages: Stream.Stream<Uint8Array>, options: StreamOptions) =>
   Stream.merge(messages, Stream.map(Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)), () => comment("keep-alive")), {
     haltStrategy: "left"
   })

@@ -7,6 +7,8 @@ import { requestContextOf, Sessions } from "../mcp/Sessions.js"
 import { currentPrincipal } from "./HostContext.js"
 import type { Live } from "../mcp/Engine.js"
 import { resumePointOf } from "./EventIds.js"
+import * as ModernHttp from "./ModernHttp.js"
+import { isModernMessage } from "./ModernHttp.js"
 import { accepts, readJson, resolveSession, rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
 import { reply, replyLive, replyResumable, type ResumableOptions } from "./Replies.js"
 import { responseEventStream, sessionEventStream } from "./SessionStream.js"
@@ -42,6 +44,7 @@ const sessionHeader = (request: HttpServerRequest.HttpServerRequest) => {
 }
 
 export const make = (options: StreamableHttpOptions) => {
+  const modern = ModernHttp.make(options)
   // One JSON-RPC message (or a 2025-03-26 batch) per request.
   const post = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -49,6 +52,8 @@ export const make = (options: StreamableHttpOptions) => {
       return yield* rpcHttpError(406, "Not Acceptable: Accept must allow application/json and text/event-stream")
     }
     const parsed = yield* readJson(request, options.maxBodyBytes)
+    // 2026-07-28: stateless, its own checks; everything else is served as before.
+    if (isModernMessage(parsed, request)) return yield* modern(parsed as Record<string, unknown>)
     yield* checkVersionHeader(request)
     const engine = yield* McpEngine
 

@@ -25,8 +25,10 @@ import { Registry } from "../services/Registry.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import { Catalog } from "./Catalog.js"
 import { MethodNotFound, toFailure } from "./Errors.js"
+import { RequestStateSeal } from "./RequestState.js"
 import { Subscriptions } from "./Subscriptions.js"
-import { type Effects, type Live, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
+import { CACHEABLE_METHODS, META } from "../domain/Modern.js"
+import { type Effects, isModern, type Live, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
 import { decodeParams, EngineSettings, type Method, type MethodServices, table } from "./Method.js"
 import { SERVER_REQUEST_PREFIX } from "./InputRounds.js"
 
@@ -63,7 +65,7 @@ const progressTokenOf = (value: unknown): ProgressToken | undefined =>
 
 export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.gen(function* () {
-    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, Inbox, EngineSettings)(
+    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, Inbox, RequestStateSeal, EngineSettings)(
       yield* Effect.context<MethodServices>()
     )
     const settings = yield* EngineSettings
@@ -72,6 +74,21 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
     // Requests in flight in this process, by session and id, so notifications/cancelled can stop them.
     const inFlight = yield* FiberMap.make<string>()
     const flightKey = (context: RequestContext, id: string | number) => `${context.sessionId}\u0000${typeof id}:${id}`
+
+    /**
+     * A 2026-07-28 result: its `resultType`, caching hints on complete results of the cacheable
+     * methods (lists follow the registry; reads come from functions, so never shared), and who answered.
+     */
+    const modernResult = (method: string, result: Record<string, unknown>) => {
+      const resultType = typeof result["resultType"] === "string" ? result["resultType"] : "complete"
+      const caching = resultType === "complete" && CACHEABLE_METHODS.has(method)
+        ? method === "resources/read"
+          ? { ttlMs: 0, cacheScope: "private" }
+          : { ttlMs: Duration.toMillis(settings.listTtl), cacheScope: "public" }
+        : {}
+      const meta = isPlainObject(result["_meta"]) ? result["_meta"] : {}
+      return { ...result, resultType, ...caching, _meta: { ...meta, [META.serverInfo]: settings.serverInfo } }
+    }
 
     const answer = (context: RequestContext, request: JsonRpcRequest, entry: Method, effects: Effects) => {
       const meta = request.params?.["_meta"]
@@ -85,10 +102,11 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         logger: settings.serverInfo.name,
         effects
       }
+      const modern = isModern(context)
       return entry.run(request.params).pipe(
         Effect.match({
-          onFailure: (error) => toFailure(request.id, error),
-          onSuccess: (result): JsonRpcResponse => success(request.id, result)
+          onFailure: (error) => toFailure(request.id, error, modern),
+          onSuccess: (result): JsonRpcResponse => success(request.id, modern ? modernResult(request.method, result) : result)
         }),
         // A defect (such as a result that breaks its schema) is logged, never sent.
         Effect.catchAllCause((cause) =>
@@ -108,7 +126,10 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
     const respond = (context: RequestContext, request: JsonRpcRequest, effects: Effects) =>
       Effect.gen(function* () {
         const entry = find(request.method)
-        if (entry === undefined) return Option.some(toFailure(request.id, new MethodNotFound({ method: request.method })))
+        const era = isModern(context) ? "modern" : "legacy"
+        if (entry === undefined || (entry.era !== undefined && entry.era !== era)) {
+          return Option.some(toFailure(request.id, new MethodNotFound({ method: request.method })))
+        }
         const answered = answer(context, request, entry, effects)
         const key = flightKey(context, request.id)
         // Without a session (or with an id already in flight) nothing could name the request to cancel it.

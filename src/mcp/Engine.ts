@@ -11,6 +11,7 @@ import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
+import type { RequestStateSeal } from "./RequestState.js"
 import type { Subscriptions } from "./Subscriptions.js"
 import * as Dispatch from "./Dispatch.js"
 import type { RequestContext } from "./McpRequest.js"
@@ -37,7 +38,7 @@ export class McpEngine extends Context.Tag("mcp-lambda-sam/McpEngine")<McpEngine
 export const layer = (
   options: EngineOptions = {},
   methods: ReadonlyArray<Method<any, any>> = METHODS // eslint-disable-line @typescript-eslint/no-explicit-any
-): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions | Inbox> =>
+): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal> =>
   Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
     Layer.provide(Layer.succeed(EngineSettings, engineSettings(options)))
   )

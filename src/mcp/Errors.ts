@@ -29,6 +29,7 @@ export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("Method
 export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
   uri: Schema.String
 }) {
+  /** -32002 until 2025-11-25; 2026-07-28 answers -32602 (see `toFailure`). */
   readonly code = ErrorCode.ResourceNotFound
   override get message() {
     return "Resource not found"
@@ -45,7 +46,44 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
   readonly code = ErrorCode.InternalError
 }
 
-export type ProtocolError = InvalidParams | InvalidRequest | MethodNotFound | ResourceNotFound | InternalError
+/** 2026-07-28: the request needs a client capability its `_meta` does not declare (HTTP 400). */
+export class MissingRequiredClientCapability extends Schema.TaggedError<MissingRequiredClientCapability>()(
+  "MissingRequiredClientCapability",
+  { requiredCapabilities: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }
+) {
+  readonly code = ErrorCode.MissingRequiredClientCapability
+  override get message() {
+    return `Missing required client capability: ${Object.keys(this.requiredCapabilities).join(", ")}`
+  }
+  get data() {
+    return { requiredCapabilities: this.requiredCapabilities }
+  }
+}
 
-export const toFailure = (id: RequestId | null, error: ProtocolError): JsonRpcFailure =>
-  failure(id, error.code, error.message, error._tag === "ResourceNotFound" ? error.data : undefined)
+/** 2026-07-28: a header disagrees with the body, is missing, or is malformed (HTTP 400). */
+export class HeaderMismatch extends Schema.TaggedError<HeaderMismatch>()("HeaderMismatch", {
+  message: Schema.String
+}) {
+  readonly code = ErrorCode.HeaderMismatch
+}
+
+export type ProtocolError =
+  | HeaderMismatch
+  | InvalidParams
+  | InvalidRequest
+  | MethodNotFound
+  | ResourceNotFound
+  | InternalError
+  | MissingRequiredClientCapability
+
+/** The JSON-RPC error for `error`; the modern era answers a missing resource with -32602. */
+export const toFailure = (id: RequestId | null, error: ProtocolError, modern = false): JsonRpcFailure => {
+  switch (error._tag) {
+    case "ResourceNotFound":
+      return modern ? failure(id, ErrorCode.InvalidParams, error.message, error.data) : failure(id, error.code, error.message, error.data)
+    case "MissingRequiredClientCapability":
+      return failure(id, error.code, error.message, error.data)
+    default:
+      return failure(id, error.code, error.message)
+  }
+}

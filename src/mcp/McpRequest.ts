@@ -6,17 +6,21 @@
 import { Context, Effect, Ref } from "effect"
 import { type JsonRpcNotification, type JsonRpcRequest, notification, type RequestId } from "../domain/JsonRpc.js"
 import { levelAtLeast, type LoggingLevel, type ProgressToken, type ProtocolVersion } from "../domain/Mcp.js"
+import { isModernVersion, type ModernVersion } from "../domain/Modern.js"
 import type { SessionChanges, SessionId } from "../domain/Session.js"
 
 /** What the transport tells the engine about a message's session (none for a stateless request). */
 export interface RequestContext {
   readonly sessionId?: SessionId | undefined
-  readonly protocolVersion: ProtocolVersion
+  /** A 2025 revision negotiated by the session, or 2026-07-28 (stateless: no session). */
+  readonly protocolVersion: ProtocolVersion | ModernVersion
   readonly logLevel?: LoggingLevel | undefined
   /** The caller (IAM principal on AWS), passed on to functions. */
   readonly principal?: string | undefined
   /** What the client declared at initialize (elicitation, sampling, roots…). */
   readonly clientCapabilities?: Readonly<Record<string, unknown>> | undefined
+  /** 2026-07-28 `Mcp-Param-*` headers, by lower-case name (checked against the tool's arguments). */
+  readonly paramHeaders?: Readonly<Record<string, string>> | undefined
 }
 
 /** Where a transport takes what the server sends while a request runs: notifications, and its own requests. */
@@ -51,6 +55,9 @@ export interface McpRequestShape extends RequestContext {
 }
 
 export class McpRequest extends Context.Tag("mcp-lambda-sam/McpRequest")<McpRequest, McpRequestShape>() {}
+
+/** Whether the request is served under 2026-07-28 (stateless) rules. */
+export const isModern = (context: RequestContext) => isModernVersion(context.protocolVersion)
 
 /** Sends a notification now where the transport can, else before the response. */
 export const notify = (message: JsonRpcNotification) =>
@@ -92,5 +99,6 @@ export const extra = Effect.map(McpRequest, (request) => ({
   ...(request.principal === undefined ? {} : { principal: request.principal }),
   ...(request.progressToken === undefined ? {} : { progressToken: request.progressToken }),
   ...(request.logLevel === undefined ? {} : { logLevel: request.logLevel }),
+  ...(request.clientCapabilities === undefined ? {} : { clientCapabilities: request.clientCapabilities }),
   ...(request.meta === undefined ? {} : { _meta: request.meta })
 }))

@@ -12,6 +12,7 @@ import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
 import { InvalidParams, type ProtocolError } from "./Errors.js"
 import type { McpRequest } from "./McpRequest.js"
+import type { RequestStateSeal } from "./RequestState.js"
 import type { Subscriptions } from "./Subscriptions.js"
 import { describeParseError } from "./Results.js"
 
@@ -24,6 +25,8 @@ export interface EngineOptions {
   readonly invokeTimeout?: Duration.DurationInput | undefined
   /** How long a call waits for the client's answers to a function's questions (default 5 minutes). */
   readonly inputTimeout?: Duration.DurationInput | undefined
+  /** 2026-07-28 `ttlMs` of list results (default 60 s; `subscriptions/listen` tells of changes sooner). */
+  readonly listTtl?: Duration.DurationInput | undefined
 }
 
 export const SERVER_INFO: Implementation = { name: "mcp-lambda-sam", version: "0.1.0" }
@@ -34,6 +37,7 @@ export interface EngineSettingsShape {
   readonly pageSize: number
   readonly invokeTimeout: Duration.DurationInput | undefined
   readonly inputTimeout: Duration.DurationInput
+  readonly listTtl: Duration.DurationInput
 }
 
 export class EngineSettings extends Context.Tag("mcp-lambda-sam/EngineSettings")<EngineSettings, EngineSettingsShape>() {}
@@ -43,16 +47,21 @@ export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape
   instructions: options.instructions,
   pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
   invokeTimeout: options.invokeTimeout,
-  inputTimeout: options.inputTimeout ?? Duration.minutes(5)
+  inputTimeout: options.inputTimeout ?? Duration.minutes(5),
+  listTtl: options.listTtl ?? Duration.seconds(60)
 })
 
 /** What handlers may use besides the request itself. */
-export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | Inbox | EngineSettings
+export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal | EngineSettings
 
 export type Handler<P, A> = (params: P) => Effect.Effect<A, ProtocolError, McpRequest | MethodServices>
 
+/** Which protocol era a method belongs to: the 2025 revisions, 2026-07-28, or both (absent). */
+export type Era = "legacy" | "modern"
+
 export interface Method<P = unknown, A = unknown> {
   readonly name: string
+  readonly era?: Era | undefined
   readonly params: Schema.Schema<P, any> // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly result: Schema.Schema<A, any> // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly handle: Handler<P, A>
@@ -82,6 +91,7 @@ export const method = <P, PI, A, AI extends object>(
     readonly params: Schema.Schema<P, PI>
     readonly result: Schema.Schema<A, AI>
     readonly handle: Handler<P, A>
+    readonly era?: Era
   }
 ): Method<P, A> => {
   const encode = Schema.encode(spec.result, { errors: "all" })

@@ -82,7 +82,8 @@ export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationI
 export const layerConfig = Layer.effect(
   RequestStateSeal,
   Effect.gen(function* () {
-    const configured = yield* Config.option(Config.redacted("REQUEST_STATE_KEY"))
+    // A key that cannot be read is a broken deployment, not a request's problem.
+    const configured = yield* Effect.orDie(Config.option(Config.redacted("REQUEST_STATE_KEY")))
     if (Option.isNone(configured)) return make(Redacted.make(randomBytes(32)))
     const bytes = Buffer.from(Redacted.value(configured.value), "base64")
     if (bytes.length < 32) return yield* Effect.dieMessage("REQUEST_STATE_KEY must be at least 32 bytes, base64-encoded")

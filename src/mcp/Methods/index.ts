@@ -4,13 +4,14 @@
  */
 import type { Method } from "../Method.js"
 import { complete } from "./completion.js"
-import { initialize, ping, setLevel } from "./lifecycle.js"
+import { discover, initialize, ping, setLevel } from "./lifecycle.js"
 import * as Prompts from "./prompts.js"
 import * as Resources from "./resources.js"
 import * as Tools from "./tools.js"
 
 export const METHODS: ReadonlyArray<Method<any, any>> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   initialize,
+  discover,
   ping,
   setLevel,
   Tools.list,

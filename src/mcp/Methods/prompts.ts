@@ -1,10 +1,12 @@
 /** `prompts/list` and `prompts/get`. */
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
+import type { InvocationError } from "../../domain/errors.js"
 import { GetPromptParams, GetPromptResult, ListPromptsResult, PaginatedParams } from "../../domain/Mcp.js"
 import { InternalError, InvalidParams } from "../Errors.js"
 import { describeInvocationError, invoke } from "../Invoke.js"
 import { listResult, lookup, page } from "../Lookup.js"
 import { method } from "../Method.js"
+import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toGetPromptResult } from "../Results.js"
 
 export const list = method("prompts/list", {
@@ -26,10 +28,12 @@ export const list = method("prompts/list", {
 
 export const get = method("prompts/get", {
   params: GetPromptParams,
-  result: GetPromptResult,
+  result: Schema.Union(GetPromptResult, ModernInputRequired),
   handle: (params) =>
     Effect.gen(function* () {
       const prompt = yield* lookup("prompt", params.name)
+      const failed = (error: InvocationError) =>
+        Effect.flatMap(describeInvocationError(`Prompt '${prompt.name}'`, error), (message) => Effect.fail(new InternalError({ message })))
       const args = params.arguments ?? {}
       const missing = prompt.arguments.filter((argument) => argument.required === true && args[argument.name] === undefined)
       if (missing.length > 0) {
@@ -37,13 +41,19 @@ export const get = method("prompts/get", {
           message: `Missing required arguments: ${missing.map((argument) => argument.name).join(", ")}`
         })
       }
-      const answer = yield* invoke(prompt, { args }).pipe(
-        Effect.catchAll((error) =>
-          Effect.flatMap(describeInvocationError(`Prompt '${prompt.name}'`, error), (message) =>
-            Effect.fail(new InternalError({ message }))))
+      const round = yield* withRounds(params, `prompts/get:${prompt.name}`, (input) => invoke(prompt, { args, ...input })).pipe(
+        Effect.catchTags({
+          InputProblem: (problem) => Effect.fail(new InternalError({ message: `Prompt '${prompt.name}' ${problem.message}` })),
+          FunctionError: failed,
+          InvocationTimeout: failed,
+          InvocationThrottled: failed,
+          FunctionNotFound: failed,
+          InvocationFailed: failed
+        })
       )
+      if (round._tag === "InputRequired") return round.result
       return yield* Either.mapLeft(
-        toGetPromptResult(answer),
+        toGetPromptResult(round.answer),
         (error) => new InternalError({ message: `Prompt '${prompt.name}' answered unusably: ${error.message}` })
       )
     })

@@ -1,6 +1,7 @@
 /** `resources/list`, `resources/templates/list` and `resources/read`. */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
+import type { InvocationError } from "../../domain/errors.js"
 import {
   type ListedResource,
   ListResourcesResult,
@@ -18,6 +19,7 @@ import { describeInvocationError, invoke } from "../Invoke.js"
 import { hideStoreError, listResult, page } from "../Lookup.js"
 import { log, McpRequest } from "../McpRequest.js"
 import { method } from "../Method.js"
+import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toListedResources, toReadResourceResult } from "../Results.js"
 import { Subscriptions } from "../Subscriptions.js"
 
@@ -93,19 +95,29 @@ export const templates = method("resources/templates/list", {
 
 export const read = method("resources/read", {
   params: ReadResourceParams,
-  result: ReadResourceResult,
-  handle: ({ uri }) =>
+  result: Schema.Union(ReadResourceResult, ModernInputRequired),
+  handle: (params) =>
     Effect.gen(function* () {
+      const { uri } = params
       const found = yield* findResource(uri)
       if (Option.isNone(found)) return yield* new ResourceNotFound({ uri })
       const { resource, variables } = found.value
-      const answer = yield* invoke(resource, { action: "read", uri, variables }).pipe(
-        Effect.catchAll((error) =>
-          Effect.flatMap(describeInvocationError(`Reading '${uri}'`, error), (message) =>
-            Effect.fail(new InternalError({ message }))))
-      )
+      const failed = (error: InvocationError) =>
+        Effect.flatMap(describeInvocationError(`Reading '${uri}'`, error), (message) => Effect.fail(new InternalError({ message })))
+      const round = yield* withRounds(params, `resources/read:${uri}`, (input) =>
+        invoke(resource, { action: "read", uri, variables, ...input })).pipe(
+          Effect.catchTags({
+            InputProblem: (problem) => Effect.fail(new InternalError({ message: `Resource '${resource.name}' ${problem.message}` })),
+            FunctionError: failed,
+            InvocationTimeout: failed,
+            InvocationThrottled: failed,
+            FunctionNotFound: failed,
+            InvocationFailed: failed
+          })
+        )
+      if (round._tag === "InputRequired") return round.result
       return yield* Either.mapLeft(
-        toReadResourceResult(uri, resource.mimeType, answer),
+        toReadResourceResult(uri, resource.mimeType, round.answer),
         (error) => new InternalError({ message: `Resource '${resource.name}' answered unusably: ${error.message}` })
       )
     })
@@ -122,12 +134,14 @@ const subscription = (change: "subscribe" | "unsubscribe") => ({ uri }: { readon
   })
 
 export const subscribe = method("resources/subscribe", {
+  era: "legacy",
   params: SubscribeParams,
   result: EmptyResult,
   handle: subscription("subscribe")
 })
 
 export const unsubscribe = method("resources/unsubscribe", {
+  era: "legacy",
   params: SubscribeParams,
   result: EmptyResult,
   handle: subscription("unsubscribe")

@@ -1,0 +1,3 @@
+import { answer } from "./lib/inputRequired.mjs"
+
+export const handler = (event) => answer("list_roots", event)

@@ -1,0 +1,3 @@
+import { answer } from "./lib/inputRequired.mjs"
+
+export const handler = (event) => answer("multiple_inputs", event)

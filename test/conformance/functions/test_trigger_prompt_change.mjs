@@ -1,0 +1,3 @@
+import { trigger } from "./lib/triggerChange.mjs"
+
+export const handler = () => trigger("prompt")
