@@ -25,8 +25,10 @@ export const engine = (
   Layer.provideMerge(Engine.layer(options), Layer.mergeAll(catalogLayer, Subscriptions.layer, RequestState.layerConfig))
 
 /** Everything the MCP API needs but its ports: engine, catalog, subscriptions and sessions (one catalog). */
-export const protocol = <E>(
+export const protocol = <E, SE = never, RS = never>(
   sessions: Layer.Layer<Sessions, E, SessionStore | Catalog>,
-  options: Engine.EngineOptions = {}
-): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions | Sessions, E, EnginePorts> =>
-  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), Layer.mergeAll(catalogLayer, Subscriptions.layer, RequestState.layerConfig))
+  options: Engine.EngineOptions = {},
+  /** How `requestState` is sealed: by default with `REQUEST_STATE_KEY` or a key of this process. */
+  seal: Layer.Layer<RequestState.RequestStateSeal, SE, RS> = RequestState.layerConfig as Layer.Layer<RequestState.RequestStateSeal, SE, RS>
+): Layer.Layer<Engine.McpEngine | Catalog | Subscriptions.Subscriptions | Sessions, E | SE, EnginePorts | RS> =>
+  Layer.provideMerge(Layer.merge(Engine.layer(options), sessions), Layer.mergeAll(catalogLayer, Subscriptions.layer, seal))

@@ -5,7 +5,7 @@
  * registration function has its own root, so its bundle carries no MCP engine or Lambda client.)
  */
 import type { HttpApp } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import * as McpApi from "../http/McpApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
@@ -15,7 +15,9 @@ import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
 import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
+import * as RequestState from "../mcp/RequestState.js"
 import * as Sessions from "../mcp/Sessions.js"
+import { sharedKey } from "../layers/DynamoDBRequestStateKey.js"
 import { protocol } from "./Core.js"
 import { lambdaHandler } from "./LambdaRuntime.js"
 
@@ -34,8 +36,13 @@ const ports = Layer.mergeAll(
 )
 
 /** Everything the MCP function needs: DynamoDB stores, the Lambda invoker, the protocol, the app. */
+/** Every container seals with the same key: `REQUEST_STATE_KEY`, else one kept in the session table. */
+const requestStateSeal = Layer.unwrapEffect(
+  Effect.map(Config.string("SESSION_TABLE_NAME"), (table) => RequestState.layerWithFallback(sharedKey(table)))
+)
+
 export const mcpLayer = Layer.mergeAll(
-  protocol(Sessions.layerConfig),
+  protocol(Sessions.layerConfig, {}, requestStateSeal),
   DynamoDBRateLimiter.layerConfig,
   Layer.effect(McpHttpApp, Effect.map(McpApi.optionsConfig, McpApi.make))
 ).pipe(Layer.provideMerge(ports), Layer.provide(DynamoDB.layerConfig))

@@ -7,7 +7,7 @@
  * Sealed form: `v1.<base64url JSON payload>.<base64url MAC>`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Ref } from "effect"
 
 export interface Binding {
   readonly principal: string
@@ -40,15 +40,23 @@ interface Payload {
 
 const VERSION = "v1"
 
-export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationInput = Duration.minutes(10)): RequestStateSealShape => {
-  const mac = (data: string) => createHmac("sha256", Redacted.value(key)).update(data).digest()
+export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationInput = Duration.minutes(10)): RequestStateSealShape =>
+  makeWithKey(Effect.succeed(key), ttl)
+
+/** A seal whose key is fetched when first needed (the fetch may fail: that is a defect). */
+export const makeWithKey = (
+  key: Effect.Effect<Redacted.Redacted<Uint8Array>>,
+  ttl: Duration.DurationInput = Duration.minutes(10)
+): RequestStateSealShape => {
+  const mac = (data: string) => Effect.map(key, (bytes) => createHmac("sha256", Redacted.value(bytes)).update(data).digest())
   const lifetime = Duration.toMillis(ttl)
 
   const seal = (state: string, binding: Binding) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
       const payload: Payload = { s: state, p: binding.principal, sid: binding.sessionId ?? null, t: binding.tool, exp: now + lifetime }
       const body = Buffer.from(JSON.stringify(payload)).toString("base64url")
-      return `${VERSION}.${body}.${mac(`${VERSION}.${body}`).toString("base64url")}`
+      return `${VERSION}.${body}.${(yield* mac(`${VERSION}.${body}`)).toString("base64url")}`
     })
 
   const unseal = (sealed: string, binding: Binding) =>
@@ -57,7 +65,7 @@ export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationI
       if (version !== VERSION || body === undefined || signature === undefined || sealed.split(".").length !== 3) {
         return yield* new RequestStateRejected({ reason: "malformed" })
       }
-      const expected = mac(`${version}.${body}`)
+      const expected = yield* mac(`${version}.${body}`)
       const given = Buffer.from(signature, "base64url")
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return yield* new RequestStateRejected({ reason: "tampered" })
@@ -75,18 +83,37 @@ export const make = (key: Redacted.Redacted<Uint8Array>, ttl: Duration.DurationI
   return { seal, unseal }
 }
 
+/** `REQUEST_STATE_KEY` (base64, at least 32 bytes), if set. */
+const configuredKey = Effect.gen(function* () {
+  // A key that cannot be read is a broken deployment, not a request's problem.
+  const configured = yield* Effect.orDie(Config.option(Config.redacted("REQUEST_STATE_KEY")))
+  if (Option.isNone(configured)) return Option.none<Redacted.Redacted<Uint8Array>>()
+  const bytes = Buffer.from(Redacted.value(configured.value), "base64")
+  if (bytes.length < 32) return yield* Effect.dieMessage("REQUEST_STATE_KEY must be at least 32 bytes, base64-encoded")
+  return Option.some(Redacted.make(new Uint8Array(bytes)))
+})
+
 /**
- * The key from `REQUEST_STATE_KEY` (base64, at least 32 bytes; on AWS a secret the deployment
- * provides, shared by every container), or a random key of this process (the dev server).
+ * The key from `REQUEST_STATE_KEY`, else `fallback` (fetched once, on first use, and kept):
+ * on Lambda a key every container shares (the session table holds it), in the dev server
+ * one random key of the process.
  */
-export const layerConfig = Layer.effect(
-  RequestStateSeal,
-  Effect.gen(function* () {
-    // A key that cannot be read is a broken deployment, not a request's problem.
-    const configured = yield* Effect.orDie(Config.option(Config.redacted("REQUEST_STATE_KEY")))
-    if (Option.isNone(configured)) return make(Redacted.make(randomBytes(32)))
-    const bytes = Buffer.from(Redacted.value(configured.value), "base64")
-    if (bytes.length < 32) return yield* Effect.dieMessage("REQUEST_STATE_KEY must be at least 32 bytes, base64-encoded")
-    return make(Redacted.make(bytes))
-  })
-)
+export const layerWithFallback = <R>(fallback: Effect.Effect<Redacted.Redacted<Uint8Array>, never, R>) =>
+  Layer.effect(
+    RequestStateSeal,
+    Effect.gen(function* () {
+      const context = yield* Effect.context<R>()
+      const configured = yield* configuredKey
+      if (Option.isSome(configured)) return makeWithKey(Effect.succeed(configured.value))
+      // Kept once fetched; a failed fetch is tried again by the next request.
+      const kept = yield* Ref.make(Option.none<Redacted.Redacted<Uint8Array>>())
+      const key = Effect.flatMap(Ref.get(kept), Option.match({
+        onSome: Effect.succeed,
+        onNone: () => Effect.tap(Effect.provide(fallback, context), (fetched) => Ref.set(kept, Option.some(fetched)))
+      }))
+      return makeWithKey(key)
+    })
+  )
+
+/** `REQUEST_STATE_KEY`, or a random key of this process (enough for one process: the dev server, tests). */
+export const layerConfig = layerWithFallback(Effect.sync(() => Redacted.make(new Uint8Array(randomBytes(32)))))
