@@ -7,11 +7,15 @@
  * ends (a legacy stream reached the function's time limit, or the session expired), the proxy
  * opens a new one, replays the client's `initialize` — its answer is not passed on — and sends
  * the message again, so the client's session carries on.
+ *
+ * A client that speaks MCP 2026-07-28 (its messages claim the revision in `_meta`) is served
+ * statelessly: each message is its own signed POST, and no session is opened for it.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
-import { isSessionGone, isTransportMissing, makeTransport, preferredKind, type TransportKind } from "./Remote.js"
+import { claimedVersion, makeModernForwarder } from "./ModernForward.js"
+import { isSessionGone, isTransportMissing, makeTransport, mcpUrlOf, preferredKind, type TransportKind } from "./Remote.js"
 import type { Signer } from "./SigV4.js"
 
 export interface ProxyOptions {
@@ -77,7 +81,19 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
     }
   }
 
+  const modern = makeModernForwarder(mcpUrlOf(url), options.signer, (message) =>
+    local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`)))
+
   const forward = async (message: JSONRPCMessage) => {
+    if (claimedVersion(message) !== undefined) {
+      // On HTTP, closing a request's stream is how 2026-07-28 cancels it.
+      if ("method" in message && message.method === "notifications/cancelled" && !("id" in message)) {
+        const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId
+        if (typeof requestId === "string" || typeof requestId === "number") modern.cancel(requestId)
+        return
+      }
+      return modern.forward(message)
+    }
     if (isInitialize(message)) initialize = message
     if (isInitialized(message)) initialized = message
     const transport = await connection()
@@ -124,6 +140,7 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
     }
     local.onclose = () => {
       closing = true
+      modern.close()
       void (remote?.close() ?? Promise.resolve()).finally(() => resolve())
     }
     void local.start()

@@ -16,6 +16,7 @@ export interface Recorded {
   readonly path: string
   readonly valid: boolean
   readonly reason: string
+  readonly headers: Readonly<Record<string, string>>
 }
 
 const readBody = async (request: IncomingMessage) => {
@@ -67,7 +68,7 @@ export const startRecorder = async (target: string, options: RecorderOptions = {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value
     }
     const verdict = await verify(url, request.method ?? "GET", headers, body)
-    recorded.push({ method: request.method ?? "GET", path: url.pathname + url.search, ...verdict })
+    recorded.push({ method: request.method ?? "GET", path: url.pathname + url.search, headers, ...verdict })
     if (options.legacyOnly === true && url.pathname === "/mcp") {
       response.writeHead(404, { "content-type": "application/json" })
       response.end(JSON.stringify({ error: "NotFound" }))
