@@ -50,6 +50,35 @@ export const inputRequiredOf = (answer: unknown): Option.Option<Either.Either<In
     new InputProblem({ message: `asked for input in an invalid form: ${describeParseError(error, "answer")}` })))
 }
 
+/**
+ * The capability a question needs of the client, if the client lacks it (`declared` is what it
+ * declared): elicitation by mode (`{}` means form only), sampling with tools by `sampling.tools`.
+ */
+export const missingCapability = (
+  question: typeof InputRequest.Type,
+  declared: Readonly<Record<string, unknown>>
+): Record<string, unknown> | undefined => {
+  const capability = CAPABILITY_OF[question.method]
+  const granted = declared[capability]
+  if (!isPlainObject(granted)) return { [capability]: {} }
+  if (question.method === "elicitation/create") {
+    const mode = question.params?.["mode"] === "url" ? "url" : "form"
+    const formOnly = granted["form"] === undefined && granted["url"] === undefined
+    return granted[mode] !== undefined || (mode === "form" && formOnly) ? undefined : { elicitation: { [mode]: {} } }
+  }
+  if (question.method === "sampling/createMessage" && question.params?.["tools"] !== undefined) {
+    return granted["tools"] !== undefined ? undefined : { sampling: { tools: {} } }
+  }
+  return undefined
+}
+
+const describeMissing = (missing: Record<string, unknown>) =>
+  Object.entries(missing).map(([name, sub]) => (isPlainObject(sub) && Object.keys(sub).length > 0 ? `${name}.${Object.keys(sub).join(",")}` : name)).join(", ")
+
+/** The error answer a function gets for a question the client could not be asked. */
+export const notDeclared = (missing: Record<string, unknown>) =>
+  unanswerable(`The client did not declare the ${describeMissing(missing)} capability`)
+
 /** A JSON-RPC error object in place of an answer the client cannot give. */
 const unanswerable = (message: string) => ({ error: { code: -32601, message } })
 
@@ -72,9 +101,9 @@ export const ask = (requests: InputRequiredResult["inputRequests"]) =>
     const responses: Record<string, unknown> = {}
     const asked: Array<{ readonly key: string; readonly id: string; readonly method: string }> = []
     for (const [key, question] of Object.entries(requests)) {
-      const capability = CAPABILITY_OF[question.method]
-      if (request.clientCapabilities?.[capability] === undefined) {
-        responses[key] = unanswerable(`The client did not declare the ${capability} capability`)
+      const missing = missingCapability(question, request.clientCapabilities ?? {})
+      if (missing !== undefined) {
+        responses[key] = notDeclared(missing)
         continue
       }
       const id = newRequestId()

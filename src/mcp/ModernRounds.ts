@@ -10,11 +10,12 @@ import { Effect, Option, Schema } from "effect"
 import { isPlainObject } from "../domain/Registration.js"
 import { InvalidParams, MissingRequiredClientCapability } from "./Errors.js"
 import {
-  CAPABILITY_OF,
   type InputProblem,
   InputRequest,
   type InputRequiredResult,
   inputRequiredOf,
+  missingCapability,
+  notDeclared,
   withInputRounds
 } from "./InputRounds.js"
 import { isModern, McpRequest } from "./McpRequest.js"
@@ -69,12 +70,12 @@ const forClient = (questions: InputRequiredResult, target: string) =>
     const unanswerable: Record<string, unknown> = {}
     const missing: Record<string, unknown> = {}
     for (const [key, question] of Object.entries(questions.inputRequests)) {
-      const capability = CAPABILITY_OF[question.method]
-      if (declared[capability] !== undefined) {
+      const lacking = missingCapability(question, declared)
+      if (lacking === undefined) {
         asked[key] = question
       } else {
-        missing[capability] = {}
-        unanswerable[key] = { error: { code: -32601, message: `The client did not declare the ${capability} capability` } }
+        Object.assign(missing, lacking)
+        unanswerable[key] = notDeclared(lacking)
       }
     }
     if (Object.keys(asked).length === 0 && Object.keys(missing).length > 0) {
