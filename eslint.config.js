@@ -24,6 +24,6 @@ export default tseslint.config(
   {
     // Function code as the Lambda Node.js runtime runs it: `awslambda` is the runtime's global.
     files: ["examples/functions/**", "test/conformance/functions/**"],
-    languageOptions: { globals: { awslambda: "readonly" } }
+    languageOptions: { globals: { awslambda: "readonly", fetch: "readonly" } }
   }
 )

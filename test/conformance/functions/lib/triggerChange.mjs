@@ -5,7 +5,7 @@ export const trigger = async (kind) => {
   const id = kind === "prompt" ? "prompt-test_changing_prompt" : "tool-test_trigger_tool_change"
   const base = process.env.CONFORMANCE_SERVER_URL
   const current = await (await fetch(`${base}/register/${id}`)).json()
-  const { createdAt, updatedAt, version, ...definition } = current
+  const { createdAt: _createdAt, updatedAt: _updatedAt, version, ...definition } = current
   const changed = { ...definition, description: `${definition.description.replace(/ \(changed \d+\)$/, "")} (changed ${version})` }
   const response = await fetch(`${base}/register/${id}`, {
     method: "PUT",
