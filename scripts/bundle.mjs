@@ -3,7 +3,11 @@
 import { mkdir, rm, stat } from "node:fs/promises"
 import { build } from "esbuild"
 
-export const HANDLERS = { mcp: "src/handlers/mcp.ts", registration: "src/handlers/registration.ts" }
+export const HANDLERS = {
+  mcp: "src/handlers/mcp.ts",
+  registration: "src/handlers/registration.ts",
+  "task-runner": "src/handlers/taskRunner.ts"
+}
 
 export const bundle = async () => {
   const sizes = {}

@@ -197,7 +197,9 @@ export const ServerCapabilities = Schema.Struct({
   })),
   prompts: ListChanged,
   logging: Schema.optional(Schema.Struct({})),
-  completions: Schema.optional(Schema.Struct({}))
+  completions: Schema.optional(Schema.Struct({})),
+  /** 2026-07-28: the extensions offered, by identifier (e.g. `io.modelcontextprotocol/tasks`). */
+  extensions: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }))
 })
 export type ServerCapabilities = typeof ServerCapabilities.Type
 

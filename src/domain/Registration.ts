@@ -130,6 +130,22 @@ const MimeType = Schema.String.pipe(
 // ---------------------------------------------------------------------------
 // Specs (normalised)
 
+/**
+ * Whether a 2026-07-28 call may run as a task (the tasks extension): never (`forbidden`, the
+ * default), when the request declares the extension (`optional`), or always — a request that
+ * does not declare it is refused with -32021 (`required`).
+ */
+export const TaskSupport = Schema.Literal("forbidden", "optional", "required")
+export type TaskSupport = typeof TaskSupport.Type
+
+/**
+ * How a task begins: `immediate` (the default) creates it before the function runs; with
+ * `function` the function is invoked synchronously first — it may ask the client for input
+ * there, answer at once, or answer `{ "resultType": "task" }` to go on in the background.
+ */
+export const TaskStart = Schema.Literal("immediate", "function")
+export type TaskStart = typeof TaskStart.Type
+
 export const ToolSpec = Schema.Struct({
   type: Schema.Literal("tool"),
   ...common,
@@ -142,8 +158,16 @@ export const ToolSpec = Schema.Struct({
    * Client capabilities the tool cannot work without (e.g. `{ "sampling": {} }`): a 2026-07-28
    * request that does not declare them is refused with -32021 before the function runs.
    */
-  requiredCapabilities: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-})
+  requiredCapabilities: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  taskSupport: Schema.optional(TaskSupport),
+  taskStart: Schema.optional(TaskStart)
+}).pipe(
+  Schema.filter((tool) =>
+    tool.taskStart !== undefined && (tool.taskSupport ?? "forbidden") === "forbidden"
+      ? { path: ["taskStart"], message: "applies only to a tool whose taskSupport is \"optional\" or \"required\"" }
+      : undefined
+  )
+)
 export type ToolSpec = typeof ToolSpec.Type
 
 const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (completions: Completions | undefined) =>

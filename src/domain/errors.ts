@@ -145,3 +145,26 @@ export type InvocationError =
   | InvocationThrottled
   | FunctionNotFound
   | InvocationFailed
+
+// ---------------------------------------------------------------------------
+// Tasks
+
+/** A task changed (or expired) since it was read: the write that assumed `version` did not happen. */
+export class TaskChanged extends Schema.TaggedError<TaskChanged>()("TaskChanged", {
+  taskId: Schema.String,
+  version: Schema.Number
+}) {
+  override get message() {
+    return `Task '${this.taskId}' is no longer at version ${this.version}`
+  }
+}
+
+/** A task's run could not be set off (the task runner could not be invoked); the cause is for logs only. */
+export class TaskStartFailed extends Schema.TaggedError<TaskStartFailed>()("TaskStartFailed", {
+  taskId: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message() {
+    return `Task '${this.taskId}' could not be started`
+  }
+}

@@ -5,7 +5,7 @@
  * registration function has its own root, so its bundle carries no MCP engine or Lambda client.)
  */
 import type { HttpApp } from "@effect/platform"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import * as McpApi from "../http/McpApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
@@ -14,6 +14,8 @@ import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
 import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
+import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
+import * as LambdaTaskRunner from "../layers/LambdaTaskRunner.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import * as RequestState from "../mcp/RequestState.js"
 import * as Sessions from "../mcp/Sessions.js"
@@ -41,8 +43,29 @@ const requestStateSeal = Layer.unwrapEffect(
   Effect.map(Config.string("SESSION_TABLE_NAME"), (table) => RequestState.layerWithFallback(sharedKey(table)))
 )
 
+/**
+ * Tasks live in the session table and run in the task-runner function (`TASK_RUNNER_FUNCTION`,
+ * invoked with `Event`). Without that variable the server offers no tasks.
+ */
+const protocolWithTasks = Layer.unwrapEffect(
+  Effect.map(Config.option(Config.string("TASK_RUNNER_FUNCTION")), (runner) =>
+    Option.match(runner, {
+      onNone: () => protocol(Sessions.layerConfig, { tasks: { enabled: false } }, requestStateSeal),
+      onSome: (functionName) =>
+        protocol(
+          Sessions.layerConfig,
+          {},
+          requestStateSeal,
+          Layer.merge(
+            DynamoDBTaskStore.layerConfig,
+            Layer.unwrapEffect(Effect.map(LambdaTaskRunner.clientConfig, (client) => LambdaTaskRunner.layer({ functionName, client })))
+          )
+        )
+    }))
+)
+
 export const mcpLayer = Layer.mergeAll(
-  protocol(Sessions.layerConfig, {}, requestStateSeal),
+  protocolWithTasks,
   DynamoDBRateLimiter.layerConfig,
   Layer.effect(McpHttpApp, Effect.map(McpApi.optionsConfig, McpApi.make))
 ).pipe(Layer.provideMerge(ports), Layer.provide(DynamoDB.layerConfig))

@@ -11,7 +11,7 @@ import type { Caller } from "../http/HostContext.js"
 import { DEFAULTS } from "../Settings.js"
 
 /** `LOG_LEVEL`: one JSON log line per entry (CloudWatch Logs Insights can query the fields). */
-const logging = Layer.merge(
+export const logging = Layer.merge(
   Logger.json,
   Layer.unwrapEffect(Effect.map(
     Config.withDefault(Config.logLevel("LOG_LEVEL"), LogLevel.allLevels.find((level) => level.label === DEFAULTS.LOG_LEVEL)!),

@@ -18,6 +18,9 @@ import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
+import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
+import { layerMemory as taskStoreMemory } from "../layers/MemoryTaskStore.js"
+import type { TaskStore } from "../services/TaskStore.js"
 import { layerMemory as subscriptionsMemory } from "../layers/MemorySubscriptionStore.js"
 import type { SubscriptionStore } from "../services/SubscriptionStore.js"
 import type { Inbox } from "../services/Inbox.js"
@@ -31,7 +34,7 @@ import { loadSeed } from "../layers/Seed.js"
 import * as Sessions from "../mcp/Sessions.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import { FIXED } from "../Settings.js"
-import { protocol } from "./Core.js"
+import { inProcessRuns, protocol } from "./Core.js"
 import { createTables, type TableNames } from "../layers/Tables.js"
 import { listAll, Registry } from "../services/Registry.js"
 import type { SessionStore } from "../services/SessionStore.js"
@@ -67,8 +70,8 @@ export const DEFAULT_TABLES: TableNames = {
   sessions: "mcp-lambda-sam-sessions"
 }
 
-const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore | SubscriptionStore | Inbox, unknown> => {
-  if (store.kind === "memory") return Layer.mergeAll(registryMemory, sessionsMemory(), subscriptionsMemory, inboxMemory)
+const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore | SubscriptionStore | Inbox | TaskStore, unknown> => {
+  if (store.kind === "memory") return Layer.mergeAll(registryMemory, sessionsMemory(), subscriptionsMemory, inboxMemory, taskStoreMemory)
   const client = DynamoDB.layer({
     ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
     ...(store.region === undefined ? {} : { region: store.region })
@@ -78,7 +81,8 @@ const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore |
     DynamoDBRegistry.layer({ tableName: store.tables.registrations }),
     DynamoDBSessionStore.layer({ tableName: store.tables.sessions }),
     DynamoDBSubscriptionStore.layer({ tableName: store.tables.sessions }),
-    DynamoDBInbox.layer({ tableName: store.tables.sessions })
+    DynamoDBInbox.layer({ tableName: store.tables.sessions }),
+    DynamoDBTaskStore.layer({ tableName: store.tables.sessions })
   ).pipe(Layer.provide(tables), Layer.provide(client))
 }
 
@@ -116,8 +120,9 @@ export const devServer = (options: DevServerOptions) => {
     maxPollInterval: Duration.millis(FIXED.devPolling.maxMillis),
     registryWatchInterval: Duration.seconds(FIXED.devPolling.watchSeconds)
   })
+  // Tasks run as fibers of this server (a task outlives the request that started it, not the server).
   const services = Layer.mergeAll(
-    protocol(sessions),
+    protocol(sessions, {}, undefined, inProcessRuns),
     RateLimiter.unlimited,
     Caller.local
   ).pipe(Layer.provideMerge(Layer.merge(stores, invokerLayer(options.functionsDir))))

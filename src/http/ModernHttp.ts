@@ -32,11 +32,14 @@ const NAME_HEADER = "mcp-name"
 /** The headers a 2026-07-28 request may carry (for CORS). */
 export const MODERN_HEADERS = [METHOD_HEADER, NAME_HEADER] as const
 
-/** Which body field `Mcp-Name` must repeat, per method. */
-const NAME_FIELD: Readonly<Record<string, "name" | "uri">> = {
+/** Which body field `Mcp-Name` must repeat, per method (the tasks extension routes on the task's id). */
+const NAME_FIELD: Readonly<Record<string, "name" | "uri" | "taskId">> = {
   "tools/call": "name",
   "prompts/get": "name",
-  "resources/read": "uri"
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
 }
 
 /**

@@ -22,6 +22,8 @@ import { isPlainObject } from "../domain/Registration.js"
 import type { SessionChanges, SessionId } from "../domain/Session.js"
 import { cancelKey, Inbox, replyKey } from "../services/Inbox.js"
 import { Registry } from "../services/Registry.js"
+import { TaskRunner } from "../services/TaskRunner.js"
+import { TaskStore } from "../services/TaskStore.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import { Catalog } from "./Catalog.js"
 import { MethodNotFound, toFailure } from "./Errors.js"
@@ -65,7 +67,7 @@ const progressTokenOf = (value: unknown): ProgressToken | undefined =>
 
 export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.gen(function* () {
-    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, Inbox, RequestStateSeal, EngineSettings)(
+    const services = Context.pick(Catalog, Registry, ToolInvoker, Subscriptions, Inbox, RequestStateSeal, EngineSettings, TaskStore, TaskRunner)(
       yield* Effect.context<MethodServices>()
     )
     const settings = yield* EngineSettings

@@ -9,6 +9,8 @@
 import { Context, type Effect, Layer } from "effect"
 import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
+import { TaskRunner } from "../services/TaskRunner.js"
+import { noTasks, type TaskStore } from "../services/TaskStore.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
 import type { RequestStateSeal } from "./RequestState.js"
@@ -34,11 +36,18 @@ export interface McpEngineShape {
 
 export class McpEngine extends Context.Tag("mcp-lambda-sam/McpEngine")<McpEngine, McpEngineShape>() {}
 
-/** The engine over a method table (every MCP method by default). */
-export const layer = (
+/**
+ * The engine over a method table (every MCP method by default) and the task store and runner
+ * its tasks use; without them the engine offers no tasks.
+ */
+export const layer = <E = never, R = never>(
   options: EngineOptions = {},
-  methods: ReadonlyArray<Method<any, any>> = METHODS // eslint-disable-line @typescript-eslint/no-explicit-any
-): Layer.Layer<McpEngine, never, Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal> =>
-  Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
-    Layer.provide(Layer.succeed(EngineSettings, engineSettings(options)))
+  methods: ReadonlyArray<Method<any, any>> = METHODS, // eslint-disable-line @typescript-eslint/no-explicit-any
+  tasks?: Layer.Layer<TaskStore | TaskRunner, E, R>
+): Layer.Layer<McpEngine, E, Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal | R> => {
+  const settings = engineSettings(tasks === undefined ? { ...options, tasks: { ...options.tasks, enabled: false } } : options)
+  const taskPorts: Layer.Layer<TaskStore | TaskRunner, E, R> = tasks ?? Layer.merge(noTasks, TaskRunner.unavailable)
+  return Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
+    Layer.provide(Layer.merge(Layer.succeed(EngineSettings, settings), taskPorts))
   )
+}

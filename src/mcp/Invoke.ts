@@ -8,15 +8,15 @@ import type { McpRequest} from "./McpRequest.js";
 import { extra, log, progress } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
 
-const invocationOf = (registration: Registration, payload: Record<string, unknown>) =>
+const invocationOf = (registration: Registration, payload: Record<string, unknown>, more: Record<string, unknown> = {}) =>
   Effect.gen(function* () {
     const { invokeTimeout } = yield* EngineSettings
-    return { lambdaArn: registration.lambdaArn, payload: { ...payload, extra: yield* extra }, timeout: invokeTimeout }
+    return { lambdaArn: registration.lambdaArn, payload: { ...payload, extra: { ...(yield* extra), ...more } }, timeout: invokeTimeout }
   })
 
-/** Runs the registration's function with `payload` plus the request's `extra`. */
-export const invoke = (registration: Registration, payload: Record<string, unknown>) =>
-  Effect.flatMap(Effect.zip(ToolInvoker, invocationOf(registration, payload)), ([invoker, invocation]) =>
+/** Runs the registration's function with `payload` plus the request's `extra` (and `more` in it). */
+export const invoke = (registration: Registration, payload: Record<string, unknown>, more?: Record<string, unknown>) =>
+  Effect.flatMap(Effect.zip(ToolInvoker, invocationOf(registration, payload, more)), ([invoker, invocation]) =>
     invoker.invoke(invocation))
 
 /**
@@ -26,11 +26,12 @@ export const invoke = (registration: Registration, payload: Record<string, unkno
 export const invokeStreaming = <R>(
   registration: Registration,
   payload: Record<string, unknown>,
-  onResourceUpdated: (uri: string) => Effect.Effect<void, never, R>
+  onResourceUpdated: (uri: string) => Effect.Effect<void, never, R>,
+  more?: Record<string, unknown>
 ) =>
   Effect.gen(function* () {
     const invoker = yield* ToolInvoker
-    const invocation = yield* invocationOf(registration, payload)
+    const invocation = yield* invocationOf(registration, payload, more)
     return yield* readAnswer(invoker.invokeStream(invocation), (event): Effect.Effect<void, never, McpRequest | R> => {
       switch (event.type) {
         case "progress":

@@ -14,6 +14,8 @@ import { InvalidParams, type ProtocolError } from "./Errors.js"
 import type { McpRequest } from "./McpRequest.js"
 import type { RequestStateSeal } from "./RequestState.js"
 import type { Subscriptions } from "./Subscriptions.js"
+import type { TaskRunner } from "../services/TaskRunner.js"
+import type { TaskStore } from "../services/TaskStore.js"
 import { describeParseError } from "./Results.js"
 
 export interface EngineOptions {
@@ -27,6 +29,23 @@ export interface EngineOptions {
   readonly inputTimeout?: Duration.DurationInput | undefined
   /** 2026-07-28 `ttlMs` of list results (default 60 s; `subscriptions/listen` tells of changes sooner). */
   readonly listTtl?: Duration.DurationInput | undefined
+  /** The tasks extension (2026-07-28). */
+  readonly tasks?: TaskOptions | undefined
+}
+
+export interface TaskOptions {
+  /** Offer the extension (default true; a host with no way to run tasks says false). */
+  readonly enabled?: boolean | undefined
+  /** How long a task is kept from its creation: its `ttlMs` (default 1 hour). */
+  readonly ttl?: Duration.DurationInput | undefined
+  /** The `pollIntervalMs` clients are asked to keep (default 1 s). */
+  readonly pollInterval?: Duration.DurationInput | undefined
+}
+
+export interface TaskSettings {
+  readonly enabled: boolean
+  readonly ttl: Duration.Duration
+  readonly pollInterval: Duration.Duration
 }
 
 export const SERVER_INFO: Implementation = { name: "mcp-lambda-sam", version: "0.1.0" }
@@ -38,6 +57,7 @@ export interface EngineSettingsShape {
   readonly invokeTimeout: Duration.DurationInput | undefined
   readonly inputTimeout: Duration.DurationInput
   readonly listTtl: Duration.DurationInput
+  readonly tasks: TaskSettings
 }
 
 export class EngineSettings extends Context.Tag("mcp-lambda-sam/EngineSettings")<EngineSettings, EngineSettingsShape>() {}
@@ -48,11 +68,25 @@ export const engineSettings = (options: EngineOptions = {}): EngineSettingsShape
   pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
   invokeTimeout: options.invokeTimeout,
   inputTimeout: options.inputTimeout ?? Duration.minutes(5),
-  listTtl: options.listTtl ?? Duration.seconds(60)
+  listTtl: options.listTtl ?? Duration.seconds(60),
+  tasks: {
+    enabled: options.tasks?.enabled ?? true,
+    ttl: Duration.decode(options.tasks?.ttl ?? Duration.hours(1)),
+    pollInterval: Duration.decode(options.tasks?.pollInterval ?? Duration.seconds(1))
+  }
 })
 
 /** What handlers may use besides the request itself. */
-export type MethodServices = Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal | EngineSettings
+export type MethodServices =
+  | Catalog
+  | Registry
+  | ToolInvoker
+  | Subscriptions
+  | Inbox
+  | RequestStateSeal
+  | EngineSettings
+  | TaskStore
+  | TaskRunner
 
 export type Handler<P, A> = (params: P) => Effect.Effect<A, ProtocolError, McpRequest | MethodServices>
 

@@ -37,8 +37,8 @@ const Kept = Schema.parseJson(Schema.Struct({
 const encodeKept = Schema.encodeSync(Kept)
 const decodeKept = Schema.decodeUnknownOption(Kept)
 
-/** The payload additions for the function: its answers so far and its own state. */
-const inputOf = (round: RoundInput, target: string) =>
+/** The payload additions for the function: its answers so far and its own state (the sealed state opened). */
+export const inputOf = (round: RoundInput, target: string) =>
   Effect.gen(function* () {
     const request = yield* McpRequest
     const seal = yield* RequestStateSeal

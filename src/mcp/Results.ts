@@ -64,7 +64,13 @@ export const describeParseError = (error: ParseResult.ParseError, root = "result
 
 const decodeCallToolResult = Schema.decodeUnknownEither(CallToolResultSchema)
 
-export const toCallToolResult = (tool: ToolRegistration, answer: unknown): CallToolResult => {
+/** What reading a tool's answer needs of its registration (a task keeps just this). */
+export interface ToolShape {
+  readonly name: string
+  readonly outputSchema?: ToolRegistration["outputSchema"]
+}
+
+export const toCallToolResult = (tool: ToolShape, answer: unknown): CallToolResult => {
   const { statusCode, body } = unwrap(answer)
   if (statusCode !== undefined && statusCode >= 400) {
     return toolError(`Tool '${tool.name}' failed (status ${statusCode}): ${describeBody(body)}`)

@@ -3,24 +3,18 @@
  * runs) expands it into the resources the functions need. Both tools come with python here;
  * a missing one fails in CI and skips locally.
  */
-import { execFile, spawnSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { readFile } from "node:fs/promises"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import { registrationTableDefinition, sessionTableDefinition, TTL_ATTRIBUTE } from "../../src/layers/Tables.js"
+import { toolAvailable } from "../support/ci.js"
 import type { Json } from "../support/json.js"
 
 const run = promisify(execFile)
-const inCi = process.env["CI"] === "true"
 
-const available = (command: string, args: Array<string>) => {
-  const found = spawnSync(command, args).status === 0
-  if (!found && inCi) throw new Error(`CI needs ${command} (${args.join(" ")} failed)`)
-  return found
-}
-
-const hasCfnLint = available("cfn-lint", ["--version"])
-const hasTranslator = available("python3", ["-c", "import samtranslator"])
+const hasCfnLint = toolAvailable("cfn-lint", ["--version"])
+const hasTranslator = toolAvailable("python3", ["-c", "import samtranslator"])
 
 const expand = async (parameters: Record<string, string> = {}): Promise<Json> => {
   const { stdout } = await run("python3", ["test/template/sam_translate.py", "template.yaml", JSON.stringify(parameters)], {

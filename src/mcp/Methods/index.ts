@@ -7,6 +7,7 @@ import { complete } from "./completion.js"
 import { discover, initialize, ping, setLevel } from "./lifecycle.js"
 import * as Prompts from "./prompts.js"
 import * as Resources from "./resources.js"
+import * as Tasks from "./tasks.js"
 import * as Tools from "./tools.js"
 
 export const METHODS: ReadonlyArray<Method<any, any>> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -23,5 +24,8 @@ export const METHODS: ReadonlyArray<Method<any, any>> = [ // eslint-disable-line
   Resources.unsubscribe,
   Prompts.list,
   Prompts.get,
-  complete
+  complete,
+  Tasks.get,
+  Tasks.update,
+  Tasks.cancel
 ]

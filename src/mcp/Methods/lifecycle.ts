@@ -9,6 +9,7 @@ import {
   SetLevelParams
 } from "../../domain/Mcp.js"
 import { MODERN_PROTOCOL_VERSIONS } from "../../domain/Modern.js"
+import { TASKS_EXTENSION } from "../../domain/Task.js"
 import { changeSession } from "../McpRequest.js"
 import { EngineSettings, method } from "../Method.js"
 
@@ -48,15 +49,15 @@ const DiscoverResult = Schema.Struct({
 
 const { completions: _completions, ...BEFORE_COMPLETIONS } = CAPABILITIES
 
-/** 2026-07-28: what a client learns instead of initializing (versions, capabilities, instructions). */
+/** 2026-07-28: what a client learns instead of initializing (versions, capabilities and extensions, instructions). */
 export const discover = method("server/discover", {
   era: "modern",
   params: Schema.Unknown,
   result: DiscoverResult,
   handle: () =>
-    Effect.map(EngineSettings, ({ instructions }) => ({
+    Effect.map(EngineSettings, ({ instructions, tasks }) => ({
       supportedVersions: MODERN_PROTOCOL_VERSIONS,
-      capabilities: CAPABILITIES,
+      capabilities: tasks.enabled ? { ...CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } } : CAPABILITIES,
       ...(instructions === undefined ? {} : { instructions })
     }))
 })

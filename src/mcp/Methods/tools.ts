@@ -4,6 +4,7 @@ import { decodeHeaderValue } from "../../domain/Modern.js"
 import type { InvocationError } from "../../domain/errors.js"
 import { formatIssues, validate } from "../../domain/JsonSchema.js"
 import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from "../../domain/Mcp.js"
+import { CreateTaskResult } from "../../domain/Task.js"
 import { HeaderMismatch, MissingRequiredClientCapability, type ProtocolError } from "../Errors.js"
 import type { StreamProblem } from "../FunctionStream.js"
 import { isPlainObject, type ToolRegistration } from "../../domain/Registration.js"
@@ -12,8 +13,10 @@ import { listResult, lookup, page } from "../Lookup.js"
 import type { InputProblem } from "../InputRounds.js"
 import { isModern, log, McpRequest } from "../McpRequest.js"
 import { method, type MethodServices } from "../Method.js"
-import { ModernInputRequired, withRounds } from "../ModernRounds.js"
-import { toCallToolResult, toolError } from "../Results.js"
+import { inputOf, ModernInputRequired, withRounds } from "../ModernRounds.js"
+import { toCallToolResult, toolError, unwrap } from "../Results.js"
+import { isTaskAnswer } from "../TaskRun.js"
+import { startTask, taskModeOf } from "../Tasks.js"
 import { resourceUpdated } from "./resources.js"
 
 const toolOf = (tool: ToolRegistration) => ({
@@ -72,9 +75,16 @@ const requireCapabilities = (tool: ToolRegistration) =>
     return Object.keys(missing).length === 0 ? Effect.void : Effect.fail(new MissingRequiredClientCapability({ requiredCapabilities: missing }))
   })
 
+/** A function's `{ "resultType": "task" }` in a call offered to become a task: go on in the background. */
+class TaskRequested {
+  constructor(readonly input: Readonly<Record<string, unknown>>) {}
+}
+
+const target = (tool: ToolRegistration) => `tools/call:${tool.name}`
+
 export const call = method("tools/call", {
   params: CallToolParams,
-  result: Schema.Union(CallToolResult, ModernInputRequired),
+  result: Schema.Union(CallToolResult, ModernInputRequired, CreateTaskResult),
   handle: (params) =>
     Effect.gen(function* () {
       const tool = yield* lookup("tool", params.name)
@@ -84,13 +94,38 @@ export const call = method("tools/call", {
         return toolError(`Invalid arguments for tool '${tool.name}': ${formatIssues(issues)}`)
       }
       yield* requireCapabilities(tool)
+      const mode = yield* taskModeOf(tool)
       yield* checkParamHeaders(tool, args)
+      if (mode === "immediate") {
+        yield* log("debug", `Starting tool '${tool.name}' as a task`)
+        return yield* startTask(tool, args, yield* inputOf(params, target(tool)))
+      }
       yield* log("debug", `Calling tool '${tool.name}'`)
+      // `function`: the function may answer { resultType: "task" } to go on as a task.
+      const more = mode === "function" ? { task: { offered: true } } : undefined
       const invokeWith = (input: Record<string, unknown>) =>
-        tool.streaming === true ? invokeStreaming(tool, { args, ...input }, resourceUpdated) : invoke(tool, { args, ...input })
-      const answer: Effect.Effect<CallToolResult | typeof ModernInputRequired.Type, ProtocolError | ToolFailure, McpRequest | MethodServices> =
-        Effect.map(withRounds(params, `tools/call:${tool.name}`, invokeWith), (round) =>
-          round._tag === "InputRequired" ? round.result : toCallToolResult(tool, round.answer))
+        Effect.map(
+          tool.streaming === true
+            ? invokeStreaming(tool, { args, ...input }, resourceUpdated, more)
+            : invoke(tool, { args, ...input }, more),
+          (answer) => (mode === "function" && isTaskAnswer(answer) ? new TaskRequested({ ...input, ...stateOf(answer) }) : answer)
+        )
+      const answer: Effect.Effect<
+        CallToolResult | typeof ModernInputRequired.Type | CreateTaskResult,
+        ProtocolError | ToolFailure,
+        McpRequest | MethodServices
+      > = Effect.flatMap(withRounds(params, target(tool), invokeWith), (round): Effect.Effect<
+        CallToolResult | typeof ModernInputRequired.Type | CreateTaskResult,
+        ProtocolError,
+        McpRequest | MethodServices
+      > => {
+        if (round._tag === "InputRequired") return Effect.succeed(round.result)
+        if (round.answer instanceof TaskRequested) return startTask(tool, args, round.answer.input)
+        if (tool.taskStart === "function" && isTaskAnswer(round.answer)) {
+          return Effect.succeed(toolError(`Tool '${tool.name}' asked to continue as a task, which this call cannot become`))
+        }
+        return Effect.succeed(toCallToolResult(tool, round.answer))
+      })
       // Tool execution errors are results (isError), not protocol errors.
       return yield* answer.pipe(
         Effect.catchIf(isToolFailure, (error) =>
@@ -103,3 +138,10 @@ export const call = method("tools/call", {
       )
     })
 })
+
+/** The function's own state in its `{ "resultType": "task" }` answer, for the task's runs. */
+const stateOf = (answer: unknown) => {
+  const { body } = unwrap(answer)
+  const state = isPlainObject(body) ? body["requestState"] : undefined
+  return typeof state === "string" ? { requestState: state } : {}
+}

@@ -1,0 +1,50 @@
+/**
+ * The task runner's composition root: the function the MCP function invokes with `Event` to
+ * carry out a task's run (`{ taskId, run }`). It reads and writes the task in the session table
+ * and invokes the tool's function with the Lambda invoker, as a normal call. Configured from
+ * the environment: `SESSION_TABLE_NAME`, `AWS_REGION`, `DYNAMODB_ENDPOINT`, `LAMBDA_ENDPOINT`.
+ *
+ * The handler never throws for a run that went wrong (the run records that on the task), so
+ * Lambda does not retry it; a repeated delivery is harmless anyway, since a run begins once.
+ */
+import { Duration, Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { TaskRunEvent } from "../domain/Task.js"
+import * as DynamoDB from "../layers/DynamoDB.js"
+import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
+import * as LambdaInvoker from "../layers/LambdaInvoker.js"
+import { runTask } from "../mcp/TaskRun.js"
+import { logging } from "./LambdaRuntime.js"
+
+export const taskRunnerLayer = Layer.merge(DynamoDBTaskStore.layerConfig, LambdaInvoker.layerConfig).pipe(
+  Layer.provide(DynamoDB.layerConfig)
+)
+
+/** What the runner reads of the Lambda context. */
+export interface RunnerContext {
+  readonly getRemainingTimeInMillis: () => number
+}
+
+const decodeEvent = Schema.decodeUnknown(TaskRunEvent)
+
+/** Lambda's limit for one invocation (the tool's), and the runner's time to record the outcome after it. */
+const MAX_RUN = Duration.seconds(885)
+const RECORD_MARGIN = Duration.seconds(10)
+
+/** The function may run until the runner's own deadline, less the time to record its answer. */
+const timeoutFor = (context: RunnerContext) =>
+  Duration.millis(Math.max(
+    1000,
+    Math.min(Duration.toMillis(MAX_RUN), context.getRemainingTimeInMillis() - Duration.toMillis(RECORD_MARGIN))
+  ))
+
+export const runEvent = (event: unknown, context: RunnerContext) =>
+  decodeEvent(event).pipe(
+    Effect.flatMap(({ run, taskId }) => runTask(taskId, run, { timeout: timeoutFor(context) })),
+    Effect.catchTag("ParseError", (error) => Effect.logError("The task runner got an event that is not a task run", error))
+  )
+
+/** The task runner's handler (invoked asynchronously by the MCP function). The runtime is built once per container. */
+export const taskRunnerHandler = () => {
+  const runtime = ManagedRuntime.make(Layer.merge(taskRunnerLayer, logging))
+  return (event: unknown, context: RunnerContext): Promise<void> => runtime.runPromise(runEvent(event, context))
+}

@@ -1,0 +1,20 @@
+/**
+ * Sets a task's run off in the background: on AWS an `Event` invocation of the task-runner
+ * function, under `dev` a fiber of the server. The run itself (invoke the tool's function,
+ * record what it answered) is the same everywhere: `src/mcp/TaskRun.ts`.
+ */
+import { Context, Effect, Layer } from "effect"
+import { TaskStartFailed } from "../domain/errors.js"
+import type { TaskId } from "../domain/Task.js"
+
+export interface TaskRunnerShape {
+  /** Has run `run` of the task carried out; returns once it is on its way, not when it ends. */
+  readonly start: (taskId: TaskId, run: number) => Effect.Effect<void, TaskStartFailed>
+}
+
+export class TaskRunner extends Context.Tag("mcp-lambda-sam/TaskRunner")<TaskRunner, TaskRunnerShape>() {
+  /** For a server without tasks (the extension is then not offered, so nothing calls it). */
+  static readonly unavailable: Layer.Layer<TaskRunner> = Layer.succeed(TaskRunner, {
+    start: (taskId) => Effect.fail(new TaskStartFailed({ taskId, cause: new Error("this server runs no tasks") }))
+  })
+}
