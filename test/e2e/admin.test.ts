@@ -89,14 +89,18 @@ describe("admin commands", () => {
     expect(recorder.recorded.filter((request) => !request.valid)).toEqual([])
   }, 120_000)
 
-  it("registers from flags, and finds the URL from a stack's outputs", async () => {
+  it("registers from flags", async () => {
     const registered = await cli(
       "register", "--type", "tool", "--name", "flagged", "--description", "From flags",
       "--lambda-arn", "arn:aws:lambda:us-east-1:123456789012:function:weather", "--parameters", "{\"city\":\"string\"}"
     )
     expect(registered).toMatchObject({ code: 0, stdout: "Registered tool-flagged (version 1)\n" })
+    expect(JSON.parse((await cli("get", "tool-flagged")).stdout)).toMatchObject({ description: "From flags", inputSchema: { required: ["city"] } })
+  }, 60_000)
+
+  // Without moto this is skipped, and says so (in CI the test setup fails instead).
+  it.skipIf(inject("motoEndpoint") === "")("finds the URL from a stack's outputs", async () => {
     const moto = inject("motoEndpoint")
-    if (moto === "") return
     // A stack whose RegistrationFunctionUrl output is the recorder, as a deployed stack's would be its URL.
     const cloudformation = new CloudFormationClient({ endpoint: moto, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } })
     await cloudformation.send(new CreateStackCommand({
@@ -111,7 +115,8 @@ describe("admin commands", () => {
     cloudformation.destroy()
     const listed = await exec("list", "--stack-name", "admin-outputs", "--endpoint-url", moto, "--json")
     expect(listed.code).toBe(0)
-    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id)).toContain("tool-flagged")
+    // The dev server's seeded examples, read through the URL the stack named.
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((item) => item.id)).toContain("tool-weather")
   }, 60_000)
 
   it("an invalid registration is refused before anything is sent, with each problem", async () => {
@@ -128,9 +133,9 @@ describe("admin commands", () => {
     const before = recorder.recorded.length
     const listed = await exec("tools", "--url", `${recorder.url}/mcp`)
     expect(listed.code).toBe(0)
-    // The examples, and what the earlier tests registered.
+    // The seeded examples (whatever other tests registered may be there too).
     expect(listed.stdout.split("\n").map((line) => line.split("\t")[0]).filter((name) => name !== "")).toEqual(
-      expect.arrayContaining(["inventory", "statistics", "weather", "flagged"])
+      expect.arrayContaining(["inventory", "statistics", "weather"])
     )
     const called = await exec("call", "statistics", "--args", "{\"numbers\":[1,2,3]}", "--url", `${recorder.url}/mcp`)
     expect(called.code).toBe(0)

@@ -85,25 +85,56 @@ describe("mcp-lambda-sam dev", () => {
     expect(read.contents[0]).toMatchObject({ uri: "notes://welcome", mimeType: "text/plain" })
   }, 60_000)
 
-  it("logs one line per request with the MCP method, status and time", () => {
-    expect(output()).toMatch(/POST \/mcp tools\/call 200 \d+ms/)
-    expect(output()).toMatch(/POST \/message resources\/read 202 \d+ms/)
-  })
-
-  it("stops cleanly on Ctrl-C, closing an open stream", async () => {
+  it("logs one line per request with the MCP method, status and time", async () => {
+    // Its own requests, so that it does not depend on what other tests sent, or in which order.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+        body: JSON.stringify(body)
+      })
+    const initialized = await post("/mcp", {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "log-test", version: "1" } }
+    })
+    const session = { "mcp-session-id": initialized.headers.get("mcp-session-id")! }
+    await initialized.text()
+    const called = await post("/mcp", { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "weather", arguments: { city: "Oslo" } } }, session)
+    expect(called.status).toBe(200)
+    await called.text()
     const stream = await fetch(`${url}/sse`)
     const reader = stream.body!.getReader()
+    const endpoint = /data: (\S+)/.exec(new TextDecoder().decode((await reader.read()).value))![1]!
+    const read = await post(endpoint, { jsonrpc: "2.0", id: 2, method: "resources/read", params: { uri: "notes://welcome" } })
+    expect(read.status).toBe(202)
+    await reader.cancel()
+    // The log is the server's stdout, read as it comes.
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/POST \/mcp tools\/call 200 \d+ms/)
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/POST \/message resources\/read 202 \d+ms/)
+  }, 30_000)
+
+  it("stops cleanly on Ctrl-C, closing an open stream", async () => {
+    // A server of its own: stopping the shared one would leave the other tests without one.
+    const own = await startDev([])
+    const stream = await fetch(`${own.address}/sse`)
+    const reader = stream.body!.getReader()
     expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: endpoint/)
-    dev.kill("SIGINT")
-    const ended = (async () => {
-      for (;;) {
-        const next = await reader.read()
-        if (next.done) return "ended"
-      }
-    })()
-    expect(await ended).toBe("ended")
-    expect(await exited(dev)).toBe(0)
-  }, 20_000)
+    try {
+      own.child.kill("SIGINT")
+      const ended = (async () => {
+        for (;;) {
+          const next = await reader.read()
+          if (next.done) return "ended"
+        }
+      })()
+      expect(await ended).toBe("ended")
+      expect(await exited(own.child)).toBe(0)
+    } finally {
+      own.child.kill("SIGKILL")
+    }
+  }, 60_000)
 })
 
 describe.skipIf(inject("dynamodbEndpoint") === "")("mcp-lambda-sam dev --store dynamodb", () => {

@@ -162,7 +162,7 @@ describe.skipIf(moto === "")("publishSar (moto S3, a scripted SAR API)", () => {
       }
     }
     const bundleDir = await mkdtemp(join(tmpdir(), "sar-bundles-"))
-    for (const name of ["mcp", "registration"]) {
+    for (const name of ["mcp", "registration", "task-runner"]) {
       await mkdir(join(bundleDir, name), { recursive: true })
       await writeFile(join(bundleDir, name, "index.mjs"), `export const handler = async () => "${name}"\n`)
     }
@@ -185,7 +185,8 @@ describe.skipIf(moto === "")("publishSar (moto S3, a scripted SAR API)", () => {
       "sar/LICENSE",
       "sar/README.md",
       expect.stringMatching(/^sar\/mcp-/),
-      expect.stringMatching(/^sar\/registration-/)
+      expect.stringMatching(/^sar\/registration-/),
+      expect.stringMatching(/^sar\/task-runner-/)
     ])
     const again = await Effect.runPromise(publishSar(options))
     expect(again).toMatchObject({ created: false, applicationId: first.applicationId })

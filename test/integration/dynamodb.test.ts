@@ -1,6 +1,8 @@
 /** The DynamoDB stores on DynamoDB Local: the same contract suites as the memory layers, and more. */
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, TestClock } from "effect"
+import { Clock, Duration, Effect, Layer, TestClock } from "effect"
 import { inject } from "vitest"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { RegistrationId } from "../../src/domain/Registration.js"
@@ -157,4 +159,42 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
       const entries = yield* sessions.readAfter(id, 0)
       expect(entries.map((entry) => (entry.message as { method: string }).method)).toEqual(["new"])
     }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))))
+
+  it.effect("an append never overwrites a live message under its number; an expired leftover is replaced", () =>
+    Effect.gen(function* () {
+      const names = freshTableNames()
+      const ttl = Duration.minutes(10)
+      yield* Effect.gen(function* () {
+        const dynamo = yield* DynamoDB.DynamoDB
+        const store = yield* DynamoDBSessionStore.make({ tableName: names.sessions, ttl, retry: testRetry })
+        const id = "session-outbox-0123456789" as SessionId
+        const key = (seq: number) => ({ pk: id, sk: `msg#${String(seq).padStart(12, "0")}` })
+        /** An outbox item written behind the store's back, as a counter that went backwards would find it. */
+        const plant = (seq: number, method: string, expiresAt: number) =>
+          dynamo.send("test.plant", (client) =>
+            client.send(new PutItemCommand({
+              TableName: names.sessions,
+              Item: marshall({ ...key(seq), seq, message: JSON.stringify(notification(method)), createdAt: 0, expiresAt })
+            })))
+        const stored = (seq: number) =>
+          dynamo.send("test.read", (client) =>
+            client.send(new GetItemCommand({ TableName: names.sessions, Key: marshall(key(seq)), ConsistentRead: true }))).pipe(
+              Effect.map((output) => JSON.parse(String(unmarshall(output.Item ?? {})["message"])) as { method: string })
+            )
+
+        yield* store.create(newSession(id))
+        const now = yield* Clock.currentTimeMillis
+        yield* plant(1, "undelivered", now + Duration.toMillis(ttl))
+        const refused = yield* Effect.flip(store.append(id, notification("newer")))
+        expect(refused).toMatchObject({ _tag: "StoreError", operation: "SessionStore.append" })
+        expect((yield* stored(1)).method).toBe("undelivered")
+        expect((yield* store.readAfter(id, 0)).map((entry) => (entry.message as { method: string }).method)).toEqual(["undelivered"])
+
+        // Number 2 holds a leftover that has expired (TTL deletion lags): the append may take it.
+        yield* plant(2, "leftover", now)
+        const appended = yield* store.append(id, notification("replacement"))
+        expect(appended.seq).toBe(2)
+        expect((yield* stored(2)).method).toBe("replacement")
+      }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
+    }))
 })

@@ -1,7 +1,13 @@
-/** The Lambda invoker: the wire path against moto server, the error paths with a failing client. */
+/**
+ * The Lambda invoker: the wire path against moto server and against a loopback stand-in of the
+ * Invoke API (moto echoes even for a function that does not exist), the error paths with a
+ * failing client.
+ */
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
-import { beforeAll, inject } from "vitest"
+import { afterAll, beforeAll, inject } from "vitest"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
 import * as LambdaInvoker from "../../src/layers/LambdaInvoker.js"
 import { toolInvokerContract } from "../contracts/ToolInvokerContract.js"
@@ -23,8 +29,51 @@ describe.skipIf(endpoint === "")("LambdaInvoker on moto server", () => {
       get echoArn() {
         return echoArn
       },
+      // moto answers an Invoke of any name with the payload, so it cannot show a missing function.
       missingArn: undefined
     })
+  })
+})
+
+/**
+ * Lambda's `Invoke` API on loopback, as far as the contract needs it: `POST
+ * /2015-03-31/functions/{FunctionName}/invocations` answers a known function with its payload
+ * (an echo), and any other with Lambda's own 404 (`x-amzn-errortype: ResourceNotFoundException`),
+ * which the real SDK client decodes.
+ */
+const serveInvokeApi = async (known: ReadonlySet<string>) => {
+  const server = createServer(async (request, response) => {
+    const chunks: Array<Buffer> = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    const path = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(new URL(request.url ?? "/", "http://invoke").pathname)
+    const named = decodeURIComponent(path?.[1] ?? "")
+    const name = named.startsWith("arn:") ? named.split(":")[6] ?? "" : named
+    if (request.method !== "POST" || !known.has(name)) {
+      response.writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" })
+      response.end(JSON.stringify({ Type: "User", message: `Function not found: ${named}` }))
+      return
+    }
+    response.writeHead(200, { "content-type": "application/json", "x-amz-executed-version": "$LATEST" })
+    response.end(Buffer.concat(chunks))
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+describe("LambdaInvoker on a loopback Invoke API", () => {
+  let api: Awaited<ReturnType<typeof serveInvokeApi>> | undefined
+  beforeAll(async () => {
+    api = await serveInvokeApi(new Set(["echo"]))
+  })
+  afterAll(() => api?.close())
+
+  toolInvokerContract("Lambda API (loopback stand-in)", {
+    layer: () => LambdaInvoker.layer({ client: { endpoint: api!.url, region: REGION, credentials } }),
+    echoArn: arn("echo"),
+    missingArn: arn("missing")
   })
 })
 

@@ -144,6 +144,30 @@ describe("Streamable HTTP at /mcp", () => {
     expect(mallory.status).toBe(404)
   })
 
+  it("another principal can neither read a session's stream (GET) nor end it (DELETE): 404, and the owner's session goes on", async () => {
+    const server = start()
+    const alice = "arn:aws:iam::111111111111:user/alice"
+    const mallory = "arn:aws:iam::222222222222:user/mallory"
+    const sessionId = await openSession(server, alice)
+    const get = (principal: string) =>
+      server.fetch(new Request("http://local/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }), principal)
+    const del = (principal: string) =>
+      server.fetch(new Request("http://local/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }), principal)
+
+    const read = await get(mallory)
+    expect(read.status).toBe(404)
+    expect(await readJson(read)).toMatchObject({ error: { code: -32600, message: expect.stringMatching(/^Session not found/) } })
+    expect((await del(mallory)).status).toBe(404)
+
+    // Still Alice's: her stream opens and her requests are answered.
+    const stream = await get(alice)
+    expect(stream.status).toBe(200)
+    await stream.body!.cancel()
+    const ping = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-session-id": sessionId }, alice)
+    expect(ping.status).toBe(200)
+    expect((await del(alice)).status).toBe(204)
+  })
+
   it("DELETE ends the session: 204, then 404", async () => {
     const server = start()
     const sessionId = await openSession(server)

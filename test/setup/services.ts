@@ -1,11 +1,14 @@
 /**
  * Vitest global setup: starts the real services the integration suites use — DynamoDB Local
  * and moto server — on free loopback ports, and stops them afterwards. Locally a missing Java
- * or moto skips those suites with a warning; in CI (`CI=true`) it fails the run.
+ * or moto skips those suites with a warning; in CI (`CI` set to any yes: `true`, `1`, `True`)
+ * it fails the run. The services are registered for cleanup before they start: when one fails
+ * to start, the others are stopped before the error is thrown, and a run that ends early takes
+ * them with it.
  */
-import type { ChildProcess } from "node:child_process"
 import type { TestProject } from "vitest/node"
-import { startDynamoDbLocal, startMoto, stop } from "../support/localServices.js"
+import { inCi } from "../support/ci.js"
+import { ServiceGroup, startAll, startDynamoDbLocal, startMoto } from "../support/localServices.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,7 +19,6 @@ declare module "vitest" {
   }
 }
 
-const inCi = process.env["CI"] === "true"
 // Node 20 is this project's floor; the AWS SDK's notice about Node 22 is known.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
 
@@ -27,15 +29,12 @@ const unavailable = (what: string, why: string) => {
 }
 
 export default async function setup(project: TestProject) {
-  const children: Array<ChildProcess> = []
-  const stopAll = () => Promise.all(children.map(stop))
-  try {
-    const [dynamodbEndpoint, motoEndpoint] = await Promise.all([startDynamoDbLocal(children, unavailable), startMoto(children, unavailable)])
-    project.provide("dynamodbEndpoint", dynamodbEndpoint)
-    project.provide("motoEndpoint", motoEndpoint)
-  } catch (error) {
-    await stopAll()
-    throw error
-  }
-  return stopAll
+  const services = new ServiceGroup()
+  const [dynamodbEndpoint = "", motoEndpoint = ""] = await startAll(services, [
+    () => startDynamoDbLocal(services, unavailable),
+    () => startMoto(services, unavailable)
+  ])
+  project.provide("dynamodbEndpoint", dynamodbEndpoint)
+  project.provide("motoEndpoint", motoEndpoint)
+  return services.stopAll
 }

@@ -15,20 +15,32 @@ import { layerMemory as inboxMemory } from "../../src/layers/MemoryInbox.js"
 import { loadSeed } from "../../src/layers/Seed.js"
 import * as Sessions from "../../src/mcp/Sessions.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
+import type { Registry } from "../../src/services/Registry.js"
+import type { SessionStore } from "../../src/services/SessionStore.js"
 
 export const EXAMPLE_FUNCTIONS = "examples/functions"
 export const EXAMPLE_SEED = "examples/registrations.json"
 
+/** Stores to use instead of the memory ones (e.g. from `outage.ts`). */
+export interface StoreLayers {
+  readonly registry?: Layer.Layer<Registry> | undefined
+  readonly sessions?: Layer.Layer<SessionStore> | undefined
+}
+
 /** Both apps as one `(Request, principal?) => Promise<Response>`, over memory stores and the examples. */
-export const webHandler = (options: McpApi.McpApiOptions = {}, extra: Layer.Layer<RateLimiter> | undefined = undefined) => {
-  const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), registryMemory)
+export const webHandler = (
+  options: McpApi.McpApiOptions = {},
+  extra: Layer.Layer<RateLimiter> | undefined = undefined,
+  stores: StoreLayers = {}
+) => {
+  const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), stores.registry ?? registryMemory)
   const sessions = Sessions.layer({
     minPollInterval: Duration.millis(5),
     maxPollInterval: Duration.millis(20),
     registryWatchInterval: Duration.millis(50)
   })
   const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
-    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), sessionsMemory(), subscriptionsMemory, inboxMemory))
+    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.
   const app = combine(McpApi.make(options), RegistrationApi.make())

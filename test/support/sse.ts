@@ -6,8 +6,13 @@ export interface SseReader {
   readonly events: Array<EventSourceMessage>
   /** Waits until `predicate` holds for the events (or the stream ends, or `timeoutMs` passes). */
   readonly until: (predicate: (events: ReadonlyArray<EventSourceMessage>) => boolean, timeoutMs?: number) => Promise<void>
-  /** Resolves when the server ends the stream. */
+  /**
+   * Resolves when the server ends the stream cleanly (or the test cancels it); rejects when
+   * reading fails (a dropped connection, an aborted request), so a break is never taken for an end.
+   */
   readonly ended: Promise<void>
+  /** Settles either way once the stream is over: for waiting without judging how it ended. */
+  readonly closed: Promise<void>
   readonly cancel: () => Promise<void>
 }
 
@@ -22,6 +27,7 @@ export const readSse = (response: Response): SseReader => {
   })
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
+  let done = false
   const ended = (async () => {
     try {
       for (;;) {
@@ -29,16 +35,15 @@ export const readSse = (response: Response): SseReader => {
         if (next.done) break
         parser.feed(decoder.decode(next.value, { stream: true }))
       }
-    } catch {
-      // cancelled
+    } catch (error) {
+      throw new Error(`the SSE stream failed after ${events.length} events`, { cause: error })
     } finally {
+      done = true
       waiters.forEach((wake) => wake())
     }
   })()
-  let done = false
-  void ended.then(() => {
-    done = true
-  })
+  // A failure is the reader's to see when it awaits `ended`; otherwise it is not an unhandled rejection.
+  const closed = ended.then(() => undefined, () => undefined)
   const until = (predicate: (events: ReadonlyArray<EventSourceMessage>) => boolean, timeoutMs = 10_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -61,5 +66,5 @@ export const readSse = (response: Response): SseReader => {
       waiters.add(check)
       check()
     })
-  return { events, until, ended, cancel: () => reader.cancel().catch(() => undefined) }
+  return { events, until, ended, closed, cancel: () => reader.cancel().catch(() => undefined) }
 }

@@ -10,6 +10,7 @@ import { layer as engineLayer, McpEngine } from "../../src/mcp/Engine.js"
 import { InvalidParams } from "../../src/mcp/Errors.js"
 import { McpRequest } from "../../src/mcp/McpRequest.js"
 import { method } from "../../src/mcp/Method.js"
+import * as RequestState from "../../src/mcp/RequestState.js"
 import * as Subscriptions from "../../src/mcp/Subscriptions.js"
 import { context, request, sessionStores } from "../support/engine.js"
 
@@ -38,7 +39,7 @@ const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) =
 }))
 
 const engine = engineLayer({}, [broken, refusing, echoing]).pipe(
-  Layer.provideMerge(Layer.merge(Catalog.layer, Subscriptions.layer)),
+  Layer.provideMerge(Layer.mergeAll(Catalog.layer, Subscriptions.layer, RequestState.layerConfig)),
   Layer.provideMerge(Layer.mergeAll(layerMemory, layerLocal(new Map()), sessionStores)),
   Layer.provideMerge(capture)
 )

@@ -366,6 +366,15 @@ layer(engineWith(specs, functions, { pageSize: 4, instructions: "Use the tools."
         expect(received).toEqual([])
       }))
 
+    it.effect("a call without `arguments` is validated too: a required parameter is named, the function is not called", () =>
+      Effect.gen(function* () {
+        received.length = 0
+        const answer = yield* result("tools/call", { name: "weather" })
+        expect(answer["isError"]).toBe(true)
+        expect(answer["content"][0].text).toBe("Invalid arguments for tool 'weather': city: is required")
+        expect(received).toEqual([])
+      }))
+
     it.effect("function failures are tool errors with a readable message", () =>
       Effect.gen(function* () {
         const cases: Array<[string, RegExp]> = [
