@@ -8,6 +8,7 @@ export * as LambdaArn from "./domain/LambdaArn.js"
 export * as Mcp from "./domain/Mcp.js"
 export * as Parameters from "./domain/Parameters.js"
 export * as Registration from "./domain/Registration.js"
+export * as RegistrationInput from "./domain/RegistrationInput.js"
 export * as Session from "./domain/Session.js"
 export * from "./domain/errors.js"
 

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises"
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation"
 import { Data, Effect } from "effect"
 import { parse as parseYaml } from "yaml"
-import { decodeRegistrationInput } from "../domain/Registration.js"
+import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { outputsOf } from "../deploy/Deploy.js"
 import { signedFetch, type Signer } from "./SigV4.js"
 

@@ -8,14 +8,8 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import type { RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
-import {
-  decodeRegistrationInput,
-  idOf,
-  isPlainObject,
-  type Registration,
-  RegistrationId,
-  RegistrationType
-} from "../domain/Registration.js"
+import { idOf, isPlainObject, type Registration, RegistrationId, RegistrationType } from "../domain/Registration.js"
+import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { Subscriptions } from "../mcp/Subscriptions.js"
 import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"

@@ -1,7 +1,8 @@
 /** Registrations loaded from a JSON file at start (the dev server's `--seed`). */
 import { readFile } from "node:fs/promises"
 import { Data, Effect, Option } from "effect"
-import { decodeRegistrationInput, type Registration } from "../domain/Registration.js"
+import { type Registration } from "../domain/Registration.js"
+import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { Registry } from "../services/Registry.js"
 
 export class SeedError extends Data.TaggedError("SeedError")<{ readonly path: string; readonly reason: string }> {

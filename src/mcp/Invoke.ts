@@ -3,7 +3,9 @@ import { Effect } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import type { Registration } from "../domain/Registration.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
-import { readAnswer } from "./FunctionStream.js"
+import { readAnswer, type StreamProblem } from "./FunctionStream.js"
+import { InternalError } from "./Errors.js"
+import type { InputProblem } from "./InputRounds.js"
 import type { McpRequest} from "./McpRequest.js";
 import { extra, log, progress } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
@@ -57,5 +59,41 @@ export const describeInvocationError = (what: string, error: InvocationError): E
       return Effect.succeed(`${what} is unavailable: its function '${error.functionName}' was not found`)
     case "InvocationFailed":
       return Effect.logError("Invocation failed", error).pipe(Effect.as(`${what} could not be invoked: ${error.reason}`))
+  }
+}
+
+/**
+ * For methods whose failures are protocol errors (prompts, resource reads): an invocation's
+ * failure, or a question round that could not finish, as a -32603 naming `what`.
+ */
+export const failAsInternalError = (what: string) => (error: InvocationError | InputProblem | StreamProblem) =>
+  error._tag === "InputProblem" || error._tag === "StreamProblem"
+    ? Effect.fail(new InternalError({ message: `${what} ${error.message}` }))
+    : Effect.flatMap(describeInvocationError(what, error), (message) => Effect.fail(new InternalError({ message })))
+
+const FUNCTION_FAILURES: ReadonlySet<string> = new Set([
+  "FunctionError",
+  "InvocationTimeout",
+  "InvocationThrottled",
+  "FunctionNotFound",
+  "InvocationFailed",
+  "InputProblem",
+  "StreamProblem"
+])
+
+/** Whether a failure is the function's (or its question round's), not the request's. */
+export const isFunctionFailure = (error: { readonly _tag: string }): error is InvocationError | InputProblem | StreamProblem =>
+  FUNCTION_FAILURES.has(error._tag)
+
+/** `catchTags` handlers turning every invocation failure and an unfinished question round into a -32603. */
+export const asInternalErrors = (what: string) => {
+  const fail = failAsInternalError(what)
+  return {
+    InputProblem: fail,
+    FunctionError: fail,
+    InvocationTimeout: fail,
+    InvocationThrottled: fail,
+    FunctionNotFound: fail,
+    InvocationFailed: fail
   }
 }

@@ -4,48 +4,12 @@
  * scenario, the tasks extension's included (its status-notification scenario is a placeholder
  * the suite skips).
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type Check, checksWith, runConformance } from "../support/conformance.js"
 import { type RunningServer, startDevServer } from "../support/servers.js"
-
-interface Check {
-  readonly id: string
-  readonly status: "SUCCESS" | "FAILURE" | "WARNING" | "SKIPPED" | "INFO"
-  readonly description?: string
-  readonly errorMessage?: string
-}
-
-const CLI = "node_modules/conformance-next/dist/index.js"
-
-const runSuite = (url: string, outputDir: string) =>
-  new Promise<Map<string, ReadonlyArray<Check>>>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "./test/conformance/node20/register.mjs", CLI, "server", "--url", url, "--requirements", "2026-07-28", "-o", outputDir],
-      { stdio: ["ignore", "pipe", "pipe"] }
-    )
-    let output = ""
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.on("error", reject)
-    child.on("close", () => {
-      const results = new Map<string, ReadonlyArray<Check>>()
-      for (const dir of readdirSync(outputDir)) {
-        const scenario = dir.replace(/^server-/, "").replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, "")
-        const file = join(outputDir, dir, "checks.json")
-        try {
-          results.set(scenario, JSON.parse(readFileSync(file, "utf8")) as ReadonlyArray<Check>)
-        } catch {
-          results.set(scenario, [{ id: scenario, status: "FAILURE", errorMessage: "no checks written" }])
-        }
-      }
-      if (results.size === 0) reject(new Error(`the conformance suite wrote no results:\n${output}`))
-      else resolve(results)
-    })
-  })
 
 describe("MCP conformance suite (server, 2026-07-28)", () => {
   let server: RunningServer
@@ -56,17 +20,18 @@ describe("MCP conformance suite (server, 2026-07-28)", () => {
     server = await startDevServer({ functionsDir: "test/conformance/functions", seedFile: "test/conformance/registrations.json" })
     // The list-change trigger functions change registrations through this server's Registration API.
     process.env["CONFORMANCE_SERVER_URL"] = server.url
-    results = await runSuite(`${server.url}/mcp`, outputDir)
+    results = await runConformance(
+      "node_modules/conformance-next/dist/index.js",
+      ["--url", `${server.url}/mcp`, "--requirements", "2026-07-28"],
+      outputDir
+    )
   }, 180_000)
   afterAll(async () => {
     await server?.close()
     rmSync(outputDir, { recursive: true, force: true })
   })
 
-  const checks = (status: Check["status"]) =>
-    [...results].flatMap(([scenario, all]) =>
-      all.filter((check) => check.status === status).map((check) => `${scenario} / ${check.id}: ${check.errorMessage ?? check.description}`)
-    )
+  const checks = (status: Check["status"]) => checksWith(results, status)
 
   it("runs the revision's server scenarios, the tasks extension's among them", () => {
     expect(results.size).toBeGreaterThanOrEqual(48)

@@ -1,6 +1,7 @@
 /** Registration specs used across the suites. */
 import { Effect } from "effect"
-import { decodeRegistrationInput, type RegistrationSpec } from "../../src/domain/Registration.js"
+import { type RegistrationSpec } from "../../src/domain/Registration.js"
+import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 
 export const arn = (name: string, region = "us-east-1") => `arn:aws:lambda:${region}:123456789012:function:${name}`
 

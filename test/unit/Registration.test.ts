@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parseLambdaArn } from "../../src/domain/LambdaArn.js"
-import { decodeRegistrationInput } from "../../src/domain/Registration.js"
+import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { arn } from "../support/fixtures.js"
 
 const problems = (input: unknown) =>

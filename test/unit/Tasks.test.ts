@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, Layer } from "effect"
-import { decodeRegistrationInput } from "../../src/domain/Registration.js"
+import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { TaskStartFailed } from "../../src/domain/errors.js"
 import { TASKS_EXTENSION } from "../../src/domain/Task.js"
 import { layerLocal } from "../../src/layers/LocalFunctionInvoker.js"

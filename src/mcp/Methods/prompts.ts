@@ -1,9 +1,8 @@
 /** `prompts/list` and `prompts/get`. */
 import { Effect, Either, Schema } from "effect"
-import type { InvocationError } from "../../domain/errors.js"
 import { GetPromptParams, GetPromptResult, ListPromptsResult, PaginatedParams } from "../../domain/Mcp.js"
 import { InternalError, InvalidParams } from "../Errors.js"
-import { describeInvocationError, invoke } from "../Invoke.js"
+import { asInternalErrors, invoke } from "../Invoke.js"
 import { listResult, lookup, page } from "../Lookup.js"
 import { method } from "../Method.js"
 import { ModernInputRequired, withRounds } from "../ModernRounds.js"
@@ -32,8 +31,6 @@ export const get = method("prompts/get", {
   handle: (params) =>
     Effect.gen(function* () {
       const prompt = yield* lookup("prompt", params.name)
-      const failed = (error: InvocationError) =>
-        Effect.flatMap(describeInvocationError(`Prompt '${prompt.name}'`, error), (message) => Effect.fail(new InternalError({ message })))
       const args = params.arguments ?? {}
       const missing = prompt.arguments.filter((argument) => argument.required === true && args[argument.name] === undefined)
       if (missing.length > 0) {
@@ -42,14 +39,7 @@ export const get = method("prompts/get", {
         })
       }
       const round = yield* withRounds(params, `prompts/get:${prompt.name}`, (input) => invoke(prompt, { args, ...input })).pipe(
-        Effect.catchTags({
-          InputProblem: (problem) => Effect.fail(new InternalError({ message: `Prompt '${prompt.name}' ${problem.message}` })),
-          FunctionError: failed,
-          InvocationTimeout: failed,
-          InvocationThrottled: failed,
-          FunctionNotFound: failed,
-          InvocationFailed: failed
-        })
+        Effect.catchTags(asInternalErrors(`Prompt '${prompt.name}'`))
       )
       if (round._tag === "InputRequired") return round.result
       return yield* Either.mapLeft(

@@ -1,7 +1,6 @@
 /** `resources/list`, `resources/templates/list` and `resources/read`. */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Effect, Either, Option, Schema } from "effect"
-import type { InvocationError } from "../../domain/errors.js"
 import {
   type ListedResource,
   ListResourcesResult,
@@ -15,7 +14,7 @@ import {
 import type { ResourceRegistration } from "../../domain/Registration.js"
 import { Catalog } from "../Catalog.js"
 import { InternalError, InvalidRequest, ResourceNotFound } from "../Errors.js"
-import { describeInvocationError, invoke } from "../Invoke.js"
+import { asInternalErrors, invoke } from "../Invoke.js"
 import { hideStoreError, listResult, page } from "../Lookup.js"
 import { log, McpRequest } from "../McpRequest.js"
 import { method } from "../Method.js"
@@ -102,18 +101,9 @@ export const read = method("resources/read", {
       const found = yield* findResource(uri)
       if (Option.isNone(found)) return yield* new ResourceNotFound({ uri })
       const { resource, variables } = found.value
-      const failed = (error: InvocationError) =>
-        Effect.flatMap(describeInvocationError(`Reading '${uri}'`, error), (message) => Effect.fail(new InternalError({ message })))
       const round = yield* withRounds(params, `resources/read:${uri}`, (input) =>
         invoke(resource, { action: "read", uri, variables, ...input })).pipe(
-          Effect.catchTags({
-            InputProblem: (problem) => Effect.fail(new InternalError({ message: `Resource '${resource.name}' ${problem.message}` })),
-            FunctionError: failed,
-            InvocationTimeout: failed,
-            InvocationThrottled: failed,
-            FunctionNotFound: failed,
-            InvocationFailed: failed
-          })
+          Effect.catchTags(asInternalErrors(`Reading '${uri}'`))
         )
       if (round._tag === "InputRequired") return round.result
       return yield* Either.mapLeft(

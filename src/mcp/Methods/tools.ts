@@ -8,7 +8,7 @@ import { CreateTaskResult } from "../../domain/Task.js"
 import { HeaderMismatch, MissingRequiredClientCapability, type ProtocolError } from "../Errors.js"
 import type { StreamProblem } from "../FunctionStream.js"
 import { isPlainObject, type ToolRegistration } from "../../domain/Registration.js"
-import { describeInvocationError, invoke, invokeStreaming } from "../Invoke.js"
+import { describeInvocationError, invoke, invokeStreaming, isFunctionFailure } from "../Invoke.js"
 import { listResult, lookup, page } from "../Lookup.js"
 import type { InputProblem } from "../InputRounds.js"
 import { isModern, log, McpRequest } from "../McpRequest.js"
@@ -36,12 +36,6 @@ export const list = method("tools/list", {
     Effect.map(page("tool", cursor, (tool) => Effect.succeed([toolOf(tool)])), (result) => listResult("tools", result))
 })
 
-/** Whether a failure is the tool's (an isError result) rather than the request's (a JSON-RPC error). */
-const isToolFailure = (error: { readonly _tag: string }): error is ToolFailure =>
-  !["InvalidParams", "MissingRequiredClientCapability", "HeaderMismatch", "InternalError", "InvalidRequest", "MethodNotFound", "ResourceNotFound"]
-    .includes(error._tag)
-
-type ToolFailure = InvocationError | StreamProblem | InputProblem
 
 /**
  * 2026-07-28: arguments a tool's schema marks `x-mcp-header` travel in `Mcp-Param-<Name>` too,
@@ -112,7 +106,7 @@ export const call = method("tools/call", {
         )
       const answer: Effect.Effect<
         CallToolResult | typeof ModernInputRequired.Type | CreateTaskResult,
-        ProtocolError | ToolFailure,
+        ProtocolError | InvocationError | StreamProblem | InputProblem,
         McpRequest | MethodServices
       > = Effect.flatMap(withRounds(params, target(tool), invokeWith), (round): Effect.Effect<
         CallToolResult | typeof ModernInputRequired.Type | CreateTaskResult,
@@ -128,7 +122,7 @@ export const call = method("tools/call", {
       })
       // Tool execution errors are results (isError), not protocol errors.
       return yield* answer.pipe(
-        Effect.catchIf(isToolFailure, (error) =>
+        Effect.catchIf(isFunctionFailure, (error) =>
           Effect.flatMap(
             error._tag === "StreamProblem" || error._tag === "InputProblem"
               ? Effect.succeed(`Tool '${tool.name}' ${error.message}`)

@@ -1,0 +1,81 @@
+/**
+ * What the Registration API accepts: the full registration schema, or the original API's body
+ * with its shorthand `parameters` (converted to JSON Schema or prompt arguments), decoded into
+ * a `RegistrationSpec` with every problem named by its path.
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { InvalidRegistration, Problem } from "./errors.js"
+import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
+import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registration.js"
+
+const Kind = Schema.Struct({ type: RegistrationType })
+
+const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map(
+    (issue) => new Problem({ path: issue.path.map(String).join("."), message: messageOf(issue) })
+  )
+
+const messageOf = (issue: ParseResult.ArrayFormatterIssue): string => {
+  if (issue._tag === "Missing") return "is required"
+  if (issue._tag === "Unexpected") return "is not a known field"
+  return issue.message
+}
+
+const invalid = (path: string, message: string) => new InvalidRegistration({ problems: [new Problem({ path, message })] })
+
+const decodeSpec = Schema.decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
+
+/**
+ * Turns an API body into a normalised spec: the shorthand `parameters` becomes `inputSchema`
+ * (tools) or `arguments` (prompts); every problem is reported with its path.
+ */
+export const decodeRegistrationInput = (input: unknown): Effect.Effect<RegistrationSpec, InvalidRegistration> =>
+  Effect.gen(function* () {
+    if (!isPlainObject(input)) return yield* invalid("", "a registration must be a JSON object")
+    const kind = Schema.decodeUnknownEither(Kind)(input)
+    if (Either.isLeft(kind)) {
+      return yield* invalid("type", "must be one of \"tool\", \"resource\", \"prompt\"")
+    }
+    const normalised = yield* normalise(kind.right.type, input)
+    return yield* Either.mapLeft(decodeSpec(normalised), (error) => new InvalidRegistration({ problems: problemsOf(error) }))
+  })
+
+const decodeParameters = (parameters: unknown): Either.Either<ParameterShorthandMap, InvalidRegistration> => {
+  const problems = checkShorthand(parameters, ["parameters"])
+  return problems.length === 0
+    ? Either.right(parameters as ParameterShorthandMap)
+    : Either.left(
+      new InvalidRegistration({
+        problems: problems.map((problem) => new Problem({ path: problem.path.join("."), message: problem.message }))
+      })
+    )
+}
+
+const normalise = (
+  type: RegistrationType,
+  input: Record<string, unknown>
+): Effect.Effect<Record<string, unknown>, InvalidRegistration> =>
+  Effect.gen(function* () {
+    const { parameters, ...rest } = input
+    if (type === "tool") {
+      if (parameters === undefined) {
+        return rest["inputSchema"] === undefined ? { ...rest, inputSchema: { type: "object", properties: {} } } : rest
+      }
+      if (rest["inputSchema"] !== undefined) {
+        return yield* invalid("parameters", "give inputSchema or parameters, not both")
+      }
+      return { ...rest, inputSchema: toJsonSchema(yield* decodeParameters(parameters)) }
+    }
+    if (type === "prompt") {
+      if (parameters === undefined) return rest["arguments"] === undefined ? { ...rest, arguments: [] } : rest
+      if (rest["arguments"] !== undefined) {
+        return yield* invalid("parameters", "give arguments or parameters, not both")
+      }
+      return { ...rest, arguments: toPromptArguments(yield* decodeParameters(parameters)) }
+    }
+    if (parameters !== undefined) return yield* invalid("parameters", "is not a known field for a resource")
+    return rest
+  })
+
+/** Decodes a stored item (e.g. from DynamoDB); a failure means the store holds something unexpected. */
+
