@@ -7,19 +7,9 @@
  */
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { EventSourceParserStream } from "eventsource-parser/stream"
+import { encodeHeaderValue, META, NAME_FIELD } from "../domain/Modern.js"
 import { signedFetch, type Signer } from "./SigV4.js"
 
-const META_VERSION = "io.modelcontextprotocol/protocolVersion"
-
-/** Which body field `Mcp-Name` repeats, per method. */
-const NAME_FIELD: Readonly<Record<string, string>> = {
-  "tools/call": "name",
-  "prompts/get": "name",
-  "resources/read": "uri",
-  "tasks/get": "taskId",
-  "tasks/update": "taskId",
-  "tasks/cancel": "taskId"
-}
 
 const paramsOf = (message: JSONRPCMessage): Record<string, unknown> =>
   "params" in message && typeof message.params === "object" && message.params !== null ? (message.params as Record<string, unknown>) : {}
@@ -27,15 +17,10 @@ const paramsOf = (message: JSONRPCMessage): Record<string, unknown> =>
 /** The protocol version a message claims in its `_meta`, if it claims one. */
 export const claimedVersion = (message: JSONRPCMessage): string | undefined => {
   const meta = paramsOf(message)["_meta"]
-  const version = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[META_VERSION] : undefined
+  const version = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[META.protocolVersion] : undefined
   return typeof version === "string" ? version : undefined
 }
 
-/** A header value as the revision sends it: literal when plain ASCII, else `=?base64?…?=`. */
-export const headerValue = (value: string) =>
-  /^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$/.test(value) && !value.startsWith("=?base64?")
-    ? value
-    : `=?base64?${Buffer.from(value, "utf8").toString("base64")}?=`
 
 const headersFor = (message: JSONRPCMessage, version: string): Record<string, string> => {
   const headers: Record<string, string> = {
@@ -47,7 +32,7 @@ const headersFor = (message: JSONRPCMessage, version: string): Record<string, st
     headers["mcp-method"] = message.method
     const field = NAME_FIELD[message.method]
     const name = field === undefined ? undefined : paramsOf(message)[field]
-    if (typeof name === "string") headers["mcp-name"] = headerValue(name)
+    if (typeof name === "string") headers["mcp-name"] = encodeHeaderValue(name)
   }
   return headers
 }

@@ -86,6 +86,10 @@ export const isRequest = (message: JsonRpcMessage): message is JsonRpcRequest =>
 export const isNotification = (message: JsonRpcMessage): message is JsonRpcNotification =>
   "method" in message && !("id" in message)
 
+/** Whether a parsed JSON value has a request's shape (a method and an id), before decoding. */
+export const looksLikeRequest = (value: unknown) =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && "method" in value && "id" in value
+
 /** The kind of an already-parsed JSON value, before schema decoding: used to pick an error id. */
 export const idOf = (value: unknown): RequestId | null => {
   if (typeof value !== "object" || value === null || !("id" in value)) return null

@@ -73,3 +73,22 @@ export const decodeHeaderValue = (value: string): Option.Option<string> => {
   const decoded = Buffer.from(encoded, "base64")
   return decoded.toString("base64") === encoded ? Option.some(decoded.toString("utf8")) : Option.none()
 }
+
+/** Which body field `Mcp-Name` repeats, per method (the tasks extension routes on the task's id). */
+export const NAME_FIELD: Readonly<Record<string, "name" | "uri" | "taskId">> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
+}
+
+/** A header value without the optional whitespace around it (RFC 9110). */
+export const trimHeaderValue = (value: string) => value.replace(/^[ \t]+|[ \t]+$/g, "")
+
+/** A value as a header carries it: literal when plain ASCII, else `=?base64?…?=` (what `decodeHeaderValue` reads). */
+export const encodeHeaderValue = (value: string) =>
+  /^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$/.test(value) && !value.startsWith("=?base64?")
+    ? value
+    : `=?base64?${Buffer.from(value, "utf8").toString("base64")}?=`

@@ -11,6 +11,8 @@ import { ErrorCode, type RequestId } from "../domain/JsonRpc.js"
 import {
   claimsModernEra,
   decodeHeaderValue,
+  NAME_FIELD,
+  trimHeaderValue as trimmed,
   isModernVersion,
   META,
   MODERN_PROTOCOL_VERSIONS,
@@ -32,15 +34,6 @@ const NAME_HEADER = "mcp-name"
 /** The headers a 2026-07-28 request may carry (for CORS). */
 export const MODERN_HEADERS = [METHOD_HEADER, NAME_HEADER] as const
 
-/** Which body field `Mcp-Name` must repeat, per method (the tasks extension routes on the task's id). */
-const NAME_FIELD: Readonly<Record<string, "name" | "uri" | "taskId">> = {
-  "tools/call": "name",
-  "prompts/get": "name",
-  "resources/read": "uri",
-  "tasks/get": "taskId",
-  "tasks/update": "taskId",
-  "tasks/cancel": "taskId"
-}
 
 /**
  * Whether a POSTed message takes the 2026-07-28 path: its `_meta` claims a protocol version, or
@@ -54,8 +47,6 @@ export const isModernMessage = (parsed: unknown, request: HttpServerRequest.Http
   return header !== undefined && claimsModernEra(trimmed(header)) && parsed["method"] !== "initialize"
 }
 
-/** Header values lose the optional whitespace around them (RFC 9110). */
-const trimmed = (value: string) => value.replace(/^[ \t]+|[ \t]+$/g, "")
 
 
 const decodeEnvelope = Schema.decodeUnknownEither(RequestEnvelope, { errors: "all" })

@@ -1,6 +1,7 @@
 /** Streamable HTTP at `/mcp`: POST a message, GET the session's stream, DELETE the session. */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
+import { looksLikeRequest } from "../domain/JsonRpc.js"
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
@@ -21,9 +22,7 @@ export interface StreamableHttpOptions extends ResumableOptions {
 /** Resumable streams (priming events, event ids per POST stream) arrived with this revision. */
 const resumable = (version: string) => version >= "2025-11-25"
 
-const isRequestMessage = (message: unknown) => typeof message === "object" && message !== null && "method" in message && "id" in message
-
-const hasRequest = (parsed: unknown) => (Array.isArray(parsed) ? parsed.some(isRequestMessage) : isRequestMessage(parsed))
+const hasRequest = (parsed: unknown) => (Array.isArray(parsed) ? parsed.some(looksLikeRequest) : looksLikeRequest(parsed))
 
 const isInitialize = (parsed: unknown) =>
   typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&

@@ -9,6 +9,7 @@ import {
   ErrorCode,
   failure,
   idOf as requestIdOf,
+  looksLikeRequest,
   isNotification,
   isRequest,
   type JsonRpcNotification,
@@ -234,7 +235,7 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
           responses: responses.flatMap(Option.toArray),
           batch,
           changes: yield* Ref.get(effects.changes),
-          requests: items.filter((item) => isPlainObject(item) && "method" in item && "id" in item).length
+          requests: items.filter(looksLikeRequest).length
         }
       })
 

@@ -15,7 +15,7 @@ import { Registry } from "../../src/services/Registry.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
 import { type DynamoDBCounter, serveDynamoDBCounter } from "../support/dynamodbCounter.js"
 import { toolSpec } from "../support/fixtures.js"
-import { type FunctionUrl, serveFunction } from "../support/functionUrl.js"
+import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { type Json, readJson } from "../support/json.js"
 import { type LambdaInvokeStandIn, serveLambdaInvoke } from "../support/lambdaInvokeStandIn.js"
 import { MODERN_VERSION, postModern } from "../support/modernRequest.js"
@@ -76,19 +76,11 @@ describe.skipIf(dynamodb === "")("MCP 2026-07-28 through the Lambda handler (lam
     counter = await serveDynamoDBCounter(dynamodb)
     lambda = await serveLambdaInvoke(functions)
     delete process.env["RATE_LIMIT_PER_MINUTE"]
-    Object.assign(process.env, {
-      REGISTRATION_TABLE_NAME: names.registrations,
-      SESSION_TABLE_NAME: names.sessions,
-      DYNAMODB_ENDPOINT: counter.endpoint,
-      LAMBDA_ENDPOINT: lambda.endpoint,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "testing",
-      AWS_SECRET_ACCESS_KEY: "testing",
+    setHandlerEnvironment({ tables: names, dynamodb: counter.endpoint, lambda: lambda.endpoint }, {
       POLL_MIN_MS: "20",
       POLL_MAX_MS: "200",
       REGISTRY_WATCH_SECONDS: "60",
       MAX_STREAM_SECONDS: "120",
-      LOG_LEVEL: "WARN",
       // As a deployment would set it: every container seals and unseals with this key.
       REQUEST_STATE_KEY: sharedKey
     })

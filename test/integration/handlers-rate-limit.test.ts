@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import * as DynamoDB from "../../src/layers/DynamoDB.js"
 import { createTables, type TableNames } from "../../src/layers/Tables.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
-import { type FunctionUrl, serveFunction } from "../support/functionUrl.js"
+import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { readJson } from "../support/json.js"
 
 const dynamodb = inject("dynamodbEndpoint")
@@ -27,13 +27,7 @@ describe.skipIf(dynamodb === "")("MCP handler rate limit (lambda-local, DynamoDB
   beforeAll(async () => {
     names = freshTableNames()
     await Effect.runPromise(createTables(names).pipe(Effect.provide(clientLayer(dynamodb))))
-    Object.assign(process.env, {
-      REGISTRATION_TABLE_NAME: names.registrations,
-      SESSION_TABLE_NAME: names.sessions,
-      DYNAMODB_ENDPOINT: dynamodb,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
+    setHandlerEnvironment({ tables: names, dynamodb }, {
       RATE_LIMIT_PER_MINUTE: String(LIMIT),
       LOG_LEVEL: "ERROR"
     })

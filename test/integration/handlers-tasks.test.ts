@@ -13,7 +13,7 @@ import { createTables, type TableNames } from "../../src/layers/Tables.js"
 import { Registry } from "../../src/services/Registry.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
 import { toolSpec } from "../support/fixtures.js"
-import { type FunctionUrl, serveFunction } from "../support/functionUrl.js"
+import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { type Json, readJson } from "../support/json.js"
 import { type LambdaInvokeStandIn, serveLambdaInvoke } from "../support/lambdaInvokeStandIn.js"
 import { postModern } from "../support/modernRequest.js"
@@ -75,16 +75,8 @@ describe.skipIf(dynamodb === "")("tasks through the Lambda handlers (lambda-loca
       "task-runner": (event) => runner(event, { getRemainingTimeInMillis: () => 120_000 })
     })
     delete process.env["RATE_LIMIT_PER_MINUTE"]
-    Object.assign(process.env, {
-      REGISTRATION_TABLE_NAME: names.registrations,
-      SESSION_TABLE_NAME: names.sessions,
-      DYNAMODB_ENDPOINT: dynamodb,
-      LAMBDA_ENDPOINT: lambda.endpoint,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "testing",
-      AWS_SECRET_ACCESS_KEY: "testing",
+    setHandlerEnvironment({ tables: names, dynamodb, lambda: lambda.endpoint }, {
       TASK_RUNNER_FUNCTION: "task-runner",
-      LOG_LEVEL: "WARN",
       REQUEST_STATE_KEY: Buffer.alloc(32, 7).toString("base64")
     })
     const { mcpHandler } = await import("../../src/hosts/LambdaMcp.js")

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createTables } from "../../src/layers/Tables.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
-import { type FunctionUrl, serveFunction } from "../support/functionUrl.js"
+import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { readJson } from "../support/json.js"
 import { createFunction, credentials } from "../support/moto.js"
 import { readSse } from "../support/sse.js"
@@ -31,19 +31,13 @@ describe.skipIf(dynamodb === "" || moto === "")("Lambda handlers (lambda-local, 
     const names = freshTableNames()
     await Effect.runPromise(createTables(names).pipe(Effect.provide(clientLayer(dynamodb))))
     echoArn = await createFunction(moto, "echo")
-    Object.assign(process.env, {
-      REGISTRATION_TABLE_NAME: names.registrations,
-      SESSION_TABLE_NAME: names.sessions,
-      DYNAMODB_ENDPOINT: dynamodb,
-      LAMBDA_ENDPOINT: moto,
-      AWS_REGION: "us-east-1",
+    setHandlerEnvironment({ tables: names, dynamodb, lambda: moto }, {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       POLL_MIN_MS: "20",
       POLL_MAX_MS: "200",
       REGISTRY_WATCH_SECONDS: "1",
-      MAX_STREAM_SECONDS: "120",
-      LOG_LEVEL: "WARN"
+      MAX_STREAM_SECONDS: "120"
     })
     // lambda-local (imported by the Function URL support) has installed the `awslambda` global.
     handlers = {

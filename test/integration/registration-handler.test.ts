@@ -12,7 +12,7 @@ import { createTables, type TableNames } from "../../src/layers/Tables.js"
 import { SessionStore } from "../../src/services/SessionStore.js"
 import { SubscriptionStore } from "../../src/services/SubscriptionStore.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
-import { type FunctionUrl, serveFunction } from "../support/functionUrl.js"
+import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { readJson } from "../support/json.js"
 
 const dynamodb = inject("dynamodbEndpoint")
@@ -24,15 +24,7 @@ describe.skipIf(dynamodb === "")("Registration handler: POST /resources/updated 
   beforeAll(async () => {
     names = freshTableNames()
     await Effect.runPromise(createTables(names).pipe(Effect.provide(clientLayer(dynamodb))))
-    Object.assign(process.env, {
-      REGISTRATION_TABLE_NAME: names.registrations,
-      SESSION_TABLE_NAME: names.sessions,
-      DYNAMODB_ENDPOINT: dynamodb,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      LOG_LEVEL: "WARN"
-    })
+    setHandlerEnvironment({ tables: names, dynamodb })
     const { handler } = await import("../../src/handlers/registration.js")
     registration = await serveFunction(handler, { timeoutMs: 30_000 })
   }, 60_000)

@@ -137,3 +137,24 @@ export const serveFunction = async (
       })
   }
 }
+
+/**
+ * The environment the Lambda handlers read, as a deployment sets it: the tables on `dynamodb`,
+ * functions behind `lambda` (when given), test credentials; `extra` adds or overrides settings.
+ */
+export const setHandlerEnvironment = (
+  where: { readonly tables: { readonly registrations: string; readonly sessions: string }; readonly dynamodb: string; readonly lambda?: string },
+  extra: Record<string, string> = {}
+) => {
+  Object.assign(process.env, {
+    REGISTRATION_TABLE_NAME: where.tables.registrations,
+    SESSION_TABLE_NAME: where.tables.sessions,
+    DYNAMODB_ENDPOINT: where.dynamodb,
+    ...(where.lambda === undefined ? {} : { LAMBDA_ENDPOINT: where.lambda }),
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    LOG_LEVEL: "WARN",
+    ...extra
+  })
+}

@@ -1,6 +1,6 @@
 /** `tools/list` and `tools/call`. */
 import { Effect, Option, Schema } from "effect"
-import { decodeHeaderValue } from "../../domain/Modern.js"
+import { decodeHeaderValue, trimHeaderValue } from "../../domain/Modern.js"
 import type { InvocationError } from "../../domain/errors.js"
 import { formatIssues, validate } from "../../domain/JsonSchema.js"
 import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from "../../domain/Mcp.js"
@@ -52,7 +52,7 @@ const checkParamHeaders = (tool: ToolRegistration, args: Readonly<Record<string,
       const name = `Mcp-Param-${header}`
       const sent = request.paramHeaders?.[name.toLowerCase()]
       if (sent === undefined) return Effect.fail(new HeaderMismatch({ message: `Header mismatch: the ${name} header is required` }))
-      const decoded = decodeHeaderValue(sent.replace(/^[ \t]+|[ \t]+$/g, ""))
+      const decoded = decodeHeaderValue(trimHeaderValue(sent))
       if (Option.isNone(decoded)) return Effect.fail(new HeaderMismatch({ message: `Header mismatch: the ${name} header is malformed` }))
       const agrees = typeof value === "number" ? Number(decoded.value) === value : decoded.value === String(value)
       if (!agrees) return Effect.fail(new HeaderMismatch({ message: `Header mismatch: ${name} does not match the argument '${property}'` }))
