@@ -1,6 +1,6 @@
 /**
  * Deploys template.yaml with the Lambda bundles into an AWS account, without the SAM CLI:
- * zip the bundles to an artifacts bucket (created when missing), create a CloudFormation change
+ * zip the bundles to the account's artifacts bucket (ArtifactsBucket.ts), create a CloudFormation change
  * set with the SAM transform, show it, execute it, follow the stack events, return the outputs.
  * "No changes" is success; a failure names each failing resource and its reason.
  * The stack following and formatting live in Stack.ts, the step primitives in Step.ts.
@@ -15,16 +15,17 @@ import {
   DeleteChangeSetCommand,
   ExecuteChangeSetCommand
 } from "@aws-sdk/client-cloudformation"
-import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts"
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
+import { STSClient } from "@aws-sdk/client-sts"
 import { fromIni } from "@aws-sdk/credential-providers"
 import { zipSync } from "fflate"
 import { Console, Duration, Effect, Option } from "effect"
+import { type ArtifactsBucket, ensureArtifactsBucket } from "./ArtifactsBucket.js"
 import { describeStack, FAILED, followEvents, formatChanges, formatOutputs, NO_CHANGES, outputsOf, waitForChangeSet } from "./Stack.js"
 import { call, DeployError } from "./Step.js"
 
 // Re-exported so importers of this module need not know how it is split.
-export { call, DeployError, formatChanges, formatOutputs, outputsOf }
+export { call, DeployError, ensureArtifactsBucket, formatChanges, formatOutputs, outputsOf }
 
 export interface DeployOptions {
   readonly stackName: string
@@ -41,8 +42,13 @@ export interface DeployOptions {
   /** The template (default: the package's template.yaml) and the bundles (default: dist/lambda). */
   readonly templatePath?: string | undefined
   readonly bundleDir?: string | undefined
-  /** The artifacts bucket (default: mcp-lambda-sam-artifacts-<account>-<region>). */
+  /**
+   * The artifacts bucket (default: a bucket with a random name, created the first time and recorded
+   * by the stack `artifactsStack`). Either way, this account must own it.
+   */
   readonly bucket?: string | undefined
+  /** The stack recording the artifacts bucket (default `mcp-lambda-sam-artifacts`, one per account and region). */
+  readonly artifactsStack?: string | undefined
   /** How often stack events are polled. */
   readonly pollInterval?: Duration.DurationInput | undefined
   /** Progress lines (default: the console). */
@@ -103,37 +109,10 @@ export const awsClients = (target: AwsTarget) =>
 
 type Clients = Effect.Effect.Success<ReturnType<typeof awsClients>>
 
-/** The artifacts bucket (named after the account and region unless given), created when missing. */
-export const ensureArtifactsBucket = (
-  clients: Clients,
-  region: string,
-  given: string | undefined,
-  log: (line: string) => Effect.Effect<void>
-) =>
-  Effect.gen(function* () {
-    const bucket = given ?? (yield* Effect.gen(function* () {
-      const identity = yield* call("identity", () => clients.sts.send(new GetCallerIdentityCommand({})))
-      return `mcp-lambda-sam-artifacts-${identity.Account}-${region}`
-    }))
-    const exists = yield* call("bucket", () => clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).pipe(
-      Effect.as(true),
-      Effect.catchIf((error) => /NotFound|NoSuchBucket|404/.test(error.message), () => Effect.succeed(false))
-    )
-    if (!exists) {
-      yield* log(`Creating artifacts bucket ${bucket}`)
-      yield* call("bucket", () =>
-        clients.s3.send(new CreateBucketCommand({
-          Bucket: bucket,
-          ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } })
-        })))
-    }
-    return bucket
-  })
-
 /** Zips and uploads every bundle a template's `CodeUri: dist/lambda/<name>/` names; the template pointing at them. */
 export const uploadBundles = (
   clients: Clients,
-  bucket: string,
+  bucket: ArtifactsBucket,
   prefix: string,
   bundleDir: string,
   template: string,
@@ -145,9 +124,10 @@ export const uploadBundles = (
     for (const name of names) {
       const { zip, hash } = yield* zipBundle(join(bundleDir, name))
       const key = `${prefix}/${name}-${hash}.zip`
-      yield* call("upload", () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: zip })))
-      yield* log(`Uploaded ${name} bundle (${(zip.byteLength / 1024).toFixed(0)} KiB) to s3://${bucket}/${key}`)
-      rewritten = rewritten.replace(new RegExp(`CodeUri:\\s*dist/lambda/${name}/?\\s*$`, "m"), `CodeUri: s3://${bucket}/${key}`)
+      yield* call("upload", () =>
+        clients.s3.send(new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: zip, ExpectedBucketOwner: bucket.owner })))
+      yield* log(`Uploaded ${name} bundle (${(zip.byteLength / 1024).toFixed(0)} KiB) to s3://${bucket.name}/${key}`)
+      rewritten = rewritten.replace(new RegExp(`CodeUri:\\s*dist/lambda/${name}/?\\s*$`, "m"), `CodeUri: s3://${bucket.name}/${key}`)
     }
     return rewritten
   })
@@ -163,7 +143,13 @@ export const deploy = (options: DeployOptions): Effect.Effect<DeployResult, Depl
     const { cloudformation } = clients
 
     // 1. The artifacts bucket; 2. the bundles, zipped and uploaded, the template pointing at them.
-    const bucket = yield* ensureArtifactsBucket(clients, options.region, options.bucket, log)
+    const bucket = yield* ensureArtifactsBucket(clients, {
+      region: options.region,
+      bucket: options.bucket,
+      stackName: options.artifactsStack,
+      pollInterval,
+      log
+    })
     const source = yield* call("template", () => readFile(options.templatePath ?? defaultTemplatePath(), "utf8"))
     const template = yield* uploadBundles(clients, bucket, options.stackName, options.bundleDir ?? defaultBundleDir(), source, log)
 

@@ -1,13 +1,14 @@
 /**
  * Publishes the Serverless Application Repository variant (src/deploy/Sar.ts): uploads the
- * bundles, README and LICENSE to the artifacts bucket (readable by SAR), then creates the
+ * bundles, README and LICENSE to the artifacts bucket (readable by SAR on this account's behalf
+ * only: the statement is added to the bucket's policy, never in place of it), then creates the
  * application, or a new version of it when it exists. The SAR API is passed in (`SarApi`), so
  * the library does not depend on its client; `npm run publish:sar` passes the AWS SDK's.
  */
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
-import { PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3"
-import { Console, Effect } from "effect"
+import { GetBucketPolicyCommand, PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3"
+import { Console, Effect, Option } from "effect"
 import { parseTemplate, stringifyTemplate } from "./CfnYaml.js"
 import {
   awsClients,
@@ -19,6 +20,7 @@ import {
   ensureArtifactsBucket,
   uploadBundles
 } from "./Deploy.js"
+import type { ArtifactsBucket } from "./ArtifactsBucket.js"
 import { sarTemplate } from "./Sar.js"
 
 export interface SarApplication {
@@ -60,26 +62,62 @@ export interface PublishSarResult {
   readonly created: boolean
 }
 
+export const SAR_READ_SID = "ServerlessRepoRead"
+
+interface PolicyDocument {
+  readonly Version?: string
+  readonly Statement?: ReadonlyArray<Record<string, unknown>> | Record<string, unknown>
+  readonly [key: string]: unknown
+}
+
+/**
+ * The bucket policy with the statement that lets SAR read `sar/*`, for this account's applications
+ * only (`aws:SourceAccount`): the existing statements are kept, an earlier version of ours replaced.
+ * None when the statement is already there as it should be.
+ */
+export const withSarRead = (existing: string | undefined, bucket: ArtifactsBucket): Option.Option<string> => {
+  const policy: PolicyDocument = existing === undefined ? {} : (JSON.parse(existing) as PolicyDocument)
+  const statements = policy.Statement === undefined ? [] : Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]
+  const ours = {
+    Sid: SAR_READ_SID,
+    Effect: "Allow",
+    Principal: { Service: "serverlessrepo.amazonaws.com" },
+    Action: "s3:GetObject",
+    Resource: `arn:${bucket.partition}:s3:::${bucket.name}/sar/*`,
+    Condition: { StringEquals: { "aws:SourceAccount": bucket.owner } }
+  }
+  const current = statements.find((statement) => statement["Sid"] === SAR_READ_SID)
+  if (current !== undefined && JSON.stringify(current) === JSON.stringify(ours)) return Option.none()
+  return Option.some(JSON.stringify({
+    ...policy,
+    Version: policy.Version ?? "2012-10-17",
+    Statement: [...statements.filter((statement) => statement !== current), ours]
+  }))
+}
+
+/** Adds SAR's read statement to the bucket's policy (SAR reads the artifacts when an application is deployed). */
+const allowSarRead = (clients: Effect.Effect.Success<ReturnType<typeof awsClients>>, bucket: ArtifactsBucket) =>
+  Effect.gen(function* () {
+    const existing = yield* call("bucket policy", () =>
+      clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket.name, ExpectedBucketOwner: bucket.owner }))).pipe(
+        Effect.map((output) => output.Policy),
+        Effect.catchIf((error) => /NoSuchBucketPolicy|does not have a bucket policy/i.test(error.message), () => Effect.succeed(undefined))
+      )
+    const merged = yield* Effect.try({
+      try: () => withSarRead(existing, bucket),
+      catch: (cause) => new DeployError({ step: "bucket policy", message: `The policy of bucket ${bucket.name} is not JSON`, cause })
+    })
+    if (Option.isNone(merged)) return
+    yield* call("bucket policy", () =>
+      clients.s3.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: merged.value, ExpectedBucketOwner: bucket.owner })))
+  })
+
 export const publishSar = (options: PublishSarOptions): Effect.Effect<PublishSarResult, DeployError> =>
   Effect.gen(function* () {
     const log = options.log ?? ((line: string) => Console.log(line))
     const clients = yield* awsClients(options)
-    const bucket = yield* ensureArtifactsBucket(clients, options.region, options.bucket, log)
-    // SAR reads the artifacts from the bucket when an application is deployed.
-    yield* call("bucket policy", () =>
-      clients.s3.send(new PutBucketPolicyCommand({
-        Bucket: bucket,
-        Policy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{
-            Sid: "ServerlessRepoRead",
-            Effect: "Allow",
-            Principal: { Service: "serverlessrepo.amazonaws.com" },
-            Action: "s3:GetObject",
-            Resource: `arn:aws:s3:::${bucket}/sar/*`
-          }]
-        })
-      })))
+    const bucket = yield* ensureArtifactsBucket(clients, { region: options.region, bucket: options.bucket, pollInterval: "3 seconds", log })
+    yield* allowSarRead(clients, bucket)
     const source = yield* call("template", () => readFile(options.templatePath ?? defaultTemplatePath(), "utf8"))
     const withCode = yield* uploadBundles(clients, bucket, "sar", options.bundleDir ?? defaultBundleDir(), sarTemplate(source), log)
 
@@ -92,8 +130,9 @@ export const publishSar = (options: PublishSarOptions): Effect.Effect<PublishSar
       ["LicenseUrl", options.licensePath ?? join(root, "LICENSE"), "sar/LICENSE"]
     ] as const) {
       const body = yield* call("upload", () => readFile(path))
-      yield* call("upload", () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })))
-      metadata[field] = `s3://${bucket}/${key}`
+      yield* call("upload", () =>
+        clients.s3.send(new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: body, ExpectedBucketOwner: bucket.owner })))
+      metadata[field] = `s3://${bucket.name}/${key}`
     }
     const body = stringifyTemplate(template)
     const application: SarApplication = {

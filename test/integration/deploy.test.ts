@@ -11,11 +11,18 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { DescribeStacksCommand, CloudFormationClient } from "@aws-sdk/client-cloudformation"
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3"
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  S3Client
+} from "@aws-sdk/client-s3"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, inject, it } from "vitest"
 import { deploy, type DeployOptions } from "../../src/deploy/Deploy.js"
 import { publishSar, type SarApi } from "../../src/deploy/PublishSar.js"
+import { startAwsRecorder } from "../support/awsRecorder.js"
 import { credentials, REGION } from "../support/moto.js"
 
 const run = promisify(execFile)
@@ -78,7 +85,8 @@ describe.skipIf(moto === "")("deploy (moto server)", () => {
     const result = await Effect.runPromise(deploy(options("first", lines)))
     expect(result.status).toBe("created")
     expect(result.changes.map((change) => change.ResourceChange?.LogicalResourceId).sort()).toEqual(["Function", "Table"])
-    const objects = await clients.s3().send(new ListObjectsV2Command({ Bucket: "mcp-lambda-sam-artifacts-123456789012-us-east-1" }))
+    const bucket = await recordedBucket("mcp-lambda-sam-artifacts")
+    const objects = await clients.s3().send(new ListObjectsV2Command({ Bucket: bucket }))
     expect(objects.Contents?.map((object) => object.Key)).toContainEqual(expect.stringMatching(/^first\/mcp-[0-9a-f]{16}\.zip$/))
     expect(lines.join("\n")).toMatch(/Changes \(2\):/)
     expect(lines.join("\n")).toMatch(/CREATE_COMPLETE\s+AWS::CloudFormation::Stack\s+first/)
@@ -191,6 +199,128 @@ describe.skipIf(moto === "")("publishSar (moto S3, a scripted SAR API)", () => {
     const again = await Effect.runPromise(publishSar(options))
     expect(again).toMatchObject({ created: false, applicationId: first.applicationId })
     expect(calls.map((entry) => entry.call)).toEqual(["createApplication", "createApplicationVersion"])
+  }, 60_000)
+})
+
+/** The bucket an artifacts stack records (its output). */
+const recordedBucket = async (stackName: string) => {
+  const cloudformation = new CloudFormationClient({ endpoint: moto, region: REGION, credentials })
+  const stack = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }))
+  cloudformation.destroy()
+  return stack.Stacks?.[0]?.Outputs?.find((output) => output.OutputKey === "ArtifactsBucket")?.OutputValue ?? ""
+}
+
+describe.skipIf(moto === "")("the artifacts bucket (moto, every S3 request recorded)", () => {
+  const ACCOUNT = "123456789012"
+  let dir = ""
+
+  beforeAll(async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey })
+    dir = await mkdtemp(join(tmpdir(), "artifacts-"))
+    await mkdir(join(dir, "lambda/mcp"), { recursive: true })
+    await writeFile(join(dir, "lambda/mcp/index.mjs"), "export const handler = async () => ({ statusCode: 200 })\n")
+    await writeFile(join(dir, "template.yaml"), TEMPLATE)
+  })
+
+  const through = (endpointUrl: string, stackName: string, extra: Partial<DeployOptions> = {}): DeployOptions => ({
+    stackName,
+    region: REGION,
+    endpointUrl,
+    templatePath: join(dir, "template.yaml"),
+    bundleDir: join(dir, "lambda"),
+    parameters: { StackIdentifier: stackName },
+    pollInterval: "50 millis",
+    log: () => Effect.void,
+    ...extra
+  })
+
+  it("has a random name recorded by its stack, is reused from there, and the guessable name of old is never used", async () => {
+    // What earlier versions used whenever HeadBucket succeeded, whoever created it.
+    const guessable = `mcp-lambda-sam-artifacts-${ACCOUNT}-${REGION}`
+    await clients().s3.send(new CreateBucketCommand({ Bucket: guessable }))
+    const recorder = await startAwsRecorder(moto)
+    try {
+      await Effect.runPromise(deploy(through(recorder.url, "art-one", { artifactsStack: "artifacts-fresh" })))
+      const bucket = await recordedBucket("artifacts-fresh")
+      expect(bucket).toMatch(/^mcp-lambda-sam-artifacts-[0-9a-f]{16}$/)
+      // A second deployment (another machine: nothing local is kept) finds the same bucket.
+      await Effect.runPromise(deploy(through(recorder.url, "art-two", { artifactsStack: "artifacts-fresh" })))
+      expect(await recordedBucket("artifacts-fresh")).toBe(bucket)
+      const keys = (await clients().s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((object) => object.Key)
+      expect(keys).toEqual(expect.arrayContaining([expect.stringMatching(/^art-one\/mcp-/), expect.stringMatching(/^art-two\/mcp-/)]))
+      expect((await clients().s3.send(new ListObjectsV2Command({ Bucket: guessable }))).KeyCount ?? 0).toBe(0)
+      // Every S3 request named the account that must own the bucket.
+      expect(recorder.s3.map((request) => request.method)).toEqual(["HEAD", "PUT", "HEAD", "PUT"])
+      expect(recorder.s3.every((request) => request.expectedOwner === ACCOUNT && request.path.startsWith(`/${bucket}`))).toBe(true)
+    } finally {
+      await recorder.close()
+    }
+  }, 60_000)
+
+  it("a bucket another account owns (S3 answers 403 to the expected owner) is refused before anything is uploaded", async () => {
+    const recorder = await startAwsRecorder(moto, (request) => request.method === "HEAD")
+    try {
+      const given = await Effect.runPromise(Effect.flip(deploy(through(recorder.url, "art-given", { bucket: "someone-elses" }))))
+      expect(given).toMatchObject({ step: "bucket", message: expect.stringMatching(/someone-elses exists but account 123456789012 does not own it/) })
+      // The bucket the stack recorded, since deleted and re-created by someone else.
+      const recorded = await Effect.runPromise(Effect.flip(deploy(through(recorder.url, "art-taken", { artifactsStack: "artifacts-fresh" }))))
+      expect(recorded).toMatchObject({ step: "bucket", message: expect.stringMatching(/does not own it/) })
+      expect(recorder.s3.map((request) => request.method)).toEqual(["HEAD", "HEAD"])
+    } finally {
+      await recorder.close()
+    }
+  }, 60_000)
+})
+
+describe.skipIf(moto === "")("publishSar and a bucket policy of the user's", () => {
+  it("adds SAR's read statement, limited to this account, beside the existing statements, once", async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey })
+    const bucket = "sar-with-policy"
+    await clients().s3.send(new CreateBucketCommand({ Bucket: bucket }))
+    const theirs = {
+      Sid: "PartnerReadsShared",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::210987654321:root" },
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::${bucket}/shared/*`
+    }
+    await clients().s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [theirs] }) }))
+    const bundleDir = await mkdtemp(join(tmpdir(), "sar-policy-"))
+    for (const name of ["mcp", "registration", "task-runner"]) {
+      await mkdir(join(bundleDir, name), { recursive: true })
+      await writeFile(join(bundleDir, name, "index.mjs"), `export const handler = async () => "${name}"\n`)
+    }
+    let applicationId: string | undefined
+    const sar: SarApi = {
+      findApplication: async () => applicationId,
+      createApplication: async () => ({ ApplicationId: (applicationId = "arn:aws:serverlessrepo:us-east-1:123456789012:applications/x") }),
+      createApplicationVersion: async () => ({})
+    }
+    const recorder = await startAwsRecorder(moto)
+    try {
+      const options = { region: REGION, endpointUrl: recorder.url, bucket, bundleDir, sar, log: () => Effect.void }
+      await Effect.runPromise(publishSar(options))
+      await Effect.runPromise(publishSar(options))
+      const policy = JSON.parse((await clients().s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}") as {
+        Statement: Array<Record<string, unknown>>
+      }
+      expect(policy.Statement).toEqual([
+        theirs,
+        {
+          Sid: "ServerlessRepoRead",
+          Effect: "Allow",
+          Principal: { Service: "serverlessrepo.amazonaws.com" },
+          Action: "s3:GetObject",
+          Resource: `arn:aws:s3:::${bucket}/sar/*`,
+          Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } }
+        }
+      ])
+      // The second run found its statement in place and wrote no policy.
+      expect(recorder.s3.filter((request) => request.method === "PUT" && request.path === `/${bucket}/`)).toHaveLength(1)
+      expect(recorder.s3.every((request) => request.expectedOwner === "123456789012")).toBe(true)
+    } finally {
+      await recorder.close()
+    }
   }, 60_000)
 })
 
