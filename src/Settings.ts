@@ -12,6 +12,10 @@ export const DEFAULTS = {
   INVOKE_TIMEOUT_SECONDS: 60,
   /** Under Lambda's 900 s limit, with room for the deadline margin. */
   MAX_STREAM_SECONDS: 840,
+  /** A `GET /mcp` stream of a 2025-11-25 session ends after this long with nothing to send; 0: it lives MAX_STREAM_SECONDS. */
+  IDLE_STREAM_SECONDS: 2,
+  /** How long such a client waits before it opens its stream again (the priming event's `retry`). */
+  IDLE_STREAM_RETRY_SECONDS: 30,
   POLL_MIN_MS: 50,
   POLL_MAX_MS: 6000,
   REGISTRY_WATCH_SECONDS: 60,

@@ -25,6 +25,11 @@ export const Session = Schema.Struct({
   logLevel: Schema.optional(LoggingLevel),
   /** The outbox's last sequence number when the session was read (a lower bound for what follows). */
   lastSeq: Schema.optional(Schema.Int),
+  /**
+   * What the session's standing streams last saw of the registry (its stamp and a digest per
+   * kind), so a stream opened after a gap still announces what changed while none was open.
+   */
+  catalogSeen: Schema.optional(Schema.String),
   /** Epoch milliseconds. */
   createdAt: Schema.Number,
   expiresAt: Schema.Number
@@ -35,7 +40,7 @@ export type NewSession = Omit<Session, "createdAt" | "expiresAt" | "lastSeq">
 
 /** What the engine may change on a session. */
 export type SessionChanges = Partial<
-  Pick<Session, "protocolVersion" | "initialized" | "clientInfo" | "clientCapabilities" | "logLevel">
+  Pick<Session, "protocolVersion" | "initialized" | "clientInfo" | "clientCapabilities" | "logLevel" | "catalogSeen">
 >
 
 export const OutboxEntry = Schema.Struct({

@@ -47,6 +47,9 @@ export interface DevServerOptions {
   readonly seedFile: string | undefined
   readonly allowedOrigins?: ReadonlyArray<string> | undefined
   readonly maxStreamDuration?: Duration.DurationInput | undefined
+  /** A 2025-11-25 session's idle `GET /mcp` stream: how long it stays open, and when its client comes back. */
+  readonly idleStreamWindow?: Duration.DurationInput | undefined
+  readonly idleStreamRetry?: Duration.DurationInput | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
   /** Where registrations and sessions live (default: memory). */
@@ -129,7 +132,12 @@ export const devServer = (options: DevServerOptions) => {
   // The Registration API's `POST /resources/updated` publishes through the protocol's
   // Subscriptions: one instance for both APIs, over the same stores.
   const app = combine(
-    McpApi.make({ allowedOrigins: options.allowedOrigins, maxStreamDuration: options.maxStreamDuration }),
+    McpApi.make({
+      allowedOrigins: options.allowedOrigins,
+      maxStreamDuration: options.maxStreamDuration,
+      idleStreamWindow: options.idleStreamWindow,
+      idleStreamRetry: options.idleStreamRetry
+    }),
     RegistrationApi.make()
   )
   const banner = HttpServer.addressFormattedWith((address) =>

@@ -36,6 +36,10 @@ export interface McpApiOptions {
   readonly deadlineMargin?: Duration.DurationInput | undefined
   /** The `retry` that resumable streams tell clients (default 1 s). */
   readonly retryInterval?: Duration.DurationInput | undefined
+  /** A 2025-11-25 session's `GET /mcp` stream ends after this long with nothing to send (0: never; default 2 s). */
+  readonly idleStreamWindow?: Duration.DurationInput | undefined
+  /** The `retry` such a stream tells its client: how long until it reopens it (default 30 s). */
+  readonly idleStreamRetry?: Duration.DurationInput | undefined
   /** A 2025-11-25 request still running after this long answers with a resumable SSE stream (default 1 s). */
   readonly streamAfter?: Duration.DurationInput | undefined
   /**
@@ -66,18 +70,25 @@ export const originMatcher = (patterns: ReadonlyArray<string>) => (origin: strin
 
 const splitList = (text: string) => text.split(",").map((item) => item.trim()).filter((item) => item !== "")
 
-/** The options from the environment (`ALLOWED_ORIGINS`, `INVOKE_MODE`, `MAX_STREAM_SECONDS`); see the README. */
+/**
+ * The options from the environment (`ALLOWED_ORIGINS`, `INVOKE_MODE`, `MAX_STREAM_SECONDS`,
+ * `IDLE_STREAM_SECONDS`, `IDLE_STREAM_RETRY_SECONDS`); see the README.
+ */
 export const optionsConfig: Config.Config<McpApiOptions> = Config.all({
   allowedOrigins: Config.map(Config.withDefault(Config.string("ALLOWED_ORIGINS"), Settings.DEFAULTS.ALLOWED_ORIGINS), splitList),
   invokeMode: Config.withDefault(
     Config.literal("RESPONSE_STREAM", "BUFFERED")("INVOKE_MODE"),
     Settings.DEFAULTS.INVOKE_MODE
   ),
-  maxStreamSeconds: Settings.integer("MAX_STREAM_SECONDS")
-}).pipe(Config.map(({ allowedOrigins, invokeMode, maxStreamSeconds }) => ({
+  maxStreamSeconds: Settings.integer("MAX_STREAM_SECONDS"),
+  idleStreamSeconds: Settings.integer("IDLE_STREAM_SECONDS"),
+  idleStreamRetrySeconds: Settings.integer("IDLE_STREAM_RETRY_SECONDS")
+}).pipe(Config.map(({ allowedOrigins, idleStreamRetrySeconds, idleStreamSeconds, invokeMode, maxStreamSeconds }) => ({
   allowedOrigins,
   streaming: invokeMode === "RESPONSE_STREAM",
-  maxStreamDuration: Duration.seconds(maxStreamSeconds)
+  maxStreamDuration: Duration.seconds(maxStreamSeconds),
+  idleStreamWindow: Duration.seconds(idleStreamSeconds),
+  idleStreamRetry: Duration.seconds(idleStreamRetrySeconds)
 })))
 
 const noStreams = Effect.succeed(problem(
@@ -109,6 +120,8 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpApi
     maxStreamDuration: options.maxStreamDuration ?? Duration.seconds(Settings.DEFAULTS.MAX_STREAM_SECONDS),
     deadlineMargin: options.deadlineMargin ?? Duration.seconds(Settings.FIXED.deadlineMarginSeconds),
     retryInterval: options.retryInterval ?? Duration.millis(Settings.FIXED.retryMillis),
+    idleWindow: options.idleStreamWindow ?? Duration.seconds(Settings.DEFAULTS.IDLE_STREAM_SECONDS),
+    idleRetry: options.idleStreamRetry ?? Duration.seconds(Settings.DEFAULTS.IDLE_STREAM_RETRY_SECONDS),
     streamAfter: options.streamAfter ?? Duration.millis(Settings.FIXED.streamAfterMillis)
   }
   const streamable = StreamableHttp.make(transport)

@@ -130,7 +130,7 @@ export const replyResumable = (
     const background = yield* Effect.serviceOption(BackgroundWork)
     if (Option.isSome(background)) background.value.keep(Effect.runPromise(Fiber.await(finished)))
 
-    const priming = primingFrame(responseEventId(stream, target.session.lastSeq ?? 0), options)
+    const priming = primingFrame(responseEventId(stream, target.session.lastSeq ?? 0), options.retryInterval)
     const opening = first._tag === "Sent" ? [priming, ...Option.toArray(first.frame)] : [priming]
     const events = Stream.fromQueue(frames).pipe(Stream.takeWhile(Option.isSome), Stream.filterMap((frame) => frame))
     return sse(Stream.concat(Stream.fromIterable(opening), yield* bounded(events, options)), {})

@@ -5,8 +5,9 @@
  * or when the server stops. Streams for 2025-11-25 clients begin with a priming event (an id,
  * a `retry` interval and empty data), so a client whose stream ends resumes where it was.
  */
-import { Deferred, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Option, Ref, Schedule, Stream } from "effect"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
+import type { CatalogSeries } from "../mcp/Outbox.js"
 import { Sessions } from "../mcp/Sessions.js"
 import { responseEventId, sessionEventId } from "./EventIds.js"
 import { InvocationDeadline, ServerShutdown } from "./HostContext.js"
@@ -20,6 +21,14 @@ export interface StreamOptions {
   readonly deadlineMargin: Duration.DurationInput
   /** The `retry` a priming event tells clients: how long to wait before resuming an ended stream. */
   readonly retryInterval: Duration.DurationInput
+  /**
+   * A standing stream (`GET /mcp` of a 2025-11-25 session) that has had nothing to send for this
+   * long ends; its client comes back after `idleRetry` and reads on from where it was. Zero: it
+   * lives its whole lifetime.
+   */
+  readonly idleWindow: Duration.DurationInput
+  /** The `retry` a short standing stream tells its client: how long it stays away. */
+  readonly idleRetry: Duration.DurationInput
 }
 
 export const messageFrame = (message: unknown, id?: string) =>
@@ -29,8 +38,7 @@ export const entryFrame = (entry: OutboxEntry) =>
   messageFrame(entry.message, entry.stream === undefined ? sessionEventId(entry.seq) : responseEventId(entry.stream, entry.seq))
 
 /** The first event of a resumable stream: where it starts, and how soon to come back. */
-export const primingFrame = (id: string, options: StreamOptions) =>
-  frame({ id, retry: Duration.toMillis(options.retryInterval), data: "" })
+export const primingFrame = (id: string, retry: Duration.DurationInput) => frame({ id, retry: Duration.toMillis(retry), data: "" })
 
 /** The stream's lifetime: the configured maximum, cut short by the invocation's deadline. */
 export const lifetime = (options: StreamOptions) =>
@@ -55,10 +63,42 @@ export const bounded = <E, R>(body: Stream.Stream<Uint8Array, E, R>, options: St
     })
   })
 
+/** Ends `stream` once it has emitted nothing for `window` (counted from the start, then from each element). */
+export const endWhenIdle = <A, E, R>(stream: Stream.Stream<A, E, R>, window: Duration.DurationInput) =>
+  Stream.unwrap(Effect.gen(function* () {
+    const windowMillis = Duration.toMillis(window)
+    const lastActivity = yield* Ref.make(yield* Clock.currentTimeMillis)
+    const idle = Effect.gen(function* () {
+      for (;;) {
+        const due = (yield* Ref.get(lastActivity)) + windowMillis
+        const now = yield* Clock.currentTimeMillis
+        if (now >= due) return
+        yield* Effect.sleep(Duration.millis(due - now))
+      }
+    })
+    return stream.pipe(
+      Stream.tap(() => Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(lastActivity, now))),
+      Stream.interruptWhen(idle)
+    )
+  }))
+
 export const withKeepAlive = (messages: Stream.Stream<Uint8Array>, options: StreamOptions) =>
   Stream.merge(messages, Stream.map(Stream.fromSchedule(Schedule.spaced(options.keepAliveInterval)), () => comment("keep-alive")), {
     haltStrategy: "left"
   })
+
+/** How a session stream opens, and whether it is a short standing stream. */
+export interface SessionStreamStart {
+  /** Frames sent first (the legacy endpoint event); without them, a priming event or a comment. */
+  readonly prelude?: ReadonlyArray<Uint8Array>
+  /** A resumable client: the stream opens with a priming event. */
+  readonly priming?: boolean
+  /**
+   * A standing stream of a resumable client: it ends when idle (`idleWindow`), tells the client
+   * to come back after `idleRetry`, and continues the session's list_changed series.
+   */
+  readonly standing?: CatalogSeries
+}
 
 /**
  * The session's own stream from `after` on. `prelude` frames go first; without one, a priming
@@ -68,13 +108,19 @@ export const sessionEventStream = (
   sessionId: SessionId,
   after: number,
   options: StreamOptions,
-  start: { readonly prelude?: ReadonlyArray<Uint8Array>; readonly priming?: boolean } = {}
+  start: SessionStreamStart = {}
 ) =>
   Effect.gen(function* () {
     const sessions = yield* Sessions
+    const short = start.standing !== undefined && Duration.toMillis(options.idleWindow) > 0
+    const retry = short ? options.idleRetry : options.retryInterval
     const opening = start.prelude ??
-      [start.priming === true ? primingFrame(sessionEventId(after), options) : comment("stream open")]
-    const messages = withKeepAlive(Stream.map(sessions.messages(sessionId, after), entryFrame), options)
+      [start.priming === true ? primingFrame(sessionEventId(after), retry) : comment("stream open")]
+    const entries = sessions.messages(sessionId, after, start.standing)
+    const messages = withKeepAlive(
+      Stream.map(short ? endWhenIdle(entries, options.idleWindow) : entries, entryFrame),
+      options
+    )
     return Stream.concat(Stream.fromIterable(opening), yield* bounded(messages, options))
   })
 
@@ -83,5 +129,5 @@ export const responseEventStream = (sessionId: SessionId, stream: string, after:
   Effect.gen(function* () {
     const sessions = yield* Sessions
     const messages = withKeepAlive(Stream.map(sessions.streamMessages(sessionId, stream, after), entryFrame), options)
-    return Stream.concat(Stream.succeed(primingFrame(responseEventId(stream, after), options)), yield* bounded(messages, options))
+    return Stream.concat(Stream.succeed(primingFrame(responseEventId(stream, after), options.retryInterval)), yield* bounded(messages, options))
   })

@@ -93,7 +93,13 @@ export const make = (options: StreamableHttpOptions) => {
     const resume = resumePointOf(request.headers["last-event-id"])
     const body = yield* (resume._tag === "ResponseStream"
       ? responseEventStream(session.id, resume.stream, resume.after, options)
-      : sessionEventStream(session.id, resume.after, options, { priming: resumable(session.protocolVersion) }))
+      : sessionEventStream(
+        session.id,
+        resume.after,
+        options,
+        // Resumable clients come back when their stream ends, so it need not stay open while idle.
+        resumable(session.protocolVersion) ? { priming: true, standing: { seen: session.catalogSeen } } : {}
+      ))
     return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
   })
 

@@ -7,6 +7,7 @@
  * catalog) and appends `notifications/<kind>s/list_changed` when a kind of registration
  * changes. Transports frame the entries (SSE) and decide how long a stream lives.
  */
+import { createHash } from "node:crypto"
 import { Chunk, Clock, Config, Duration, Effect, Option, Schedule, Stream } from "effect"
 import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
@@ -97,24 +98,70 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxO
     return Stream.unfoldChunkEffect<State, OutboxEntry, never, never>({ cursor: after, wait: 0, gapSince: undefined }, poll)
   }))
 
-/** Appends list_changed notifications to the outbox whenever a kind of registration changes. */
-export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationInput) =>
+/**
+ * Where a session's series of short standing streams left the registry: the stream that opens
+ * next announces what changed in between, and records what it saw for the one after.
+ */
+export interface CatalogSeries {
+  /** The session's `catalogSeen`, as the stream's session was read. */
+  readonly seen: string | undefined
+}
+
+interface Seen {
+  readonly stamp: string
+  readonly digests: ReadonlyArray<string>
+}
+
+const digest = (fingerprint: string) => createHash("sha256").update(fingerprint).digest("base64url").slice(0, 16)
+
+const encodeSeen = (seen: Seen) => JSON.stringify([seen.stamp, ...seen.digests])
+
+const decodeSeen = (text: string | undefined): Seen | undefined => {
+  if (text === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (!Array.isArray(parsed) || parsed.length !== KINDS.length + 1 || !parsed.every((item) => typeof item === "string")) {
+      return undefined
+    }
+    const [stamp, ...digests] = parsed as Array<string>
+    return { stamp: stamp!, digests }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Appends list_changed notifications to the outbox whenever a kind of registration changes.
+ * Without a series the watch starts from the registry as it is; with one, from what the
+ * session's previous stream saw, and each change (and the first look) is recorded on the session.
+ */
+export const watchRegistry = (sessionId: SessionId, interval: Duration.DurationInput, series?: CatalogSeries) =>
   Effect.gen(function* () {
     const catalog = yield* Catalog
     const store = yield* SessionStore
-    let stamp = yield* catalog.stamp
-    let prints = yield* catalog.fingerprints
+    let seen = decodeSeen(series?.seen)
+    const look = Effect.gen(function* () {
+      const stamp = yield* catalog.stamp
+      return { stamp, digests: (yield* catalog.fingerprints).map(digest) } satisfies Seen
+    })
+    const record = (next: Seen) =>
+      series === undefined ? Effect.void : Effect.asVoid(store.update(sessionId, { catalogSeen: encodeSeen(next) }))
+    if (seen === undefined) {
+      seen = yield* look
+      yield* record(seen)
+    }
     const check = Effect.gen(function* () {
-      const next = yield* catalog.stamp
-      if (next === stamp) return
-      const nextPrints = yield* catalog.fingerprints
-      for (const [index, kind] of KINDS.entries()) {
-        if (nextPrints[index] !== prints[index]) {
-          yield* store.append(sessionId, notification(`notifications/${kind}s/list_changed`))
-        }
+      const previous = seen!
+      if ((yield* catalog.stamp) === previous.stamp) return
+      const next = yield* look
+      const changed = KINDS.filter((_, index) => next.digests[index] !== previous.digests[index])
+      for (const kind of changed) {
+        yield* store.append(sessionId, notification(`notifications/${kind}s/list_changed`))
       }
-      stamp = next
-      prints = nextPrints
+      seen = next
+      // A new stamp with the same lists (a registration written back unchanged) is recorded too,
+      // so the next stream need not compare the lists again.
+      yield* record(next)
     })
     yield* check.pipe(
       Effect.catchTag("StoreError", (error) => Effect.logWarning("Registry watch failed", error)),
@@ -142,11 +189,11 @@ export const STREAM_END = notification("mcp-lambda-sam/stream-end")
 const isStreamEnd = (message: JsonRpcMessage) => "method" in message && message.method === STREAM_END.method
 
 /** A session's own messages after `after` as they arrive, with its list_changed watch running alongside. */
-export const sessionMessages = (sessionId: SessionId, after: number, options: OutboxOptions) =>
+export const sessionMessages = (sessionId: SessionId, after: number, options: OutboxOptions, series?: CatalogSeries) =>
   tailOutbox(sessionId, after, options).pipe(
     // Messages of POST response streams are for those streams (and their resumption) only.
     Stream.filter((entry) => entry.stream === undefined),
-    Stream.merge(Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval)).pipe(Stream.drain), {
+    Stream.merge(Stream.fromEffect(watchRegistry(sessionId, options.registryWatchInterval, series)).pipe(Stream.drain), {
       haltStrategy: "left"
     })
   )

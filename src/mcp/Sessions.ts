@@ -20,7 +20,7 @@ import { SessionNotFound as NotFound } from "../domain/errors.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { Catalog } from "./Catalog.js"
 import type { RequestContext } from "./McpRequest.js"
-import { type OutboxOptions, optionsConfig, responseStreamMessages, sessionMessages } from "./Outbox.js"
+import { type CatalogSeries, type OutboxOptions, optionsConfig, responseStreamMessages, sessionMessages } from "./Outbox.js"
 
 export type SessionStart = Omit<NewSession, "id" | "principal" | "transport">
 
@@ -47,8 +47,11 @@ export interface SessionsShape {
   ) => Effect.Effect<ReadonlyArray<OutboxEntry>, SessionNotFound | StoreError>
   /** Ends the session (an already ended one is fine). */
   readonly close: (id: SessionId) => Effect.Effect<void, StoreError>
-  /** The session's outbox after `after`, as it grows, with its list_changed watch. */
-  readonly messages: (id: SessionId, after: number) => Stream.Stream<OutboxEntry>
+  /**
+   * The session's outbox after `after`, as it grows, with its list_changed watch (continuing
+   * the session's `series` of short standing streams when given).
+   */
+  readonly messages: (id: SessionId, after: number, series?: CatalogSeries) => Stream.Stream<OutboxEntry>
   /** One POST response stream's messages after `after`, ending with its response (resumption). */
   readonly streamMessages: (id: SessionId, stream: string, after: number) => Stream.Stream<OutboxEntry>
 }
@@ -106,9 +109,9 @@ export const make = (options: OutboxOptions) =>
 
     const close: SessionsShape["close"] = (id) => store.remove(id).pipe(Effect.catchTag("SessionNotFound", () => Effect.void))
 
-    const messages: SessionsShape["messages"] = (id, after) =>
+    const messages: SessionsShape["messages"] = (id, after, series) =>
       // Added to whatever context runs the stream, so its spans keep their parent.
-      Stream.provideSomeContext(sessionMessages(id, after, options), streamContext)
+      Stream.provideSomeContext(sessionMessages(id, after, options, series), streamContext)
 
     const streamMessages: SessionsShape["streamMessages"] = (id, stream, after) =>
       Stream.provideSomeContext(responseStreamMessages(id, stream, after, options), streamContext)

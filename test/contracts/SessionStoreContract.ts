@@ -37,6 +37,10 @@ export const sessionStoreContract = <E>(
         const updated = yield* store.update(id, { initialized: true, logLevel: "info", protocolVersion: "2025-06-18" })
         expect(updated).toMatchObject({ initialized: true, logLevel: "info", protocolVersion: "2025-06-18" })
         expect(yield* store.get(id)).toEqual(updated)
+        // What the session's standing streams last saw of the registry survives a round trip.
+        const seen = JSON.stringify(["stamp-1", "tools", "resources", "prompts"])
+        expect(yield* store.update(id, { catalogSeen: seen })).toMatchObject({ catalogSeen: seen, logLevel: "info" })
+        expect((yield* store.get(id)).catalogSeen).toBe(seen)
         yield* store.remove(id)
         expect((yield* Effect.flip(store.get(id)))._tag).toBe("SessionNotFound")
         expect((yield* Effect.flip(store.remove(id)))._tag).toBe("SessionNotFound")

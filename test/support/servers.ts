@@ -59,6 +59,8 @@ export interface RunningServer {
 
 export interface DevServerTestOptions {
   readonly maxStreamDuration?: Duration.DurationInput
+  readonly idleStreamWindow?: Duration.DurationInput
+  readonly idleStreamRetry?: Duration.DurationInput
   readonly functionsDir?: string
   readonly seedFile?: string
 }
@@ -72,7 +74,9 @@ export const startDevServer = async (options: DevServerTestOptions = {}): Promis
       functionsDir: options.functionsDir ?? EXAMPLE_FUNCTIONS,
       seedFile: options.seedFile ?? EXAMPLE_SEED,
       banner: false,
-      maxStreamDuration: options.maxStreamDuration
+      maxStreamDuration: options.maxStreamDuration,
+      idleStreamWindow: options.idleStreamWindow,
+      idleStreamRetry: options.idleStreamRetry
     }).pipe(
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )

@@ -5,15 +5,17 @@
  * must end.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Option, Stream, TestClock, TestServices } from "effect"
+import { Chunk, Deferred, Duration, Effect, Fiber, Option, Queue, Stream, TestClock, TestServices } from "effect"
 import { InvocationDeadline, ServerShutdown } from "../../src/http/HostContext.js"
-import { bounded, lifetime, type StreamOptions } from "../../src/http/SessionStream.js"
+import { bounded, endWhenIdle, lifetime, type StreamOptions } from "../../src/http/SessionStream.js"
 
 const options: StreamOptions = {
   keepAliveInterval: Duration.seconds(20),
   maxStreamDuration: Duration.seconds(120),
   deadlineMargin: Duration.seconds(10),
-  retryInterval: Duration.seconds(1)
+  retryInterval: Duration.seconds(1),
+  idleWindow: Duration.seconds(2),
+  idleRetry: Duration.seconds(30)
 }
 
 /** An invocation with `millis` left (the Lambda context's `getRemainingTimeInMillis`). */
@@ -60,5 +62,39 @@ describe("SSE stream lifetime", () => {
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       yield* Deferred.succeed(shutdown, undefined)
       yield* endsNow(fiber)
+    }))
+})
+
+describe("a short standing stream", () => {
+  /** An idle-bounded stream fed by hand: what it emitted so far, and whether it has ended. */
+  const fedStream = Effect.gen(function* () {
+    const queue = yield* Queue.unbounded<number>()
+    const fiber = yield* Effect.fork(Stream.runCollect(endWhenIdle(Stream.fromQueue(queue), options.idleWindow)))
+    return { queue, fiber }
+  })
+
+  it.effect("with nothing to send, is open until its idle window has passed and then ends cleanly", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* fedStream
+      yield* TestClock.adjust(Duration.millis(1_999))
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust(Duration.millis(1))
+      const emitted = yield* Fiber.join(fiber).pipe(Effect.timeout("1 second"), TestServices.provideLive)
+      expect(Chunk.toReadonlyArray(emitted)).toEqual([])
+    }))
+
+  it.effect("each message restarts the window, and every message sent is delivered", () =>
+    Effect.gen(function* () {
+      const { fiber, queue } = yield* fedStream
+      yield* TestClock.adjust(Duration.millis(1_500))
+      yield* Queue.offer(queue, 1)
+      yield* TestClock.adjust(Duration.millis(1_500))
+      yield* Queue.offer(queue, 2)
+      // 3.5 s after the start, but 1.5 s after the last message: still open.
+      yield* TestClock.adjust(Duration.millis(1_999))
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust(Duration.millis(1))
+      const emitted = yield* Fiber.join(fiber).pipe(Effect.timeout("1 second"), TestServices.provideLive)
+      expect(Chunk.toReadonlyArray(emitted)).toEqual([1, 2])
     }))
 })
