@@ -153,3 +153,12 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
     expect(Outputs.McpFunctionUrl.Value).toEqual({ "Fn::GetAtt": ["McpFunctionUrl", "FunctionUrl"] })
   }, 60_000)
 })
+
+describe.skipIf(!hasTranslator)("the MCP function's memory", () => {
+  it("is a parameter, 1024 MB unless set (bench/results.md weighs 512 against it)", async () => {
+    const template = await readFile("template.yaml", "utf8")
+    expect(template).toMatch(/\n  McpMemorySize:\n    Type: Number\n    Default: 1024\n/)
+    const { Resources } = await expand()
+    expect(Resources.McpFunction.Properties.MemorySize).toEqual({ Ref: "McpMemorySize" })
+  }, 60_000)
+})
