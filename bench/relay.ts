@@ -15,6 +15,7 @@ import type { ChildProcess } from "node:child_process"
 import { HttpApp } from "@effect/platform"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Stream, TestClock, TestContext } from "effect"
 import type { SessionId } from "../src/domain/Session.js"
+import { Authenticator } from "../src/http/Authentication.js"
 import { Caller } from "../src/http/HostContext.js"
 import * as McpApi from "../src/http/McpApi.js"
 import { protocol } from "../src/hosts/Core.js"
@@ -78,7 +79,7 @@ const echo = async (event: unknown) => ({ echoed: (event as { args: unknown }).a
 
 const appFor = (tables: TableNames, dynamo: Layer.Layer<DynamoDB.DynamoDB>, polling: typeof LAMBDA_POLLING) => {
   const sessions = Sessions.layer({ ...polling, registryWatchInterval: Duration.seconds(60) })
-  const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local).pipe(
+  const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local, Authenticator.iam).pipe(
     Layer.provideMerge(Layer.mergeAll(stores(tables, dynamo), layerLocal(new Map([["echo", echo]])), subscriptionsMemory, inboxMemory)),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )

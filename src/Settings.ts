@@ -23,7 +23,17 @@ export const DEFAULTS = {
   RATE_LIMIT_PER_MINUTE: 0,
   LOG_LEVEL: "INFO",
   /** Comma-separated; none by default on AWS (IAM callers are not browsers). */
-  ALLOWED_ORIGINS: ""
+  ALLOWED_ORIGINS: "",
+  /** Who may call the MCP API: IAM (the Function URL's caller), OAUTH (bearer tokens), NONE (public, every caller anonymous). */
+  MCP_AUTH: "IAM",
+  /** OAUTH: the authorization server, exactly as its tokens' `iss`. */
+  OAUTH_ISSUER: "",
+  /** OAUTH: the audience tokens must be for (required in that mode). */
+  OAUTH_AUDIENCE: "",
+  /** OAUTH: space-separated scopes every MCP request's token must hold (403 insufficient_scope). */
+  OAUTH_REQUIRED_SCOPE: "",
+  /** OAUTH: an RFC 7662 endpoint for tokens that are not JWTs. */
+  OAUTH_INTROSPECTION_URL: ""
 } as const
 
 export type IntegerSetting = {
@@ -44,5 +54,13 @@ export const FIXED = {
   /** A request still running after this long answers with a resumable stream (2025-11-25 clients). */
   streamAfterMillis: 1000,
   /** The dev server serves one machine's clients: poll fast, watch often (on any store). */
-  devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 }
+  devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 },
+  /** Bearer tokens: leeway for exp/nbf, asymmetric algorithms only, how long the issuer may take. */
+  oauth: {
+    clockToleranceSeconds: 30,
+    algorithms: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
+    fetchTimeoutMillis: 5000,
+    /** After a key-set fetch, a token with an unknown `kid` waits this long before the next fetch. */
+    jwksCooldownMillis: 30_000
+  }
 } as const

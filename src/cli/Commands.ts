@@ -5,7 +5,7 @@ import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
 import { adminCommands } from "./AdminCommands.js"
 import { clientCommands } from "./ClientCommands.js"
 import { deployCommand } from "./DeployCommand.js"
-import { DEFAULT_TABLES, defaultIfPresent, devServer } from "../hosts/Node.js"
+import { DEFAULT_TABLES, defaultIfPresent, devServer, type DevServerOptions } from "../hosts/Node.js"
 
 const port = Options.integer("port").pipe(
   Options.withDescription("Port to listen on (0 picks a free one)"),
@@ -51,11 +51,66 @@ const allowedOrigins = Options.text("allowed-origins").pipe(
   Options.optional
 )
 
+const auth = Options.choice("auth", ["local", "oauth"]).pipe(
+  Options.withDescription("Who may call /mcp: anyone, as `local` (default), or holders of bearer tokens from --issuer for --audience"),
+  Options.withDefault("local" as const)
+)
+const issuer = Options.text("issuer").pipe(
+  Options.withDescription("With --auth oauth: the authorization server (its tokens' iss)"),
+  Options.optional
+)
+const audience = Options.text("audience").pipe(
+  Options.withDescription("With --auth oauth: the audience tokens must be for (aud, or client_id for Cognito)"),
+  Options.optional
+)
+const requiredScope = Options.text("required-scope").pipe(
+  Options.withDescription("With --auth oauth: space-separated scopes every request's token must hold"),
+  Options.optional
+)
+
+/** `--auth oauth` needs an issuer and an audience; `--auth local` takes neither. */
+const devAuth = (options: {
+  readonly auth: "local" | "oauth"
+  readonly issuer: Option.Option<string>
+  readonly audience: Option.Option<string>
+  readonly requiredScope: Option.Option<string>
+}): Effect.Effect<NonNullable<DevServerOptions["auth"]>, Error> => {
+  if (options.auth === "local") {
+    return Option.isSome(options.issuer) || Option.isSome(options.audience)
+      ? Effect.fail(new Error("--issuer and --audience need --auth oauth"))
+      : Effect.succeed({ kind: "local" as const })
+  }
+  if (Option.isNone(options.issuer) || Option.isNone(options.audience)) {
+    return Effect.fail(new Error("--auth oauth needs --issuer URL and --audience AUD"))
+  }
+  return Effect.succeed({
+    kind: "oauth" as const,
+    issuer: options.issuer.value,
+    audience: options.audience.value.split(",").map((item) => item.trim()).filter((item) => item !== ""),
+    requiredScopes: Option.getOrElse(options.requiredScope, () => "").split(" ").filter((scope) => scope !== "")
+  })
+}
+
 export const dev = Command.make(
   "dev",
-  { port, host, functions, seed, store, dynamodbEndpoint, createTables: createTablesOption, registrationTable, sessionTable, allowedOrigins },
+  {
+    port,
+    host,
+    functions,
+    seed,
+    store,
+    dynamodbEndpoint,
+    createTables: createTablesOption,
+    registrationTable,
+    sessionTable,
+    allowedOrigins,
+    auth,
+    issuer,
+    audience,
+    requiredScope
+  },
   (options) =>
-    Layer.launch(
+    Effect.flatMap(devAuth(options), (auth) => Layer.launch(
       devServer({
         port: options.port,
         host: options.host,
@@ -71,9 +126,10 @@ export const dev = Command.make(
           },
         allowedOrigins: Option.getOrUndefined(
           Option.map(options.allowedOrigins, (list) => list.split(",").map((origin) => origin.trim()).filter((o) => o !== ""))
-        )
+        ),
+        auth
       })
-    ).pipe(Effect.asVoid)
+    )).pipe(Effect.asVoid)
 ).pipe(Command.withDescription("Run the MCP server and the Registration API on this machine, with in-memory stores"))
 
 export const root = Command.make("mcp-lambda-sam").pipe(

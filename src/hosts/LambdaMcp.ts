@@ -6,6 +6,7 @@
  */
 import type { HttpApp } from "@effect/platform"
 import { Config, Context, Effect, Layer, Option } from "effect"
+import * as Authentication from "../http/Authentication.js"
 import * as McpApi from "../http/McpApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
@@ -67,10 +68,12 @@ const protocolWithTasks = Layer.unwrapEffect(
 export const mcpLayer = Layer.mergeAll(
   protocolWithTasks,
   DynamoDBRateLimiter.layerConfig,
+  // MCP_AUTH: the Function URL's IAM caller (default), bearer tokens (OAUTH), or public (NONE).
+  Authentication.layerConfig,
   Layer.effect(McpHttpApp, Effect.map(McpApi.optionsConfig, McpApi.make))
 ).pipe(Layer.provideMerge(ports), Layer.provide(DynamoDB.layerConfig))
 
 export const mcpApp: HttpApp.Default<never, McpHttpApp | McpApi.McpApiServices> = Effect.flatMap(McpHttpApp, (app) => app)
 
-/** The MCP function's handler (Function URL, `AWS_IAM`). */
+/** The MCP function's handler (Function URL: `AWS_IAM`, or `NONE` when the function checks bearer tokens). */
 export const mcpHandler = () => lambdaHandler(withRequestLog(mcpApp), mcpLayer)

@@ -5,6 +5,7 @@
  * `SESSION_TABLE_NAME`, `SESSION_TTL_SECONDS`, `AWS_REGION`, `DYNAMODB_ENDPOINT`).
  */
 import { Layer } from "effect"
+import { requireIdentity } from "../http/Authentication.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
@@ -19,7 +20,8 @@ export const registrationLayer = Layer.merge(
   Subscriptions.layer.pipe(Layer.provide(Layer.merge(DynamoDBSubscriptionStore.layerConfig, DynamoDBSessionStore.layerConfig)))
 ).pipe(Layer.provide(DynamoDB.layerConfig))
 
-export const registrationApp = RegistrationApi.make()
+/** Always IAM: a request without caller identity (a URL made public by hand) is refused. */
+export const registrationApp = requireIdentity(RegistrationApi.make())
 
 /** The Registration function's handler (Function URL, `AWS_IAM`). */
 export const registrationHandler = () => lambdaHandler(withRequestLog(registrationApp), registrationLayer)

@@ -9,6 +9,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Console, Deferred, Duration, Effect, Layer } from "effect"
 import type { Registration } from "../domain/Registration.js"
+import { Authenticator, layerOAuth, type OAuthSettings } from "../http/Authentication.js"
 import { Caller, ServerShutdown } from "../http/HostContext.js"
 import * as McpApi from "../http/McpApi.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
@@ -52,6 +53,8 @@ export interface DevServerOptions {
   readonly idleStreamRetry?: Duration.DurationInput | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
+  /** Who may call `/mcp`: anyone, as `local` (default), or bearer tokens checked as on Lambda in OAUTH mode. */
+  readonly auth?: { readonly kind: "local" } | ({ readonly kind: "oauth" } & OAuthSettings) | undefined
   /** Where registrations and sessions live (default: memory). */
   readonly store?: StoreOptions | undefined
 }
@@ -127,7 +130,8 @@ export const devServer = (options: DevServerOptions) => {
   const services = Layer.mergeAll(
     protocol(sessions, {}, undefined, inProcessRuns),
     RateLimiter.unlimited,
-    Caller.local
+    Caller.local,
+    options.auth?.kind === "oauth" ? layerOAuth(options.auth) : Authenticator.iam
   ).pipe(Layer.provideMerge(Layer.merge(stores, invokerLayer(options.functionsDir))))
   // The Registration API's `POST /resources/updated` publishes through the protocol's
   // Subscriptions: one instance for both APIs, over the same stores.
@@ -150,6 +154,9 @@ export const devServer = (options: DevServerOptions) => {
           `  MCP, Streamable HTTP:  ${address}/mcp`,
           `  MCP, legacy SSE:       ${address}/sse`,
           `  Registration API:      ${address}/register`,
+          ...(options.auth?.kind === "oauth"
+            ? [`  OAuth: tokens from ${options.auth.issuer} for ${options.auth.audience}; metadata at ${address}/.well-known/oauth-protected-resource/mcp`]
+            : []),
           ...describe(registrations),
           "Ctrl-C stops the server."
         ].join("\n")

@@ -4,14 +4,20 @@
  *
  * Who is calling: a required service. On Lambda the adapter provides it per request from the
  * Function URL's IAM authorizer; locally there is no authentication and every caller is
- * `local` (`Caller.local`).
+ * `local` (`Caller.local`). The MCP API's `Authenticator` decides what the apps see: the
+ * host's caller (IAM) or the bearer token's (OAuth).
  */
 import { Context, type Deferred, Effect, Layer } from "effect"
 
 export interface CallerIdentity {
-  /** The IAM principal ARN (`requestContext.authorizer.iam.userArn`). */
+  /**
+   * The IAM principal ARN (`requestContext.authorizer.iam.userArn`), or for a bearer token its
+   * issuer and subject (`<iss>#<sub>`).
+   */
   readonly principal: string
   readonly accountId?: string | undefined
+  /** A bearer token's granted scopes. */
+  readonly scopes?: ReadonlyArray<string> | undefined
 }
 
 export const LOCAL_PRINCIPAL = "local"

@@ -13,7 +13,8 @@ import { RateLimiter } from "../services/RateLimiter.js"
 import * as Settings from "../Settings.js"
 import { DEFAULT_MAX_BODY_BYTES } from "./Body.js"
 import { json, problem } from "./Errors.js"
-import { type Caller, currentPrincipal } from "./HostContext.js"
+import { Authenticator } from "./Authentication.js"
+import { Caller, currentPrincipal } from "./HostContext.js"
 import * as LegacySse from "./LegacySse.js"
 import { rpcHttpError, SESSION_HEADER, VERSION_HEADER } from "./McpHttp.js"
 import { MODERN_HEADERS } from "./ModernHttp.js"
@@ -49,8 +50,11 @@ export interface McpApiOptions {
   readonly streaming?: boolean | undefined
 }
 
-/** What the app needs from its layers (and, per request, from its host: the caller). */
-export type McpApiServices = McpEngine | Sessions | Subscriptions | RateLimiter | Caller
+/**
+ * What the app needs from its layers (and, per request, from its host: the caller). The
+ * `Authenticator` turns the host's caller (or a bearer token) into the caller the routes see.
+ */
+export type McpApiServices = McpEngine | Sessions | Subscriptions | RateLimiter | Caller | Authenticator
 
 export const DEFAULT_ALLOWED_ORIGINS: ReadonlyArray<string> = [
   "http://localhost:*",
@@ -146,8 +150,14 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpApi
     if (origin !== undefined && !allowOrigin(origin)) {
       return problem(403, "Forbidden", `Origin ${origin} is not allowed`)
     }
-    if (pathOf(request) !== "/health") yield* rateLimit
-    return yield* routes
+    const path = pathOf(request)
+    if (path === "/health") return yield* routes
+    const authenticator = yield* Authenticator
+    const metadata = authenticator.metadata(request)
+    if (Option.isSome(metadata)) return metadata.value
+    // Everything after this line sees the authenticated caller: sessions, rate limits, the log.
+    const caller = yield* authenticator.authenticate(request)
+    return yield* Effect.provideService(Effect.zipRight(rateLimit, routes), Caller, caller)
   }).pipe(Effect.catchAll(render))
 
   if (options.cors === false) return guarded
@@ -156,7 +166,7 @@ export const make = (options: McpApiOptions = {}): HttpApp.Default<never, McpApi
     allowedOrigins: (origin: string | undefined) => typeof origin === "string" && allowOrigin(origin),
     allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowedHeaders: ["content-type", "accept", "authorization", SESSION_HEADER, VERSION_HEADER, "last-event-id", ...MODERN_HEADERS],
-    exposedHeaders: ["Mcp-Session-Id", "MCP-Protocol-Version"],
+    exposedHeaders: ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"],
     maxAge: 600
   })(guarded)
 }

@@ -3,6 +3,7 @@ import { HttpApp, HttpServer } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { protocol } from "../../src/hosts/Core.js"
 import { devServer } from "../../src/hosts/Node.js"
+import { Authenticator } from "../../src/http/Authentication.js"
 import { Caller } from "../../src/http/HostContext.js"
 import * as McpApi from "../../src/http/McpApi.js"
 import * as RegistrationApi from "../../src/http/RegistrationApi.js"
@@ -39,7 +40,7 @@ export const webHandler = (
     maxPollInterval: Duration.millis(20),
     registryWatchInterval: Duration.millis(50)
   })
-  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local).pipe(
+  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam).pipe(
     Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.

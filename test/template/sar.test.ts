@@ -28,7 +28,7 @@ describe("SAR variant of template.yaml", () => {
   })
 
   it("keeps the tables and functions, and drops what SAR refuses", () => {
-    expect(resourceTypes(variant)).toEqual(["AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::Serverless::Function"])
+    expect(resourceTypes(variant)).toEqual(["AWS::DynamoDB::Table", "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::Serverless::Function"])
     expect(variant).not.toMatch(/FunctionUrlConfig|FunctionSecurityGroup|McpFunctionUrl/)
     expect(variant).toMatch(/McpFunctionName:/)
     expect(variant).toMatch(/SecurityGroupIds:/)
@@ -54,7 +54,8 @@ describe("SAR variant of template.yaml", () => {
     const { stdout } = await run("python3", ["test/template/sam_translate.py", path], { maxBuffer: 16 * 1024 * 1024 })
     const expanded = JSON.parse(stdout) as Json
     const types = [...new Set(Object.values(expanded.Resources as Record<string, { Type: string }>).map((r) => r.Type))].sort()
-    expect(types).toEqual(["AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Logs::LogGroup"])
+    // Permissions: the public grants of McpAuth=OAUTH, ready for the URL a SAR user adds.
+    expect(types).toEqual(["AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Logs::LogGroup"])
     for (const type of types) expect(supported, type).toContain(type)
   }, 60_000)
 })

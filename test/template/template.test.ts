@@ -42,7 +42,8 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
     const { Resources } = await expand()
     expect(Resources.McpFunctionUrl.Type).toBe("AWS::Lambda::Url")
     expect(Resources.McpFunctionUrl.Properties).toMatchObject({
-      AuthType: "AWS_IAM",
+      // NONE only with McpAuth=OAUTH (auth.test.ts).
+      AuthType: { "Fn::If": ["IsOAuth", "NONE", "AWS_IAM"] },
       InvokeMode: { "Fn::If": ["IsVpc", "BUFFERED", "RESPONSE_STREAM"] },
       TargetFunctionArn: { Ref: "McpFunction" }
     })

@@ -1,0 +1,117 @@
+/**
+ * A real OAuth 2.1 / OpenID Connect authorization server on loopback (`oidc-provider`), for the
+ * resource-server tests: client credentials, RFC 8707 resource indicators (JWT access tokens
+ * for one audience, opaque ones for another resource), and introspection. The signing key is
+ * generated here, so tests can also sign tokens of their own with the issuer's key.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose"
+import Provider, { errors } from "oidc-provider"
+
+export const AUDIENCE = "mcp-test-api"
+export const TOOLS_SCOPE = "mcp:tools"
+/** A resource whose tokens are opaque (introspection only). */
+export const OPAQUE_RESOURCE = "urn:mcp-test:opaque"
+
+export const CLIENT = { id: "mcp-client", secret: "mcp-client-secret-0123456789" }
+/** The resource server's own credentials, for introspection. */
+export const RESOURCE_SERVER = { id: "mcp-server", secret: "mcp-server-secret-0123456789" }
+
+export interface AuthorizationServer {
+  readonly issuer: string
+  readonly privateKey: CryptoKey
+  readonly publicJwk: JWK
+  readonly kid: string
+  /** The resource (the MCP endpoint's URL) the SDK must ask tokens for; set once the MCP server listens. */
+  expectResource: (resource: string) => void
+  /** Resources asked for so far. */
+  readonly resourcesAsked: Array<string>
+  readonly close: () => Promise<void>
+}
+
+export const startAuthorizationServer = async (): Promise<AuthorizationServer> => {
+  let handler: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) => response.end()
+  const server = createServer((request, response) => handler(request, response))
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const kid = "test-key-1"
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true })
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" }
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" }
+
+  let expected: string | undefined
+  const resourcesAsked: Array<string> = []
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT.id,
+        client_secret: CLIENT.secret,
+        grant_types: ["client_credentials"],
+        redirect_uris: [],
+        response_types: [],
+        scope: TOOLS_SCOPE
+      },
+      {
+        client_id: RESOURCE_SERVER.id,
+        client_secret: RESOURCE_SERVER.secret,
+        grant_types: [],
+        redirect_uris: [],
+        response_types: []
+      }
+    ],
+    jwks: { keys: [privateJwk] },
+    scopes: ["openid", TOOLS_SCOPE],
+    ttl: { ClientCredentials: 300 },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async () => true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+          resourcesAsked.push(resource)
+          if (resource === OPAQUE_RESOURCE) {
+            return { scope: TOOLS_SCOPE, audience: AUDIENCE, accessTokenTTL: 300, accessTokenFormat: "opaque" }
+          }
+          if (resource !== expected) throw new errors.InvalidTarget()
+          return { scope: TOOLS_SCOPE, audience: AUDIENCE, accessTokenTTL: 300, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } }
+        }
+      }
+    }
+  })
+  handler = provider.callback()
+  return {
+    issuer,
+    privateKey,
+    publicJwk,
+    kid,
+    expectResource: (resource) => {
+      expected = resource
+    },
+    resourcesAsked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+}
+
+/** A token from the token endpoint by client credentials (what the SDK does, by hand). */
+export const clientCredentialsToken = async (issuer: string, resource: string, scope = TOOLS_SCOPE) => {
+  const response = await fetch(`${issuer}/token`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString("base64")}`
+    },
+    body: new URLSearchParams({ grant_type: "client_credentials", resource, scope }).toString()
+  })
+  const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string }
+  if (body.access_token === undefined) throw new Error(`token endpoint: ${body.error} ${body.error_description}`)
+  return body.access_token
+}
