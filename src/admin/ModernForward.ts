@@ -9,6 +9,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { EventSourceParserStream } from "eventsource-parser/stream"
 import { encodeHeaderValue, META, NAME_FIELD } from "../domain/Modern.js"
 import { signedFetch, type Signer } from "./SigV4.js"
+import { MCP_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 
 const paramsOf = (message: JSONRPCMessage): Record<string, unknown> =>
@@ -48,7 +49,8 @@ export interface ModernForwarder {
 export const makeModernForwarder = (
   url: URL,
   signer: Signer,
-  deliver: (message: JSONRPCMessage) => Promise<void>
+  deliver: (message: JSONRPCMessage) => Promise<void>,
+  timeouts: Timeouts = MCP_TIMEOUTS
 ): ModernForwarder => {
   const inFlight = new Map<string | number, AbortController>()
 
@@ -70,7 +72,8 @@ export const makeModernForwarder = (
         method: "POST",
         headers: headersFor(message, version),
         body: JSON.stringify(message),
-        signal: abort.signal
+        signal: abort.signal,
+        timeouts
       })
       const type = response.headers.get("content-type") ?? ""
       if (response.status === 202 || response.body === null) return

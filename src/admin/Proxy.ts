@@ -17,6 +17,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { claimedVersion, makeModernForwarder } from "./ModernForward.js"
 import { isSessionGone, isTransportMissing, makeTransport, mcpUrlOf, preferredKind, type TransportKind } from "./Remote.js"
 import type { Signer } from "./SigV4.js"
+import { MCP_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 export interface ProxyOptions {
   readonly url: string
@@ -24,6 +25,8 @@ export interface ProxyOptions {
   /** Diagnostics (stderr: stdout carries the protocol). */
   readonly log?: ((line: string) => void) | undefined
   readonly local?: Transport | undefined
+  /** To connect, and for the headers of each answer (default `MCP_TIMEOUTS`). */
+  readonly timeouts?: Timeouts | undefined
 }
 
 const isInitialize = (message: JSONRPCMessage) => "method" in message && message.method === "initialize" && "id" in message
@@ -33,6 +36,7 @@ const idOf = (message: JSONRPCMessage) => ("id" in message ? message.id : undefi
 export const runProxy = (options: ProxyOptions): Promise<void> => {
   const log = options.log ?? ((line: string) => process.stderr.write(`[mcp-lambda-sam proxy] ${line}\n`))
   const url = new URL(options.url)
+  const timeouts = options.timeouts ?? MCP_TIMEOUTS
   const local = options.local ?? new StdioServerTransport()
   let kind: TransportKind = preferredKind(url)
   let remote: Transport | undefined
@@ -44,7 +48,7 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
   const swallow = new Set<string | number>()
 
   const open = async (replay: boolean): Promise<Transport> => {
-    const transport = makeTransport(kind, url, options.signer)
+    const transport = makeTransport(kind, url, options.signer, timeouts)
     transport.onmessage = (message) => {
       const id = idOf(message)
       if (id !== undefined && swallow.delete(id)) return
@@ -82,7 +86,7 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
   }
 
   const modern = makeModernForwarder(mcpUrlOf(url), options.signer, (message) =>
-    local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`)))
+    local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`)), timeouts)
 
   const forward = async (message: JSONRPCMessage) => {
     if (claimedVersion(message) !== undefined) {

@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml"
 import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { outputsOf } from "../deploy/Deploy.js"
 import { signedFetch, type Signer } from "./SigV4.js"
+import { REGISTRATION_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 export class AdminError extends Data.TaggedError("AdminError")<{
   readonly message: string
@@ -27,7 +28,12 @@ const describe = (cause: unknown) => (cause instanceof Error ? cause.message : S
 export const urlFromStack = (stackName: string, region: string, endpoint?: string) =>
   Effect.tryPromise({
     try: async () => {
-      const client = new CloudFormationClient({ region, ...(endpoint === undefined ? {} : { endpoint }) })
+      const client = new CloudFormationClient({
+        region,
+        ...(endpoint === undefined ? {} : { endpoint }),
+        // The SDK's own deadlines, the same as the Registration API's.
+        requestHandler: { connectionTimeout: REGISTRATION_TIMEOUTS.connectMs, requestTimeout: REGISTRATION_TIMEOUTS.responseMs }
+      })
       try {
         const output = await client.send(new DescribeStacksCommand({ StackName: stackName }))
         return outputsOf(output.Stacks?.[0])["RegistrationFunctionUrl"]
@@ -63,7 +69,7 @@ export const checkBody = (body: unknown) => {
   )
 }
 
-export const makeClient = (baseUrl: string, signer: Signer) => {
+export const makeClient = (baseUrl: string, signer: Signer, timeouts: Timeouts = REGISTRATION_TIMEOUTS) => {
   const base = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     Effect.tryPromise({
@@ -72,7 +78,8 @@ export const makeClient = (baseUrl: string, signer: Signer) => {
           method,
           headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal
+          signal,
+          timeouts
         })
         const text = await response.text()
         const parsed: unknown = text === "" ? null : (() => {

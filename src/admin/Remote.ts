@@ -7,6 +7,7 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { signedFetch, type Signer } from "./SigV4.js"
+import { MCP_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 const headersOf = (headers: ConstructorParameters<typeof Headers>[0]): Record<string, string> => {
   const result: Record<string, string> = {}
@@ -17,12 +18,13 @@ const headersOf = (headers: ConstructorParameters<typeof Headers>[0]): Record<st
 }
 
 /** A `fetch` for the SDK transports that signs every request (credentials refresh as they expire). */
-export const signingFetch = (signer: Signer): FetchLike => (url, init) =>
+export const signingFetch = (signer: Signer, timeouts: Timeouts = MCP_TIMEOUTS): FetchLike => (url, init) =>
   signedFetch(signer, url, {
     method: init?.method ?? "GET",
     headers: headersOf(init?.headers),
     ...(typeof init?.body === "string" ? { body: init.body } : {}),
-    ...(init?.signal ? { signal: init.signal } : {})
+    ...(init?.signal ? { signal: init.signal } : {}),
+    timeouts
   })
 
 export type TransportKind = "streamable-http" | "sse"
@@ -30,8 +32,8 @@ export type TransportKind = "streamable-http" | "sse"
 export const sseUrlOf = (url: URL) => new URL(url.pathname.replace(/\/mcp\/?$/, "/sse"), url)
 export const mcpUrlOf = (url: URL) => new URL(url.pathname.replace(/\/sse\/?$/, "/mcp"), url)
 
-export const makeTransport = (kind: TransportKind, url: URL, signer: Signer): Transport => {
-  const fetch = signingFetch(signer)
+export const makeTransport = (kind: TransportKind, url: URL, signer: Signer, timeouts: Timeouts = MCP_TIMEOUTS): Transport => {
+  const fetch = signingFetch(signer, timeouts)
   return kind === "sse"
     ? new SSEClientTransport(sseUrlOf(url), { fetch, eventSourceInit: { fetch } })
     : new StreamableHTTPClientTransport(mcpUrlOf(url), { fetch })

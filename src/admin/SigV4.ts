@@ -8,6 +8,7 @@ import { Hash } from "@smithy/hash-node"
 import { HttpRequest } from "@smithy/protocol-http"
 import { SignatureV4 } from "@smithy/signature-v4"
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types"
+import { MCP_TIMEOUTS, timedFetch, type Timeouts } from "./TimedFetch.js"
 
 export interface SignerOptions {
   readonly region: string
@@ -43,22 +44,24 @@ export const toHttpRequest = (url: URL, method: string, headers: Record<string, 
     ...(body === undefined ? {} : { body })
   })
 
-/** `fetch` with a SigV4 signature. */
+/** `fetch` with a SigV4 signature, and deadlines to connect and to answer (TimedFetch.ts). */
 export const signedFetch = async (
   signer: Signer,
   input: string | URL,
-  init: { readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string; readonly signal?: AbortSignal } = {}
+  init: {
+    readonly method?: string
+    readonly headers?: Record<string, string>
+    readonly body?: string
+    readonly signal?: AbortSignal
+    /** Default: `MCP_TIMEOUTS` (10 s to connect, 120 s for the headers). */
+    readonly timeouts?: Timeouts
+  } = {}
 ): Promise<Response> => {
   const url = new URL(input)
   const method = init.method ?? "GET"
   const signed = await signer.sign(toHttpRequest(url, method, init.headers ?? {}, init.body))
   const headers = { ...signed.headers }
-  // fetch sets Host itself; sending it twice is an error.
+  // The request sets Host itself from the URL.
   delete headers["host"]
-  return fetch(url, {
-    method,
-    headers,
-    ...(init.body === undefined ? {} : { body: init.body }),
-    ...(init.signal === undefined ? {} : { signal: init.signal })
-  })
+  return timedFetch(url, { method, headers, body: init.body, signal: init.signal }, init.timeouts ?? MCP_TIMEOUTS)
 }

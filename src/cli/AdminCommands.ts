@@ -6,6 +6,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Config, Console, Effect, Option, Schema } from "effect"
 import { AdminError, checkBody, makeClient, readBodyFile, urlFromStack } from "../admin/RegistrationClient.js"
 import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
+import { REGISTRATION_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
 
 const url = Options.text("url").pipe(
   Options.withDescription("The Registration API's URL (the stack's RegistrationFunctionUrl)"),
@@ -20,6 +21,23 @@ const endpointUrl = Options.text("endpoint-url").pipe(
   Options.withDescription("CloudFormation endpoint for --stack-name (tests against moto)"),
   Options.optional
 )
+/** `--connect-timeout` and `--timeout`, in seconds; a server that accepts and never answers is given up on. */
+export const timeoutOptions = (defaults: Timeouts) => ({
+  connectTimeout: Options.float("connect-timeout").pipe(
+    Options.withDescription(`Seconds to wait for the connection (default ${defaults.connectMs / 1000})`),
+    Options.withDefault(defaults.connectMs / 1000)
+  ),
+  timeout: Options.float("timeout").pipe(
+    Options.withDescription(`Seconds to wait for each answer once connected (default ${defaults.responseMs / 1000})`),
+    Options.withDefault(defaults.responseMs / 1000)
+  )
+})
+
+export const timeoutsOf = (flags: { readonly connectTimeout: number; readonly timeout: number }): Timeouts => ({
+  connectMs: Math.max(1, Math.round(flags.connectTimeout * 1000)),
+  responseMs: Math.max(1, Math.round(flags.timeout * 1000))
+})
+
 const file = Options.file("file", { exists: "yes" }).pipe(Options.withDescription("The registration, as JSON or YAML"))
 
 /** The registration from flags, for when there is no --file. */
@@ -62,9 +80,11 @@ const bodyOf = (flags: FieldFlags & { readonly file: Option.Option<string> }) =>
 const ifMatch = Options.integer("if-match").pipe(Options.withDescription("Only if the stored version is this one"), Options.optional)
 const id = Args.text({ name: "id" }).pipe(Args.withDescription("A registration id, <type>-<name>"))
 
-const common = { url, stackName, region, profile, json, endpointUrl }
+const common = { url, stackName, region, profile, json, endpointUrl, ...timeoutOptions(REGISTRATION_TIMEOUTS) }
 
 interface Common {
+  readonly connectTimeout: number
+  readonly timeout: number
   readonly endpointUrl: Option.Option<string>
   readonly url: Option.Option<string>
   readonly stackName: Option.Option<string>
@@ -86,11 +106,11 @@ const clientFor = (flags: Common) =>
     if (Option.isNone(base)) return yield* new AdminError({ message: "Give --url, or --stack-name and --region" })
     const where = Option.orElse(flags.region, () => Option.fromNullable(regionOfUrl(base.value)))
     if (Option.isNone(where)) return yield* new AdminError({ message: "Give --region (or AWS_REGION): the URL does not name one" })
-    return makeClient(base.value, makeSigner({ region: where.value, profile: Option.getOrUndefined(flags.profile) }))
+    return makeClient(base.value, makeSigner({ region: where.value, profile: Option.getOrUndefined(flags.profile) }), timeoutsOf(flags))
   })
 
 /** Problems on stderr, a non-zero exit. */
-const reportFailure = <A, R>(effect: Effect.Effect<A, AdminError, R>) =>
+export const reportFailure = <A, R>(effect: Effect.Effect<A, AdminError, R>) =>
   effect.pipe(
     Effect.catchTag("AdminError", (error) =>
       Effect.gen(function* () {

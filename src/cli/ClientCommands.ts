@@ -4,10 +4,14 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Config, Console, Effect, Option } from "effect"
 import { runProxy } from "../admin/Proxy.js"
+import { AdminError } from "../admin/RegistrationClient.js"
 import { isTransportMissing, makeTransport, preferredKind } from "../admin/Remote.js"
 import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
+import { MCP_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
+import { reportFailure, timeoutOptions, timeoutsOf } from "./AdminCommands.js"
 
 const url = Options.text("url").pipe(Options.withDescription("The MCP URL (…/mcp, or …/sse for the legacy transport)"))
 const region = Options.text("region").pipe(
@@ -16,67 +20,90 @@ const region = Options.text("region").pipe(
   Options.optional
 )
 const profile = Options.text("profile").pipe(Options.withFallbackConfig(Config.string("AWS_PROFILE")), Options.optional)
+const common = { url, region, profile, ...timeoutOptions(MCP_TIMEOUTS) }
 
-const signerFor = (flags: { url: string; region: Option.Option<string>; profile: Option.Option<string> }) => {
+interface Target {
+  readonly url: string
+  readonly region: Option.Option<string>
+  readonly profile: Option.Option<string>
+  readonly connectTimeout: number
+  readonly timeout: number
+}
+
+const signerFor = (flags: Target) => {
   const where = Option.getOrUndefined(Option.orElse(Option.fromNullable(regionOfUrl(flags.url)), () => flags.region))
-  if (where === undefined) return Effect.fail(new Error("Give --region (or AWS_REGION): the URL does not name one"))
+  if (where === undefined) return Effect.fail(new AdminError({ message: "Give --region (or AWS_REGION): the URL does not name one" }))
   return Effect.succeed(makeSigner({ region: where, profile: Option.getOrUndefined(flags.profile) }))
 }
 
+const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * The SDK's own deadline for a request, a little after ours: over HTTP ours says what happened;
+ * the SDK's covers an answer that never comes on a legacy SSE stream.
+ */
+const sdkTimeout = (timeouts: Timeouts) => ({ timeout: timeouts.connectMs + timeouts.responseMs + 1000 })
+
+/** One call of the SDK client, its failure an AdminError naming what was asked. */
+const ask = <A>(what: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new AdminError({ message: `${what} failed: ${describe(cause)}` }) })
+
 /** A connected SDK client: Streamable HTTP, else legacy SSE. */
-const connect = (flags: { url: string; region: Option.Option<string>; profile: Option.Option<string> }) =>
+const connect = (flags: Target) =>
   Effect.gen(function* () {
     const signer = yield* signerFor(flags)
+    const timeouts = timeoutsOf(flags)
     const target = new URL(flags.url)
     const attempt = (kind: "streamable-http" | "sse") =>
-      Effect.tryPromise(async () => {
-        const client = new Client({ name: "mcp-lambda-sam", version: "0.1.0" })
-        await client.connect(makeTransport(kind, target, signer))
-        return client
+      Effect.tryPromise({
+        try: async () => {
+          const client = new Client({ name: "mcp-lambda-sam", version: "0.1.0" })
+          await client.connect(makeTransport(kind, target, signer, timeouts), sdkTimeout(timeouts))
+          return client
+        },
+        catch: (cause) => cause
       })
     const first = preferredKind(target)
     return yield* attempt(first).pipe(
-      Effect.catchAll((error) =>
-        first === "streamable-http" && isTransportMissing(error.cause) ? attempt("sse") : Effect.fail(error)
-      )
+      Effect.catchAll((error) => (first === "streamable-http" && isTransportMissing(error) ? attempt("sse") : Effect.fail(error))),
+      Effect.mapError((cause) => new AdminError({ message: `Cannot reach ${flags.url}: ${describe(cause)}` }))
     )
   }).pipe(Effect.acquireRelease((client) => Effect.promise(() => client.close())))
 
-export const proxy = Command.make("proxy", { url, region, profile }, (flags) =>
-  Effect.gen(function* () {
+export const proxy = Command.make("proxy", common, (flags) =>
+  reportFailure(Effect.gen(function* () {
     const signer = yield* signerFor(flags)
-    yield* Effect.promise(() => runProxy({ url: flags.url, signer }))
-  })).pipe(
+    yield* Effect.promise(() => runProxy({ url: flags.url, signer, timeouts: timeoutsOf(flags) }))
+  }))).pipe(
     Command.withDescription("A stdio MCP server that forwards to the remote one with SigV4 (for Claude Desktop, Cursor, …)")
   )
 
-export const tools = Command.make("tools", { url, region, profile }, (flags) =>
-  Effect.scoped(Effect.gen(function* () {
+export const tools = Command.make("tools", common, (flags) =>
+  reportFailure(Effect.scoped(Effect.gen(function* () {
     const client = yield* connect(flags)
-    const { tools: listed } = yield* Effect.promise(() => client.listTools())
+    const { tools: listed } = yield* ask("tools/list", () => client.listTools(undefined, sdkTimeout(timeoutsOf(flags))))
     for (const tool of listed) yield* Console.log(`${tool.name}\t${tool.description ?? ""}`)
-  }))).pipe(Command.withDescription("List the remote server's tools"))
+  })))).pipe(Command.withDescription("List the remote server's tools"))
 
 export const call = Command.make(
   "call",
   {
-    url,
-    region,
-    profile,
+    ...common,
     name: Args.text({ name: "tool" }),
     args: Options.text("args").pipe(Options.withDescription("Arguments as a JSON object"), Options.withDefault("{}"))
   },
   (flags) =>
-    Effect.scoped(Effect.gen(function* () {
+    reportFailure(Effect.scoped(Effect.gen(function* () {
       const parsed = yield* Effect.try({
         try: () => JSON.parse(flags.args) as Record<string, unknown>,
-        catch: () => new Error("--args must be a JSON object")
+        catch: () => new AdminError({ message: "--args must be a JSON object" })
       })
       const client = yield* connect(flags)
-      const result = yield* Effect.promise(() => client.callTool({ name: flags.name, arguments: parsed }))
+      const result = yield* ask(`tools/call ${flags.name}`, () =>
+        client.callTool({ name: flags.name, arguments: parsed }, CallToolResultSchema, sdkTimeout(timeoutsOf(flags))))
       yield* Console.log(JSON.stringify(result, null, 2))
-      if (result.isError === true) return yield* Effect.fail(new Error(`Tool ${flags.name} reported an error`))
-    }))
+      if (result.isError === true) return yield* new AdminError({ message: `Tool ${flags.name} reported an error` })
+    })))
 ).pipe(Command.withDescription("Call one of the remote server's tools and print the result"))
 
 export const clientCommands = [proxy, tools, call] as const
