@@ -55,6 +55,22 @@ export const FIXED = {
   streamAfterMillis: 1000,
   /** The dev server serves one machine's clients: poll fast, watch often (on any store). */
   devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 },
+  /**
+   * Bounds on the work one request can cause, so none holds the event loop: URIs (in requests
+   * and registrations), a 2025-03-26 batch, a registered JSON Schema (serialized, and its
+   * JSON nesting depth), compiled validators kept, the RE2 instructions of a schema's
+   * patterns together (compiling them stays in the tens of ms), and the steps the pattern
+   * checks of one validation may take (string length × program size; tens of ms at worst).
+   */
+  limits: {
+    maxUriLength: 8192,
+    maxBatchItems: 100,
+    maxSchemaBytes: 65_536,
+    maxSchemaDepth: 64,
+    compiledSchemas: 500,
+    patternProgram: 2_000,
+    patternSteps: 2_000_000
+  },
   /** Bearer tokens: leeway for exp/nbf, asymmetric algorithms only, how long the issuer may take. */
   oauth: {
     clockToleranceSeconds: 30,

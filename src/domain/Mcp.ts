@@ -1,5 +1,6 @@
 /** The MCP shapes the engine reads from functions and writes to clients. */
 import { Schema } from "effect"
+import { FIXED } from "../Settings.js"
 import { Icon, JsonObject, PromptArgument, ToolAnnotations } from "./Registration.js"
 
 /** Newest first. The client's version is used when listed here, else the newest. */
@@ -152,9 +153,16 @@ export const CallToolParams = Schema.Struct({
   ...Retry
 })
 
-export const ReadResourceParams = Schema.Struct({ uri: Schema.String, ...Retry })
+/** A URI a client sends: bounded, so finding the resource that serves it stays short (-32602 beyond). */
+export const RequestUri = Schema.String.pipe(
+  Schema.maxLength(FIXED.limits.maxUriLength, {
+    message: () => `must be at most ${FIXED.limits.maxUriLength} characters`
+  })
+)
 
-export const SubscribeParams = Schema.Struct({ uri: Schema.String })
+export const ReadResourceParams = Schema.Struct({ uri: RequestUri, ...Retry })
+
+export const SubscribeParams = Schema.Struct({ uri: RequestUri })
 
 export const GetPromptParams = Schema.Struct({
   name: Schema.String,
@@ -167,7 +175,7 @@ export const SetLevelParams = Schema.Struct({ level: LoggingLevel })
 export const CompleteParams = Schema.Struct({
   ref: Schema.Union(
     Schema.Struct({ type: Schema.Literal("ref/prompt"), name: Schema.String }),
-    Schema.Struct({ type: Schema.Literal("ref/resource"), uri: Schema.String })
+    Schema.Struct({ type: Schema.Literal("ref/resource"), uri: RequestUri })
   ),
   argument: Schema.Struct({ name: Schema.String, value: Schema.String }),
   context: Schema.optional(Schema.Struct({

@@ -10,6 +10,7 @@
  */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Schema } from "effect"
+import { FIXED } from "../Settings.js"
 import { checkSchema } from "./JsonSchema.js"
 import { LambdaArn } from "./LambdaArn.js"
 
@@ -105,11 +106,18 @@ const common = {
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/
 
-const ResourceUri = Schema.String.pipe(
+/** Resource URIs and templates are as bounded as the URIs clients may send. */
+const BoundedUriString = Schema.String.pipe(
+  Schema.maxLength(FIXED.limits.maxUriLength, {
+    message: () => `must be at most ${FIXED.limits.maxUriLength} characters`
+  })
+)
+
+const ResourceUri = BoundedUriString.pipe(
   Schema.filter((uri) => URI.test(uri) || "must be an absolute URI such as file:///notes.txt")
 )
 
-const UriTemplateString = Schema.String.pipe(
+const UriTemplateString = BoundedUriString.pipe(
   Schema.filter((template) => {
     if (!UriTemplate.isTemplate(template)) return "must contain at least one {variable} (RFC 6570)"
     try {

@@ -21,7 +21,9 @@ import {
 import { CancelledParams, type ProgressToken } from "../domain/Mcp.js"
 import { isPlainObject } from "../domain/Registration.js"
 import type { SessionChanges, SessionId } from "../domain/Session.js"
+import { FIXED } from "../Settings.js"
 import { cancelKey, Inbox, replyKey } from "../services/Inbox.js"
+import { RateLimiter } from "../services/RateLimiter.js"
 import { Registry } from "../services/Registry.js"
 import { TaskRunner } from "../services/TaskRunner.js"
 import { TaskStore } from "../services/TaskStore.js"
@@ -217,6 +219,29 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
       })
 
     /**
+     * What each item of a batch after the first costs: a token of the caller's rate limit, as
+     * the transport took one for the HTTP request. The limiter is the caller's, when the engine
+     * runs under the HTTP API (which requires one); unlimited elsewhere (tests of the engine).
+     * A limiter that fails allows the item, as the API does: counting must not become an outage.
+     */
+    const batchCharge = (context: RequestContext) =>
+      Effect.map(Effect.serviceOption(RateLimiter), (limiter) => {
+        if (Option.isNone(limiter) || context.principal === undefined) return Effect.succeed(true)
+        const principal = context.principal
+        return limiter.value.take(principal).pipe(
+          Effect.map((decision) => decision.allowed),
+          Effect.catchTag("StoreError", (error) =>
+            Effect.as(Effect.logWarning("Rate limiter unavailable; allowing the batch item", error), true))
+        )
+      })
+
+    /** A batch item past the caller's limit: requests are answered so; anything else is dropped. */
+    const overLimit = (item: unknown) =>
+      looksLikeRequest(item)
+        ? Option.some(failure(requestIdOf(item), ErrorCode.InvalidRequest, "Too many requests: the per-minute limit for this caller is reached"))
+        : Option.none<JsonRpcResponse>()
+
+    /**
      * One parsed JSON value: a message or, under 2025-03-26, a batch. Never fails. With `live`,
      * notifications go there as they happen instead of into the outcome.
      */
@@ -227,9 +252,25 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
           return only(failure(null, ErrorCode.InvalidRequest, `Batches are only supported under protocol version ${BATCH_VERSION}`))
         }
         if (batch && input.length === 0) return only(failure(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"))
+        if (batch && input.length > FIXED.limits.maxBatchItems) {
+          return only(failure(
+            null,
+            ErrorCode.InvalidRequest,
+            `Invalid Request: a batch holds at most ${FIXED.limits.maxBatchItems} messages (this one has ${input.length})`
+          ))
+        }
         const effects = yield* makeEffects(live)
         const items: ReadonlyArray<unknown> = batch ? input : [input]
-        const responses = yield* Effect.forEach(items, (item) => handleOne(context, item, effects), { concurrency: 8 })
+        const charge = yield* batchCharge(context)
+        const responses = yield* Effect.forEach(
+          items,
+          (item, index) =>
+            index === 0
+              ? handleOne(context, item, effects)
+              : Effect.flatMap(charge, (allowed) =>
+                allowed ? handleOne(context, item, effects) : Effect.succeed(overLimit(item))),
+          { concurrency: 8 }
+        )
         return {
           notifications: yield* Ref.get(effects.notifications),
           responses: responses.flatMap(Option.toArray),

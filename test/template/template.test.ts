@@ -134,6 +134,18 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
     expect(actionsOn(registration, "RegistrationTable")).toContain("dynamodb:ConditionCheckItem")
   }, 60_000)
 
+  it("bounds the MCP function by default: reserved concurrency 100 and 600 requests per principal per minute", async () => {
+    const { Conditions, Parameters, Resources } = await expand()
+    expect(Parameters.McpReservedConcurrency.Default).toBe(100)
+    expect(Parameters.RateLimitPerMinute.Default).toBe(600)
+    expect(Resources.McpFunction.Properties.ReservedConcurrentExecutions).toEqual({
+      "Fn::If": ["HasReservedConcurrency", { Ref: "McpReservedConcurrency" }, { Ref: "AWS::NoValue" }]
+    })
+    expect(Resources.McpFunction.Properties.Environment.Variables.RATE_LIMIT_PER_MINUTE).toEqual({ Ref: "RateLimitPerMinute" })
+    // -1 still removes the reservation (and 0 the limit): both stay parameters.
+    expect(Conditions.HasReservedConcurrency).toEqual({ "Fn::Not": [{ "Fn::Equals": [{ Ref: "McpReservedConcurrency" }, -1] }] })
+  }, 60_000)
+
   it("adds the security group and VPC access only with VpcEnabled", async () => {
     const { Resources } = await expand({ VpcEnabled: "true", VpcId: "vpc-0123456789abcdef0", SubnetIds: "subnet-01234567" })
     expect(Resources.FunctionSecurityGroup.Condition).toBe("IsVpc")

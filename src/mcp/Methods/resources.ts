@@ -1,5 +1,4 @@
 /** `resources/list`, `resources/templates/list` and `resources/read`. */
-import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Effect, Either, Option, Schema } from "effect"
 import {
   type ListedResource,
@@ -20,6 +19,7 @@ import { log, McpRequest } from "../McpRequest.js"
 import { method } from "../Method.js"
 import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toListedResources, toReadResourceResult } from "../Results.js"
+import { matchTemplate } from "../TemplateMatch.js"
 import { Subscriptions } from "../Subscriptions.js"
 
 /** Every resource registration (from the catalog; store failures are hidden). */
@@ -27,14 +27,14 @@ export const allResources = Effect.flatMap(Catalog, (catalog) => catalog.all("re
   Effect.catchTag("StoreError", hideStoreError)
 )
 
-/** The registration serving `uri`: an exact URI first, then the first template that matches. */
+/** The registration serving `uri`: an exact URI first, then the first template that matches (on RE2: linear time). */
 const findResource = (uri: string) =>
   Effect.map(allResources, (resources) => {
     const exact = resources.find((resource) => resource.uri === uri)
     if (exact !== undefined) return Option.some({ resource: exact, variables: {} })
     for (const resource of resources) {
       if (resource.uriTemplate === undefined) continue
-      const variables = new UriTemplate(resource.uriTemplate).match(uri)
+      const variables = matchTemplate(resource.uriTemplate, uri)
       if (variables !== null) return Option.some({ resource, variables })
     }
     return Option.none()
