@@ -161,6 +161,24 @@ describe("with the dev server answering /health throughout", () => {
   })
 })
 
+describe("registering a pattern RE2 cannot run", () => {
+  it("is a 400 whose problem names the rule's path", async () => {
+    const response = await post("/register", JSON.stringify({
+      type: "tool",
+      name: "lookahead",
+      description: "d",
+      lambdaArn: arn("weather"),
+      inputSchema: { type: "object", properties: { user: { type: "string", pattern: "^(?!admin$)\\w+$" } } }
+    }))
+    expect(response.status).toBe(400)
+    const body = await response.json() as { problems: Array<{ path: string; message: string }> }
+    expect(body.problems).toContainEqual({
+      path: "inputSchema.properties.user.pattern",
+      message: expect.stringMatching(/cannot run on the linear-time engine \(RE2: no lookaround or backreferences\)/)
+    })
+  })
+})
+
 describe("over HTTP with a rate limit of 5 a minute", () => {
   it("each item of a batch after the first takes a token: the caller's items over the limit are refused, then the next POST is 429", async () => {
     const app = webHandler({}, rateLimit(5))
