@@ -24,6 +24,13 @@ export const DEFAULTS = {
   LOG_LEVEL: "INFO",
   /** Comma-separated; none by default on AWS (IAM callers are not browsers). */
   ALLOWED_ORIGINS: "",
+  /**
+   * Comma-separated ARN patterns (IAM wildcards) of the functions registrations may name and the
+   * MCP role may invoke; the template sets it from ToolFunctionPattern, as the IAM policy is.
+   */
+  TOOL_FUNCTION_ARNS: "*",
+  /** When true, a registration may be replaced or deleted only by the principal that created it. */
+  REGISTRATION_OWNER_ONLY: false,
   /** Who may call the MCP API: IAM (the Function URL's caller), OAUTH (bearer tokens), NONE (public, every caller anonymous). */
   MCP_AUTH: "IAM",
   /** OAUTH: the authorization server, exactly as its tokens' `iss`. */

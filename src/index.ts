@@ -16,6 +16,7 @@ export { listAll, Registry, type RegistryShape } from "./services/Registry.js"
 export { SessionStore, type SessionStoreShape } from "./services/SessionStore.js"
 export { RateLimiter, type RateLimiterShape } from "./services/RateLimiter.js"
 export { type Invocation, ToolInvoker, type ToolInvokerShape } from "./services/ToolInvoker.js"
+export * as RegistrationPolicy from "./services/RegistrationPolicy.js"
 
 export * as DynamoDB from "./layers/DynamoDB.js"
 export * as DynamoDBRegistry from "./layers/DynamoDBRegistry.js"

@@ -50,6 +50,9 @@ const allowedOrigins = Options.text("allowed-origins").pipe(
   ),
   Options.optional
 )
+const allowAws = Options.boolean("allow-aws").pipe(
+  Options.withDescription("Let registrations name functions on AWS (invoked with your AWS credentials); by default only local functions")
+)
 
 const auth = Options.choice("auth", ["local", "oauth"]).pipe(
   Options.withDescription("Who may call /mcp: anyone, as `local` (default), or holders of bearer tokens from --issuer for --audience"),
@@ -104,6 +107,7 @@ export const dev = Command.make(
     registrationTable,
     sessionTable,
     allowedOrigins,
+    allowAws,
     auth,
     issuer,
     audience,
@@ -127,6 +131,7 @@ export const dev = Command.make(
         allowedOrigins: Option.getOrUndefined(
           Option.map(options.allowedOrigins, (list) => list.split(",").map((origin) => origin.trim()).filter((o) => o !== ""))
         ),
+        allowAws: options.allowAws,
         auth
       })
     )).pipe(Effect.asVoid)

@@ -112,7 +112,7 @@ const createdOrRecorded = (clients: Clients, options: ArtifactsBucketOptions, st
     for (;;) {
       const stack = yield* describeStack(clients.cloudformation, stackName)
       const status = Option.match(stack, { onNone: () => "DELETE_COMPLETE", onSome: (value) => value.StackStatus ?? "UNKNOWN" })
-      if (status === "CREATE_COMPLETE" || status === "UPDATE_COMPLETE") {
+      if (["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"].includes(status)) {
         const name = outputsOf(Option.getOrUndefined(stack))[ARTIFACTS_OUTPUT]
         if (name !== undefined) return name
         return yield* new DeployError({ step: "bucket", message: `Stack ${stackName} has no ${ARTIFACTS_OUTPUT} output` })

@@ -6,7 +6,7 @@
  *   original API's shorthand `parameters`.
  * - `RegistrationSpec`: the normalised definition (shorthand converted to JSON Schema or
  *   prompt arguments) — what a store writes.
- * - `Registration`: a stored spec with its id, version and timestamps.
+ * - `Registration`: a stored spec with its id, version, timestamps and the principals that wrote it.
  */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Schema } from "effect"
@@ -227,7 +227,10 @@ const stored = {
   id: RegistrationId,
   version: Schema.Int.pipe(Schema.positive()),
   createdAt: Schema.String,
-  updatedAt: Schema.String
+  updatedAt: Schema.String,
+  /** The principals that created it and last changed it (absent on registrations older than the fields). */
+  createdBy: Schema.optional(Schema.String),
+  updatedBy: Schema.optional(Schema.String)
 }
 
 export const ToolRegistration = Schema.extend(ToolSpec, Schema.Struct(stored))
@@ -244,7 +247,15 @@ export const idOf = (spec: Pick<RegistrationSpec, "type" | "name">): Registratio
 
 /** The definition of a stored registration, without its bookkeeping fields. */
 export const specOf = (registration: Registration): RegistrationSpec => {
-  const { id: _id, version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...spec } = registration
+  const {
+    createdAt: _createdAt,
+    createdBy: _createdBy,
+    id: _id,
+    updatedAt: _updatedAt,
+    updatedBy: _updatedBy,
+    version: _version,
+    ...spec
+  } = registration
   return spec
 }
 

@@ -47,6 +47,15 @@ export class RegistrationVersionMismatch extends Schema.TaggedError<Registration
   }
 }
 
+/** Owner-only updates are on, and the caller did not create this registration. */
+export class RegistrationForbidden extends Schema.TaggedError<RegistrationForbidden>()("RegistrationForbidden", {
+  id: Schema.String
+}) {
+  override get message() {
+    return `Registration '${this.id}' may be changed only by the principal that created it`
+  }
+}
+
 /** A registration must fit in one DynamoDB item (400 KB) with room for its bookkeeping. */
 export const MAX_REGISTRATION_BYTES = 350_000
 
@@ -139,8 +148,20 @@ export class InvocationFailed extends Schema.TaggedError<InvocationFailed>()("In
   }
 }
 
+/** This server may not invoke the function (outside its allowlist, or refused by IAM); the cause is for logs only. */
+export class InvocationDenied extends Schema.TaggedError<InvocationDenied>()("InvocationDenied", {
+  functionName: Schema.String,
+  reason: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message() {
+    return `Function '${this.functionName}' may not be invoked: ${this.reason}`
+  }
+}
+
 export type InvocationError =
   | FunctionError
+  | InvocationDenied
   | InvocationTimeout
   | InvocationThrottled
   | FunctionNotFound

@@ -2,7 +2,8 @@
  * The Registration function's composition root: the registry on DynamoDB, and the resource
  * subscriptions `POST /resources/updated` publishes to (they and the outboxes live in the
  * session table), configured from the environment (`REGISTRATION_TABLE_NAME`,
- * `SESSION_TABLE_NAME`, `SESSION_TTL_SECONDS`, `AWS_REGION`, `DYNAMODB_ENDPOINT`).
+ * `SESSION_TABLE_NAME`, `SESSION_TTL_SECONDS`, `AWS_REGION`, `DYNAMODB_ENDPOINT`), and the
+ * registration policy (`TOOL_FUNCTION_ARNS`, `REGISTRATION_OWNER_ONLY`).
  */
 import { Layer } from "effect"
 import { requireIdentity } from "../http/Authentication.js"
@@ -13,10 +14,12 @@ import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import * as Subscriptions from "../mcp/Subscriptions.js"
+import * as RegistrationPolicy from "../services/RegistrationPolicy.js"
 import { lambdaHandler } from "./LambdaRuntime.js"
 
-export const registrationLayer = Layer.merge(
+export const registrationLayer = Layer.mergeAll(
   DynamoDBRegistry.layerConfig,
+  RegistrationPolicy.layerConfig,
   Subscriptions.layer.pipe(Layer.provide(Layer.merge(DynamoDBSubscriptionStore.layerConfig, DynamoDBSessionStore.layerConfig)))
 ).pipe(Layer.provide(DynamoDB.layerConfig))
 

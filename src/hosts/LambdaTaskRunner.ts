@@ -2,7 +2,8 @@
  * The task runner's composition root: the function the MCP function invokes with `Event` to
  * carry out a task's run (`{ taskId, run }`). It reads and writes the task in the session table
  * and invokes the tool's function with the Lambda invoker, as a normal call. Configured from
- * the environment: `SESSION_TABLE_NAME`, `AWS_REGION`, `DYNAMODB_ENDPOINT`, `LAMBDA_ENDPOINT`.
+ * the environment: `SESSION_TABLE_NAME`, `AWS_REGION`, `DYNAMODB_ENDPOINT`, `LAMBDA_ENDPOINT`,
+ * `TOOL_FUNCTION_ARNS` (functions outside it are refused without a call).
  *
  * The handler never throws for a run that went wrong (the run records that on the task), so
  * Lambda does not retry it; a repeated delivery is harmless anyway, since a run begins once.

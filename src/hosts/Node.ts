@@ -7,10 +7,12 @@ import { createServer } from "node:http"
 import { existsSync } from "node:fs"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Console, Deferred, Duration, Effect, Layer } from "effect"
+import { Console, Context, Deferred, Duration, Effect, Layer } from "effect"
+import { ANY_FUNCTION } from "../domain/FunctionPattern.js"
 import type { Registration } from "../domain/Registration.js"
 import { Authenticator, layerOAuth, type OAuthSettings } from "../http/Authentication.js"
 import { Caller, ServerShutdown } from "../http/HostContext.js"
+import { guardLocal } from "../http/LocalGuard.js"
 import * as McpApi from "../http/McpApi.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"
@@ -34,6 +36,7 @@ import { layerMemory as sessionsMemory } from "../layers/MemorySessionStore.js"
 import { loadSeed } from "../layers/Seed.js"
 import * as Sessions from "../mcp/Sessions.js"
 import { RateLimiter } from "../services/RateLimiter.js"
+import { fromPatterns, localFunctionsOnly, RegistrationPolicy } from "../services/RegistrationPolicy.js"
 import { FIXED } from "../Settings.js"
 import { inProcessRuns, protocol } from "./Core.js"
 import { createTables, type TableNames } from "../layers/Tables.js"
@@ -51,6 +54,8 @@ export interface DevServerOptions {
   /** A 2025-11-25 session's idle `GET /mcp` stream: how long it stays open, and when its client comes back. */
   readonly idleStreamWindow?: Duration.DurationInput | undefined
   readonly idleStreamRetry?: Duration.DurationInput | undefined
+  /** Let registrations name functions on AWS, invoked with the usual AWS credentials (default: local functions only). */
+  readonly allowAws?: boolean | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
   /** Who may call `/mcp`: anyone, as `local` (default), or bearer tokens checked as on Lambda in OAUTH mode. */
@@ -92,14 +97,21 @@ const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore |
   ).pipe(Layer.provide(tables), Layer.provide(client))
 }
 
-/** Local functions first; any other ARN goes to the Lambda API (with the usual AWS credentials). */
-const invokerLayer = (functionsDir: string | undefined) =>
-  Layer.scoped(
-    ToolInvoker,
+/**
+ * Local functions first. Other ARNs go to the Lambda API (with the usual AWS credentials) only
+ * with `allowAws`: otherwise they are refused, at registration (400) and at invocation.
+ */
+const functionLayers = (functionsDir: string | undefined, allowAws: boolean) =>
+  Layer.scopedContext(
     Effect.gen(function* () {
       const lambda = yield* LambdaInvoker.makeScoped()
       const functions = functionsDir === undefined ? new Map() : yield* loadDirectory(functionsDir)
-      return makeLocal(functions, { fallback: lambda })
+      const fallback = allowAws
+        ? lambda
+        : LambdaInvoker.restrict(lambda, () => "the dev server invokes local functions only (start it with --allow-aws)")
+      return Context.make(ToolInvoker, makeLocal(functions, { fallback })).pipe(
+        Context.add(RegistrationPolicy, allowAws ? fromPatterns([ANY_FUNCTION]) : localFunctionsOnly([...functions.keys()]))
+      )
     })
   )
 
@@ -132,10 +144,10 @@ export const devServer = (options: DevServerOptions) => {
     RateLimiter.unlimited,
     Caller.local,
     options.auth?.kind === "oauth" ? layerOAuth(options.auth) : Authenticator.iam
-  ).pipe(Layer.provideMerge(Layer.merge(stores, invokerLayer(options.functionsDir))))
+  ).pipe(Layer.provideMerge(Layer.merge(stores, functionLayers(options.functionsDir, options.allowAws === true))))
   // The Registration API's `POST /resources/updated` publishes through the protocol's
   // Subscriptions: one instance for both APIs, over the same stores.
-  const app = combine(
+  const app = guardLocal({ allowedOrigins: options.allowedOrigins ?? McpApi.DEFAULT_ALLOWED_ORIGINS, listenHost: options.host })(combine(
     McpApi.make({
       allowedOrigins: options.allowedOrigins,
       maxStreamDuration: options.maxStreamDuration,
@@ -143,7 +155,7 @@ export const devServer = (options: DevServerOptions) => {
       idleStreamRetry: options.idleStreamRetry
     }),
     RegistrationApi.make()
-  )
+  ))
   const banner = HttpServer.addressFormattedWith((address) =>
     Effect.gen(function* () {
       const registry = yield* Registry

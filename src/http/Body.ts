@@ -8,6 +8,36 @@ class BodyUnreadable extends Data.TaggedError("BodyUnreadable")<{ readonly cause
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
+/**
+ * How deeply a body's arrays and objects may nest. Decoding, validating and storing walk
+ * values recursively; far deeper input would overflow the stack there (a defect, or a store
+ * "outage") instead of being refused here. Above the registered-schema limit, so a schema at that
+ * limit still fits in a registration body.
+ */
+export const MAX_JSON_DEPTH = 100
+
+/** The deepest nesting of arrays and objects in JSON text, counted without parsing (strings skipped). */
+export const jsonDepth = (text: string): number => {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index)
+    if (inString) {
+      if (char === 0x5c) index++ // backslash: skip the escaped character
+      else if (char === 0x22) inString = false
+    } else if (char === 0x22) {
+      inString = true
+    } else if (char === 0x7b || char === 0x5b) {
+      depth++
+      if (depth > deepest) deepest = depth
+    } else if (char === 0x7d || char === 0x5d) {
+      depth--
+    }
+  }
+  return deepest
+}
+
 const readText = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
   Effect.gen(function* () {
     const declared = Number(request.headers["content-length"])
@@ -32,8 +62,8 @@ const isJsonContentType = (request: HttpServerRequest.HttpServerRequest) => {
 
 /**
  * A JSON request body, or the error that refuses it: 415 when it is not declared JSON,
- * 413 over `limit`, 400 when unreadable, and `notJson` (each API words it its own way) when
- * it does not parse.
+ * 413 over `limit`, 400 when unreadable or nested deeper than `MAX_JSON_DEPTH`, and `notJson`
+ * (each API words it its own way) when it does not parse.
  */
 export const readJsonBody = <E extends HttpProblem | RpcHttpError>(
   request: HttpServerRequest.HttpServerRequest,
@@ -51,6 +81,13 @@ export const readJsonBody = <E extends HttpProblem | RpcHttpError>(
         BodyUnreadable: () => new HttpProblem({ status: 400, error: "BadRequest", message: "The body could not be read" })
       })
     )
+    if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      return yield* new HttpProblem({
+        status: 400,
+        error: "TooDeep",
+        message: `The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`
+      })
+    }
     const parsed = Either.try(() => JSON.parse(text) as unknown)
     if (Either.isLeft(parsed)) return yield* Effect.fail(notJson)
     return parsed.right

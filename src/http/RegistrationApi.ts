@@ -3,17 +3,29 @@
  * `POST /resources/updated` (a resource changed: tell its subscribers).
  * Bodies are the original API's (`type`, `name`, `description`, `lambdaArn`, `parameters`)
  * or the full registration schema; problems come back as a list of `{ path, message }`.
+ * Writes record the caller (`createdBy`, `updatedBy`) and leave an audit line; the
+ * `RegistrationPolicy` decides which functions may be named and whether only creators may change.
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
-import type { RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
-import { idOf, isPlainObject, type Registration, RegistrationId, RegistrationType } from "../domain/Registration.js"
+import { audit } from "../Audit.js"
+import type { RegistrationForbidden, RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
+import {
+  idOf,
+  isPlainObject,
+  type Registration,
+  RegistrationId,
+  type RegistrationSpec,
+  RegistrationType
+} from "../domain/Registration.js"
 import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { Subscriptions } from "../mcp/Subscriptions.js"
+import { RegistrationPolicy } from "../services/RegistrationPolicy.js"
 import { MAX_PAGE_SIZE, Registry } from "../services/Registry.js"
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
 import { HttpProblem, json } from "./Errors.js"
+import { type Caller, currentPrincipal } from "./HostContext.js"
 import { route } from "./Routes.js"
 
 export interface RegistrationApiOptions {
@@ -21,7 +33,10 @@ export interface RegistrationApiOptions {
 }
 
 /** Fields a client may send back from a GET; the server owns them. */
-const SERVER_FIELDS = ["id", "version", "createdAt", "updatedAt"] as const
+const SERVER_FIELDS = ["id", "version", "createdAt", "updatedAt", "createdBy", "updatedBy"] as const
+
+/** What the app needs from its layers (and, per request, from its host: the caller). */
+export type RegistrationApiServices = Registry | Subscriptions | RegistrationPolicy | Caller
 
 const etag = (registration: Registration) => `"${registration.version}"`
 
@@ -37,6 +52,31 @@ const preconditionFailed = (error: RegistrationVersionMismatch) =>
   new HttpProblem({ status: 412, error: "PreconditionFailed", message: error.message })
 
 const badRequest = (error: string, message: string) => new HttpProblem({ status: 400, error, message })
+
+/** Owner-only refused the caller: 403, and an audit line. */
+const forbidden = (principal: string) => (error: RegistrationForbidden) =>
+  Effect.zipRight(
+    audit({ audit: "registration.refused", principal, id: error.id, reason: "owner-only" }),
+    Effect.fail(new HttpProblem({ status: 403, error: "Forbidden", message: error.message }))
+  )
+
+/** The caller, and the function rule checked: a refused function is a 400 naming the rule (and an audit line). */
+const authorize = (spec: RegistrationSpec) =>
+  Effect.gen(function* () {
+    const principal = yield* currentPrincipal
+    const policy = yield* RegistrationPolicy
+    const rule = policy.refuseFunction(spec.lambdaArn)
+    if (rule !== undefined) {
+      yield* audit({ audit: "registration.refused", principal, id: idOf(spec), reason: "function", lambdaArn: spec.lambdaArn })
+      return yield* new HttpProblem({
+        status: 400,
+        error: "FunctionNotAllowed",
+        message: `This server may not invoke ${spec.lambdaArn}: ${rule}`,
+        problems: [{ path: "lambdaArn", message: rule }]
+      })
+    }
+    return { principal, ownerOnly: policy.ownerOnly }
+  })
 
 const decodeId = Schema.decodeUnknownOption(RegistrationId)
 
@@ -65,7 +105,7 @@ const decodeResourceUpdate = (body: unknown) => {
     }))))
 }
 
-export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, Registry | Subscriptions> => {
+export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<never, RegistrationApiServices> => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
 
   const readBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
@@ -80,13 +120,15 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
   const create = Effect.gen(function* () {
     const registry = yield* Registry
     const spec = yield* decodeSpec(yield* readBody)
-    const created = yield* registry.create(spec).pipe(
+    const { principal } = yield* authorize(spec)
+    const created = yield* registry.create(spec, { principal }).pipe(
       Effect.catchTags({
         RegistrationConflict: (error) =>
           new HttpProblem({ status: 409, error: "Conflict", message: `${error.message}; update it with PUT /register/${error.id}` }),
         RegistrationTooLarge: tooLarge
       })
     )
+    yield* audit({ audit: "registration.create", principal, id: created.id, version: created.version, lambdaArn: created.lambdaArn })
     return withEtag(created, 201, { location: `/register/${encodeURIComponent(created.id)}` })
   })
 
@@ -151,13 +193,16 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       if (idOf(spec) !== rawId) {
         return yield* badRequest("IdMismatch", `A ${spec.type} named '${spec.name}' has id '${idOf(spec)}', not '${rawId}'`)
       }
-      const updated = yield* registry.update(spec, { ifVersion: expected }).pipe(
+      const { ownerOnly, principal } = yield* authorize(spec)
+      const updated = yield* registry.update(spec, { ifVersion: expected, principal, ownerOnly }).pipe(
         Effect.catchTags({
           RegistrationNotFound: () => notFound(rawId),
           RegistrationVersionMismatch: preconditionFailed,
+          RegistrationForbidden: forbidden(principal),
           RegistrationTooLarge: tooLarge
         })
       )
+      yield* audit({ audit: "registration.update", principal, id: updated.id, version: updated.version, lambdaArn: updated.lambdaArn })
       return withEtag(updated)
     })
 
@@ -169,9 +214,16 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
       if (Option.isNone(id)) return yield* notFound(rawId)
       const ifMatch = parseIfMatch(request.headers["if-match"])
       if (Either.isLeft(ifMatch)) return yield* badRequest("BadRequest", ifMatch.left)
-      yield* registry.remove(id.value, { ifVersion: ifMatch.right }).pipe(
-        Effect.catchTags({ RegistrationNotFound: () => notFound(rawId), RegistrationVersionMismatch: preconditionFailed })
+      const principal = yield* currentPrincipal
+      const { ownerOnly } = yield* RegistrationPolicy
+      yield* registry.remove(id.value, { ifVersion: ifMatch.right, principal, ownerOnly }).pipe(
+        Effect.catchTags({
+          RegistrationNotFound: () => notFound(rawId),
+          RegistrationVersionMismatch: preconditionFailed,
+          RegistrationForbidden: forbidden(principal)
+        })
       )
+      yield* audit({ audit: "registration.delete", principal, id: id.value })
       return HttpServerResponse.empty({ status: 204 })
     })
 
@@ -182,7 +234,7 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
     return json({ uri, notified })
   })
 
-  return route<Registry | Subscriptions>([
+  return route<RegistrationApiServices>([
     { path: "/register", methods: { POST: () => create, GET: () => list } },
     {
       path: "/register/:id",

@@ -4,7 +4,7 @@
  * Handlers fail with typed errors; the router renders them, here and nowhere else.
  */
 import { HttpServerRequest, HttpServerRespondable, type HttpServerResponse } from "@effect/platform"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Either } from "effect"
 import type { StoreError } from "../domain/errors.js"
 import { type HttpProblem, problem, type RpcHttpError, STORE_UNAVAILABLE } from "./Errors.js"
 
@@ -56,14 +56,25 @@ export const route = <R>(routes: ReadonlyArray<Route<R>>) => {
         return problem(405, "MethodNotAllowed", `${request.method} is not allowed on ${entry.path}`, { headers: { allow } })
       }
       const params: Record<string, string> = {}
-      entry.names.forEach((name, index) => {
-        params[name] = decodeURIComponent(match[index + 1] ?? "")
-      })
+      for (const [index, name] of entry.names.entries()) {
+        const decoded = Either.try(() => decodeURIComponent(match[index + 1] ?? ""))
+        if (Either.isLeft(decoded)) {
+          yield* Effect.logWarning(`Malformed percent-encoding in ${path}`, Cause.fail(decoded.left))
+          return problem(400, "BadRequest", `The path's ${name} is not valid percent-encoding (UTF-8 bytes as %XX)`)
+        }
+        params[name] = decoded.right
+      }
       // HTTP hosts run the app uninterruptibly; a handler must be interruptible for its races and
       // timeouts to stop their losers, and for a departed client to stop its work.
       return yield* handler(params).pipe(
         Effect.withSpan(`${request.method} ${entry.path}`),
         Effect.catchAll(render),
+        // A defect is a bug: logged with its cause, answered with a 500 that says nothing more.
+        Effect.catchAllDefect((defect) =>
+          Effect.as(
+            Effect.logError(`Defect in ${request.method} ${entry.path}`, Cause.die(defect)),
+            problem(500, "InternalServerError", "The server failed to answer this request")
+          )),
         Effect.interruptible
       )
     }

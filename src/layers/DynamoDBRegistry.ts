@@ -35,6 +35,8 @@ interface Item {
   readonly version: number
   readonly createdAt: string
   readonly updatedAt: string
+  readonly createdBy?: string
+  readonly updatedBy?: string
   readonly spec: string
 }
 
@@ -44,6 +46,8 @@ const toItem = (registration: Registration): Item => ({
   version: registration.version,
   createdAt: registration.createdAt,
   updatedAt: registration.updatedAt,
+  ...(registration.createdBy === undefined ? {} : { createdBy: registration.createdBy }),
+  ...(registration.updatedBy === undefined ? {} : { updatedBy: registration.updatedBy }),
   spec: JSON.stringify(specOf(registration))
 })
 
@@ -73,7 +77,9 @@ export const make = (options: DynamoDBRegistryOptions) =>
           id: raw["sk"],
           version: raw["version"],
           createdAt: raw["createdAt"],
-          updatedAt: raw["updatedAt"]
+          updatedAt: raw["updatedAt"],
+          createdBy: raw["createdBy"],
+          updatedBy: raw["updatedBy"]
         })
       }).pipe(Effect.mapError((cause) => new StoreError({ operation, cause })))
 

@@ -16,12 +16,15 @@ import { Config, Duration, Effect, Layer, Option, Schedule, Stream } from "effec
 import {
   FunctionError,
   FunctionNotFound,
+  InvocationDenied,
   type InvocationError,
   InvocationFailed,
   InvocationThrottled,
   InvocationTimeout
 } from "../domain/errors.js"
-import { functionNameOf } from "../domain/LambdaArn.js"
+import { allows, describePatterns } from "../domain/FunctionPattern.js"
+import { functionNameOf, type LambdaArn } from "../domain/LambdaArn.js"
+import { toolFunctionPatterns } from "../services/RegistrationPolicy.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
 import * as Settings from "../Settings.js"
 
@@ -39,6 +42,8 @@ export interface LambdaInvokerOptions {
 
 const THROTTLED = new Set(["TooManyRequestsException", "EC2ThrottledException", "ThrottlingException"])
 const NOT_FOUND = new Set(["ResourceNotFoundException"])
+/** IAM (or a KMS key policy) refused this role the call. */
+const DENIED = new Set(["AccessDeniedException", "AccessDenied", "KMSAccessDeniedException"])
 
 const decoder = new TextDecoder()
 
@@ -76,10 +81,11 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
   const timedOut = (functionName: string, timeout: Duration.Duration) =>
     new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
 
-  const classify = (functionName: string) => (cause: unknown): Throttled | FunctionNotFound | InvocationFailed => {
+  const classify = (functionName: string) => (cause: unknown): Throttled | FunctionNotFound | InvocationDenied | InvocationFailed => {
     const name = cause instanceof Error ? cause.name : ""
     if (THROTTLED.has(name)) return new Throttled()
     if (NOT_FOUND.has(name)) return new FunctionNotFound({ functionName })
+    if (DENIED.has(name)) return new InvocationDenied({ functionName, reason: describeCause(cause), cause })
     if (name === "RequestEntityTooLargeException") {
       return new InvocationFailed({ functionName, reason: "the request is too large for Lambda", cause })
     }
@@ -177,6 +183,30 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
   return { invoke, invokeStream }
 }
 
+/**
+ * `invoker`, refusing before any call the functions `refuse` names a reason for (an
+ * `InvocationDenied`): registrations made before the allowlist narrowed, or written to the
+ * table directly, cannot reach functions outside it.
+ */
+export const restrict = (invoker: ToolInvokerShape, refuse: (arn: LambdaArn) => string | undefined): ToolInvokerShape => {
+  const denied = (invocation: Invocation) => {
+    const reason = refuse(invocation.lambdaArn)
+    return reason === undefined
+      ? undefined
+      : new InvocationDenied({ functionName: functionNameOf(invocation.lambdaArn), reason, cause: null })
+  }
+  return {
+    invoke: (invocation) => {
+      const error = denied(invocation)
+      return error === undefined ? invoker.invoke(invocation) : Effect.fail(error)
+    },
+    invokeStream: (invocation) => {
+      const error = denied(invocation)
+      return error === undefined ? invoker.invokeStream(invocation) : Stream.fail(error)
+    }
+  }
+}
+
 /** An invoker with its own client, released with the scope. */
 export const makeScoped = (options: LambdaInvokerOptions = {}) =>
   Effect.map(
@@ -190,18 +220,27 @@ export const makeScoped = (options: LambdaInvokerOptions = {}) =>
 export const layer = (options: LambdaInvokerOptions = {}): Layer.Layer<ToolInvoker> =>
   Layer.scoped(ToolInvoker, makeScoped(options))
 
-/** `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS`. */
+/**
+ * `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS`; functions
+ * outside `TOOL_FUNCTION_ARNS` are refused without a call.
+ */
 export const layerConfig = Layer.unwrapEffect(
   Effect.gen(function* () {
     const region = yield* Config.option(Config.string("AWS_REGION"))
     const endpoint = yield* Config.option(Config.string("LAMBDA_ENDPOINT"))
     const timeoutSeconds = yield* Settings.integer("INVOKE_TIMEOUT_SECONDS")
-    return layer({
+    const patterns = yield* toolFunctionPatterns
+    const options = {
       client: {
         ...(Option.isSome(region) ? { region: region.value } : {}),
         ...(Option.isSome(endpoint) ? { endpoint: endpoint.value } : {})
       },
       timeout: Duration.seconds(timeoutSeconds)
-    })
+    }
+    return Layer.scoped(
+      ToolInvoker,
+      Effect.map(makeScoped(options), (invoker) =>
+        restrict(invoker, (arn) => (allows(patterns, arn) ? undefined : describePatterns(patterns))))
+    )
   })
 )

@@ -1,13 +1,14 @@
 /**
  * The registry's policy, written once for every store. A store (memory, DynamoDB) offers a few
  * conditional primitives; when a condition fails it says what it holds instead, so the policy
- * can name the error without reading again. Versions, timestamps, the size limit, pagination
- * and the choice of error are decided here, on top of those primitives.
+ * can name the error without reading again. Versions, timestamps, authors, owner-only changes,
+ * the size limit, pagination and the choice of error are decided here, on top of those primitives.
  */
 import { Clock, Data, Effect, Option } from "effect"
 import {
   MAX_REGISTRATION_BYTES,
   RegistrationConflict,
+  RegistrationForbidden,
   RegistrationNotFound,
   RegistrationTooLarge,
   RegistrationVersionMismatch,
@@ -20,7 +21,7 @@ import {
   type RegistrationSpec,
   type RegistrationType
 } from "../domain/Registration.js"
-import type { ListOptions, Precondition, RegistryShape } from "../services/Registry.js"
+import type { Author, ListOptions, Precondition, RegistryShape } from "../services/Registry.js"
 import { pageOf, pageRequest } from "./RegistryPages.js"
 
 /** A conditional write that did not happen: `current` is what the store holds under the id instead. */
@@ -60,23 +61,43 @@ export const checkSize = (spec: RegistrationSpec) => {
 
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
 
-const stored = (spec: RegistrationSpec, version: number, createdAt: string, updatedAt: string): Registration => ({
+interface Written {
+  readonly at: string
+  readonly by: string | undefined
+}
+
+const stored = (spec: RegistrationSpec, version: number, created: Written, updated: Written): Registration => ({
   ...spec,
   id: idOf(spec),
   version,
-  createdAt,
-  updatedAt
+  createdAt: created.at,
+  updatedAt: updated.at,
+  ...(created.by === undefined ? {} : { createdBy: created.by }),
+  ...(updated.by === undefined ? {} : { updatedBy: updated.by })
 })
 
-/** The registration, if it is at the version the caller expects (any version when none is given). */
-const atExpectedVersion = (registration: Registration, precondition: Precondition | undefined) =>
-  precondition?.ifVersion === undefined || precondition.ifVersion === registration.version
+/**
+ * The registration, if the caller may change it (owner-only: its creator, or anyone when no
+ * creator is recorded) and it is at the version the caller expects (any version when none is given).
+ */
+const atExpectedVersion = (
+  registration: Registration,
+  precondition: Precondition | undefined
+): Effect.Effect<Registration, RegistrationForbidden | RegistrationVersionMismatch> => {
+  if (
+    precondition?.ownerOnly === true && registration.createdBy !== undefined &&
+    registration.createdBy !== precondition.principal
+  ) {
+    return Effect.fail(new RegistrationForbidden({ id: registration.id }))
+  }
+  return precondition?.ifVersion === undefined || precondition.ifVersion === registration.version
     ? Effect.succeed(registration)
     : Effect.fail(
       new RegistrationVersionMismatch({ id: registration.id, expected: precondition.ifVersion, actual: registration.version })
     )
+}
 
-type Guarded<A> = Effect.Effect<A, RegistrationNotFound | RegistrationVersionMismatch | StoreError>
+type Guarded<A> = Effect.Effect<A, RegistrationNotFound | RegistrationVersionMismatch | RegistrationForbidden | StoreError>
 
 /**
  * After a lost condition the winner decides: none left is `RegistrationNotFound`; a winner at
@@ -98,10 +119,10 @@ export const makeRegistry = (storage: RegistryStorage): RegistryShape => {
     return found.value
   })
 
-  const create = Effect.fn("Registry.create")(function* (spec: RegistrationSpec) {
+  const create = Effect.fn("Registry.create")(function* (spec: RegistrationSpec, author?: Author) {
     yield* checkSize(spec)
-    const timestamp = yield* now
-    const registration = stored(spec, 1, timestamp, timestamp)
+    const written = { at: yield* now, by: author?.principal }
+    const registration = stored(spec, 1, written, written)
     yield* storage.insertIfAbsent(registration).pipe(
       Effect.catchTag("ConditionFailed", () => Effect.fail(new RegistrationConflict({ id: registration.id })))
     )
@@ -114,7 +135,12 @@ export const makeRegistry = (storage: RegistryStorage): RegistryShape => {
     // Written over the version read, so of concurrent writers of one version exactly one wins.
     const replace = (existing: Registration): Guarded<Registration> =>
       Effect.gen(function* () {
-        const next = stored(spec, existing.version + 1, existing.createdAt, yield* now)
+        const next = stored(
+          spec,
+          existing.version + 1,
+          { at: existing.createdAt, by: existing.createdBy },
+          { at: yield* now, by: precondition?.principal }
+        )
         yield* storage.replaceIfVersion(next, existing.version)
         return next
       }).pipe(Effect.catchTag("ConditionFailed", settle(id, precondition, replace)))
@@ -127,8 +153,10 @@ export const makeRegistry = (storage: RegistryStorage): RegistryShape => {
       storage.deleteIfVersion(id, version).pipe(
         Effect.catchTag("ConditionFailed", settle(id, precondition, (winner) => removeAt(winner.version)))
       )
-    // An expected version needs no read: the conditional delete checks it.
-    const version = precondition?.ifVersion ?? (yield* get(id)).version
+    // An expected version needs no read, the conditional delete checks it; the owner does.
+    const version = precondition?.ownerOnly === true
+      ? (yield* Effect.flatMap(get(id), (found) => atExpectedVersion(found, precondition))).version
+      : precondition?.ifVersion ?? (yield* get(id)).version
     yield* removeAt(version)
   })
 

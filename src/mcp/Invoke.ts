@@ -1,18 +1,32 @@
-/** Invoking the function behind a registration, and saying why an invocation failed. */
+/**
+ * Invoking the function behind a registration (each invocation an audit line naming the
+ * caller), and saying why an invocation failed: a fixed sentence and a correlation id for the
+ * client, the cause in the log under the same id.
+ */
+import { randomUUID } from "node:crypto"
 import { Effect } from "effect"
+import { audit } from "../Audit.js"
 import type { InvocationError } from "../domain/errors.js"
 import type { Registration } from "../domain/Registration.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import { readAnswer, type StreamProblem } from "./FunctionStream.js"
 import { InternalError } from "./Errors.js"
 import type { InputProblem } from "./InputRounds.js"
-import type { McpRequest} from "./McpRequest.js";
-import { extra, log, progress } from "./McpRequest.js"
+import { extra, log, McpRequest, progress } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
 
 const invocationOf = (registration: Registration, payload: Record<string, unknown>, more: Record<string, unknown> = {}) =>
   Effect.gen(function* () {
     const { invokeTimeout } = yield* EngineSettings
+    const request = yield* McpRequest
+    yield* audit({
+      audit: "function.invoke",
+      principal: request.principal ?? "unknown",
+      method: request.method,
+      registration: registration.id,
+      lambdaArn: registration.lambdaArn,
+      session: request.sessionId
+    })
     return { lambdaArn: registration.lambdaArn, payload: { ...payload, extra: { ...(yield* extra), ...more } }, timeout: invokeTimeout }
   })
 
@@ -46,20 +60,37 @@ export const invokeStreaming = <R>(
     })
   })
 
-/** A readable sentence for an invocation failure, without infrastructure details. */
-export const describeInvocationError = (what: string, error: InvocationError): Effect.Effect<string> => {
+/** The sentence a client gets for each failure the server (not the function) is behind. */
+const sentenceFor = (what: string, error: Exclude<InvocationError, { readonly _tag: "FunctionError" }>) => {
   switch (error._tag) {
-    case "FunctionError":
-      return Effect.succeed(`${what} failed: ${error.errorMessage}`)
     case "InvocationTimeout":
-      return Effect.succeed(`${what} timed out after ${Math.round(error.timeoutMillis / 100) / 10} s`)
+      return `${what} timed out after ${Math.round(error.timeoutMillis / 100) / 10} s`
     case "InvocationThrottled":
-      return Effect.succeed(`${what} is throttled; try again shortly`)
+      return `${what} is throttled; try again shortly`
     case "FunctionNotFound":
-      return Effect.succeed(`${what} is unavailable: its function '${error.functionName}' was not found`)
+      return `${what} is unavailable: its function was not found`
+    case "InvocationDenied":
+      return `${what} is unavailable: this server may not invoke its function`
     case "InvocationFailed":
-      return Effect.logError("Invocation failed", error).pipe(Effect.as(`${what} could not be invoked: ${error.reason}`))
+      return `${what} failed: its function could not be invoked`
   }
+}
+
+/**
+ * A readable sentence for an invocation failure. A function's own error is its answer and is
+ * passed on; anything else is one fixed sentence and a correlation id, and the log line with
+ * that id holds the function, the reason and the cause (AWS error texts name roles and accounts).
+ */
+export const describeInvocationError = (what: string, error: InvocationError): Effect.Effect<string> => {
+  if (error._tag === "FunctionError") return Effect.succeed(`${what} failed: ${error.errorMessage}`)
+  return Effect.gen(function* () {
+    const correlationId = randomUUID()
+    const details = { correlationId, what, functionName: error.functionName, error: error._tag, reason: error.message }
+    yield* error._tag === "InvocationFailed" || error._tag === "InvocationDenied"
+      ? Effect.logError("Invocation failed", details, error.cause)
+      : Effect.logWarning("Invocation failed", details)
+    return `${sentenceFor(what, error)} (correlation id ${correlationId})`
+  })
 }
 
 /**
@@ -76,6 +107,7 @@ const FUNCTION_FAILURES: ReadonlySet<string> = new Set([
   "InvocationTimeout",
   "InvocationThrottled",
   "FunctionNotFound",
+  "InvocationDenied",
   "InvocationFailed",
   "InputProblem",
   "StreamProblem"
@@ -94,6 +126,7 @@ export const asInternalErrors = (what: string) => {
     InvocationTimeout: fail,
     InvocationThrottled: fail,
     FunctionNotFound: fail,
+    InvocationDenied: fail,
     InvocationFailed: fail
   }
 }

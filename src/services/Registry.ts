@@ -3,6 +3,7 @@ import { Context, Effect } from "effect"
 import type {
   InvalidCursor,
   RegistrationConflict,
+  RegistrationForbidden,
   RegistrationNotFound,
   RegistrationTooLarge,
   RegistrationVersionMismatch,
@@ -25,27 +26,41 @@ export interface RegistrationPage {
   readonly nextCursor: string | undefined
 }
 
-export interface Precondition {
+export interface Author {
+  /** Who writes: recorded as `createdBy` / `updatedBy`. */
+  readonly principal?: string | undefined
+}
+
+export interface Precondition extends Author {
   /** Apply only when the stored version is this one (optimistic concurrency). */
   readonly ifVersion?: number | undefined
+  /**
+   * Apply only when `principal` created the registration (or no creator is recorded);
+   * otherwise `RegistrationForbidden`.
+   */
+  readonly ownerOnly?: boolean | undefined
 }
 
 export interface RegistryShape {
   /** Stores a new registration at version 1; fails when its id is taken. */
   readonly create: (
-    spec: RegistrationSpec
+    spec: RegistrationSpec,
+    author?: Author
   ) => Effect.Effect<Registration, RegistrationConflict | RegistrationTooLarge | StoreError>
   /** Replaces an existing registration (id from the spec) and increments its version. */
   readonly update: (
     spec: RegistrationSpec,
     precondition?: Precondition
-  ) => Effect.Effect<Registration, RegistrationNotFound | RegistrationVersionMismatch | RegistrationTooLarge | StoreError>
+  ) => Effect.Effect<
+    Registration,
+    RegistrationNotFound | RegistrationVersionMismatch | RegistrationForbidden | RegistrationTooLarge | StoreError
+  >
   readonly get: (id: RegistrationId) => Effect.Effect<Registration, RegistrationNotFound | StoreError>
   readonly list: (options?: ListOptions) => Effect.Effect<RegistrationPage, InvalidCursor | StoreError>
   readonly remove: (
     id: RegistrationId,
     precondition?: Precondition
-  ) => Effect.Effect<void, RegistrationNotFound | RegistrationVersionMismatch | StoreError>
+  ) => Effect.Effect<void, RegistrationNotFound | RegistrationVersionMismatch | RegistrationForbidden | StoreError>
   /** Changes whenever any registration changes: a cheap check for caches and list_changed. */
   readonly stamp: Effect.Effect<string, StoreError>
 }

@@ -220,4 +220,34 @@ export const registryContract = <E>(name: string, makeLayer: () => Layer.Layer<R
           expect(Cause.squash(exit.cause)).toMatchObject({ _tag: "RegistrationNotFound", id: "tool-weather" })
         }
       })))
+
+    it.effect("records who created a registration and who changed it last", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        const created = yield* registry.create(toolSpec("weather"), { principal: "arn:aws:iam::123456789012:user/alice" })
+        expect(created).toMatchObject({ createdBy: "arn:aws:iam::123456789012:user/alice", updatedBy: "arn:aws:iam::123456789012:user/alice" })
+        const updated = yield* registry.update(toolSpec("weather", { description: "Forecasts" }), { principal: "arn:aws:iam::123456789012:user/bob" })
+        expect(updated).toMatchObject({ createdBy: "arn:aws:iam::123456789012:user/alice", updatedBy: "arn:aws:iam::123456789012:user/bob" })
+        expect(yield* registry.get("tool-weather" as RegistrationId)).toEqual(updated)
+        expect(specOf(updated)).toEqual(toolSpec("weather", { description: "Forecasts" }))
+      })))
+
+    it.effect("owner-only: another principal may neither update nor remove; the creator may", () =>
+      run(Effect.gen(function* () {
+        const registry = yield* Registry
+        yield* registry.create(toolSpec("weather"), { principal: "alice" })
+        const asBob = { principal: "bob", ownerOnly: true }
+        expect(yield* Effect.flip(registry.update(toolSpec("weather", { description: "Mine now" }), asBob)))
+          .toMatchObject({ _tag: "RegistrationForbidden", id: "tool-weather" })
+        expect(yield* Effect.flip(registry.remove("tool-weather" as RegistrationId, asBob))).toMatchObject({ _tag: "RegistrationForbidden" })
+        expect(yield* Effect.flip(registry.remove("tool-weather" as RegistrationId, { ...asBob, ifVersion: 1 })))
+          .toMatchObject({ _tag: "RegistrationForbidden" })
+        expect((yield* registry.get("tool-weather" as RegistrationId)).version).toBe(1)
+        const asAlice = { principal: "alice", ownerOnly: true }
+        expect((yield* registry.update(toolSpec("weather", { description: "Forecasts" }), asAlice)).version).toBe(2)
+        yield* registry.remove("tool-weather" as RegistrationId, asAlice)
+        // One without a recorded creator (made before the field existed) stays open.
+        yield* registry.create(toolSpec("legacy"))
+        expect((yield* registry.update(toolSpec("legacy", { description: "x" }), asBob)).updatedBy).toBe("bob")
+      })))
   })

@@ -21,7 +21,8 @@ let recorder: Awaited<ReturnType<typeof startRecorder>>
 let dir = ""
 
 beforeAll(async () => {
-  server = await startDevServer()
+  // The tools registered here name functions that are not local, as they would on AWS.
+  server = await startDevServer({ allowAws: true })
   recorder = await startRecorder(server.url)
   dir = await mkdtemp(join(tmpdir(), "admin-"))
   await writeFile(join(dir, "translate.json"), JSON.stringify({

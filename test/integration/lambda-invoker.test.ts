@@ -6,7 +6,7 @@
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, TestClock } from "effect"
+import { Duration, Effect, Fiber, Stream, TestClock } from "effect"
 import { afterAll, beforeAll, inject } from "vitest"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
 import * as LambdaInvoker from "../../src/layers/LambdaInvoker.js"
@@ -125,13 +125,24 @@ describe("LambdaInvoker error paths", () => {
       expect(error).toMatchObject({ _tag: "FunctionError", errorType: "ValidationError", errorMessage: "city is unknown" })
     }))
 
-  it.effect("a missing function is FunctionNotFound; other failures are InvocationFailed", () =>
+  it.effect("a missing function is FunctionNotFound; IAM's refusal is InvocationDenied; other failures are InvocationFailed", () =>
     Effect.gen(function* () {
       const missing = yield* Effect.flip(LambdaInvoker.make(scripted([failWith("ResourceNotFoundException")]).client).invoke({ lambdaArn: target, payload: {} }))
       expect(missing).toMatchObject({ _tag: "FunctionNotFound", functionName: "tool" })
       const denied = yield* Effect.flip(LambdaInvoker.make(scripted([failWith("AccessDeniedException")]).client).invoke({ lambdaArn: target, payload: {} }))
-      expect(denied).toMatchObject({ _tag: "InvocationFailed" })
+      expect(denied).toMatchObject({ _tag: "InvocationDenied" })
       expect(denied.message).toMatch(/AccessDeniedException/)
+      const failed = yield* Effect.flip(LambdaInvoker.make(scripted([failWith("ServiceException")]).client).invoke({ lambdaArn: target, payload: {} }))
+      expect(failed).toMatchObject({ _tag: "InvocationFailed" })
+    }))
+
+  it.effect("a restricted invoker refuses functions outside its allowlist without a call", () =>
+    Effect.gen(function* () {
+      const { client, state } = scripted([answer({ ok: 1 })])
+      const invoker = LambdaInvoker.restrict(LambdaInvoker.make(client), (arn) => (arn.endsWith(":function:tool") ? "not this one" : undefined))
+      expect(yield* Effect.flip(invoker.invoke({ lambdaArn: target, payload: {} }))).toMatchObject({ _tag: "InvocationDenied", reason: "not this one" })
+      expect(yield* Effect.flip(Stream.runDrain(invoker.invokeStream({ lambdaArn: target, payload: {} })))).toMatchObject({ _tag: "InvocationDenied" })
+      expect(state.calls).toBe(0)
     }))
 
   it.effect("a payload over 6 MB is refused before any call", () =>

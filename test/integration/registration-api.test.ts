@@ -7,7 +7,9 @@ import * as RegistrationApi from "../../src/http/RegistrationApi.js"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import * as Subscriptions from "../../src/mcp/Subscriptions.js"
+import { RegistrationPolicy } from "../../src/services/RegistrationPolicy.js"
 import { SubscriptionStore } from "../../src/services/SubscriptionStore.js"
+import { Caller } from "../../src/http/HostContext.js"
 import { type Json, readJson } from "../support/json.js"
 import { webHandler } from "../support/servers.js"
 import { readSse } from "../support/sse.js"
@@ -285,6 +287,8 @@ describe("POST /resources/updated", () => {
     })
     const layer = Layer.mergeAll(
       registryMemory,
+      RegistrationPolicy.open,
+      Caller.local,
       Subscriptions.layer.pipe(Layer.provide(Layer.merge(failing, sessionsMemory()))),
       // The router logs the store failure; keep it out of the test output.
       Logger.minimumLogLevel(LogLevel.None)

@@ -14,7 +14,7 @@ import { Registry } from "../../src/services/Registry.js"
 export const sessionStores = Layer.mergeAll(sessionsMemory(), subscriptionsMemory, inboxMemory)
 
 export const seeded = (specs: ReadonlyArray<RegistrationSpec>) =>
-  Layer.effectDiscard(Effect.flatMap(Registry, (registry) => Effect.forEach(specs, registry.create, { discard: true })))
+  Layer.effectDiscard(Effect.flatMap(Registry, (registry) => Effect.forEach(specs, (spec) => registry.create(spec), { discard: true })))
 
 export const engineWith = (
   specs: ReadonlyArray<RegistrationSpec>,

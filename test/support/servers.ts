@@ -16,6 +16,7 @@ import { layerMemory as inboxMemory } from "../../src/layers/MemoryInbox.js"
 import { loadSeed } from "../../src/layers/Seed.js"
 import * as Sessions from "../../src/mcp/Sessions.js"
 import { RateLimiter } from "../../src/services/RateLimiter.js"
+import { RegistrationPolicy } from "../../src/services/RegistrationPolicy.js"
 import type { Registry } from "../../src/services/Registry.js"
 import type { SessionStore } from "../../src/services/SessionStore.js"
 
@@ -32,7 +33,8 @@ export interface StoreLayers {
 export const webHandler = (
   options: McpApi.McpApiOptions = {},
   extra: Layer.Layer<RateLimiter> | undefined = undefined,
-  stores: StoreLayers = {}
+  stores: StoreLayers = {},
+  policy: Layer.Layer<RegistrationPolicy> | undefined = undefined
 ) => {
   const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), stores.registry ?? registryMemory)
   const sessions = Sessions.layer({
@@ -40,7 +42,7 @@ export const webHandler = (
     maxPollInterval: Duration.millis(20),
     registryWatchInterval: Duration.millis(50)
   })
-  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam).pipe(
+  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam, policy ?? RegistrationPolicy.open).pipe(
     Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.
@@ -64,6 +66,8 @@ export interface DevServerTestOptions {
   readonly idleStreamRetry?: Duration.DurationInput
   readonly functionsDir?: string
   readonly seedFile?: string
+  /** Accept registrations of functions that are not local (`dev --allow-aws`). */
+  readonly allowAws?: boolean
 }
 
 export const startDevServer = async (options: DevServerTestOptions = {}): Promise<RunningServer> => {
@@ -74,6 +78,7 @@ export const startDevServer = async (options: DevServerTestOptions = {}): Promis
       host: "127.0.0.1",
       functionsDir: options.functionsDir ?? EXAMPLE_FUNCTIONS,
       seedFile: options.seedFile ?? EXAMPLE_SEED,
+      allowAws: options.allowAws,
       banner: false,
       maxStreamDuration: options.maxStreamDuration,
       idleStreamWindow: options.idleStreamWindow,

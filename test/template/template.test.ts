@@ -134,6 +134,23 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
     expect(actionsOn(registration, "RegistrationTable")).toContain("dynamodb:ConditionCheckItem")
   }, 60_000)
 
+  it("invokes mcp-tool-* functions only by default, and each function reads the same allowlist from its environment", async () => {
+    const { Parameters, Resources } = await expand()
+    expect(Parameters.ToolFunctionPattern.Default).toBe("mcp-tool-*")
+    const allowlists = ["McpFunction", "RegistrationFunction", "TaskRunnerFunction"].map((name) =>
+      Resources[name].Properties.Environment.Variables.TOOL_FUNCTION_ARNS)
+    for (const allowlist of allowlists) expect(allowlist).toEqual(allowlists[0])
+    const patterns = String(allowlists[0]["Fn::Sub"]).split(",")
+    expect(patterns[0]).toMatch(/^arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:\$\{ToolFunctionPattern\}$/)
+    // What the Registration API accepts is exactly what the roles may invoke.
+    for (const role of ["McpFunctionRole", "TaskRunnerFunctionRole"]) {
+      const invoke = statementsOf(Resources[role]).find((statement) => statement.Sid === "InvokeTools")
+      expect(invoke.Resource.map((resource: Json) => resource["Fn::Sub"])).toEqual(patterns)
+    }
+    expect(Parameters.RegistrationOwnerOnly.Default).toBe("false")
+    expect(Resources.RegistrationFunction.Properties.Environment.Variables.REGISTRATION_OWNER_ONLY).toEqual({ Ref: "RegistrationOwnerOnly" })
+  }, 60_000)
+
   it("bounds the MCP function by default: reserved concurrency 100 and 600 requests per principal per minute", async () => {
     const { Conditions, Parameters, Resources } = await expand()
     expect(Parameters.McpReservedConcurrency.Default).toBe(100)

@@ -381,7 +381,7 @@ layer(engineWith(specs, functions, { pageSize: 4, instructions: "Use the tools."
           ["broken", /^Tool 'broken' failed: database unreachable$/],
           ["status500", /^Tool 'status500' failed \(status 500\): upstream said no$/],
           ["malformed", /^Tool 'malformed' returned an invalid result: content\.0/],
-          ["nofunction", /^Tool 'nofunction' is unavailable: its function 'nofunction' was not found$/]
+          ["nofunction", /^Tool 'nofunction' is unavailable: its function was not found \(correlation id [0-9a-f-]{36}\)$/]
         ]
         for (const [name, message] of cases) {
           const answer = yield* result("tools/call", { name })
@@ -575,7 +575,7 @@ describe("McpEngine failures", () => {
       yield* TestClock.adjust(Duration.seconds(2))
       const outcome = yield* Fiber.join(fiber)
       expect(outcome.responses[0]).toMatchObject({
-        result: { isError: true, content: [{ type: "text", text: "Tool 'slow' timed out after 2 s" }] }
+        result: { isError: true, content: [{ type: "text", text: expect.stringMatching(/^Tool 'slow' timed out after 2 s \(correlation id [0-9a-f-]{36}\)$/) }] }
       })
     }).pipe(Effect.provide(engineWith([toolSpec("slow")], { slow: () => new Promise(() => {}) }, { invokeTimeout: "2 seconds" }))))
 })

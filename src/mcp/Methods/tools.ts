@@ -1,6 +1,7 @@
 /** `tools/list` and `tools/call`. */
 import { Effect, Option, Schema } from "effect"
 import { decodeHeaderValue, trimHeaderValue } from "../../domain/Modern.js"
+import { audit } from "../../Audit.js"
 import type { InvocationError } from "../../domain/errors.js"
 import { formatIssues, validate } from "../../domain/JsonSchema.js"
 import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from "../../domain/Mcp.js"
@@ -92,6 +93,16 @@ export const call = method("tools/call", {
       yield* checkParamHeaders(tool, args)
       if (mode === "immediate") {
         yield* log("debug", `Starting tool '${tool.name}' as a task`)
+        // The task runner invokes the function later, outside this request: the audit line is written now.
+        const request = yield* McpRequest
+        yield* audit({
+          audit: "function.invoke",
+          principal: request.principal ?? "unknown",
+          method: "tools/call",
+          registration: tool.id,
+          lambdaArn: tool.lambdaArn,
+          task: true
+        })
         return yield* startTask(tool, args, yield* inputOf(params, target(tool)))
       }
       yield* log("debug", `Calling tool '${tool.name}'`)
