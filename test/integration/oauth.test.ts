@@ -8,6 +8,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { HttpServer } from "@effect/platform"
 import { Effect, HashMap, Layer, Logger, ManagedRuntime, Redacted } from "effect"
@@ -77,7 +78,8 @@ beforeAll(async () => {
     requiredScopes: [TOOLS_SCOPE],
     introspection: { url: `${issuer.issuer}/token/introspection`, clientId: RESOURCE_SERVER.id, clientSecret: Redacted.make(RESOURCE_SERVER.secret) }
   })
-  issuer.expectResource(`${server.url}/mcp`)
+  // The /mcp endpoint's identifier, and the origin's (the legacy SSE pair).
+  issuer.expectResource(`${server.url}/mcp`, server.url)
 }, 30_000)
 
 afterAll(async () => {
@@ -138,6 +140,24 @@ describe("OAuth resource server: the SDK client", () => {
     // RFC 8707: the token was asked for this server's resource identifier, from the metadata.
     expect(issuer.resourcesAsked).toContain(`${server.url}/mcp`)
     expect(authProvider.tokens()?.access_token).toMatch(/^ey/)
+  }, 30_000)
+
+  it("does the same over the legacy SSE transport, with the origin's metadata", async () => {
+    const authProvider = new ClientCredentialsProvider({
+      clientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+      expectedIssuer: issuer.issuer,
+      scope: TOOLS_SCOPE
+    })
+    const client = new Client({ name: "oauth-sse-test", version: "1.0.0" })
+    await client.connect(new SSEClientTransport(new URL(`${server.url}/sse`), { authProvider }))
+    try {
+      const result = await client.callTool({ name: "statistics", arguments: { numbers: [1, 2, 3] } })
+      expect(result.isError).not.toBe(true)
+    } finally {
+      await client.close()
+    }
+    expect(issuer.resourcesAsked).toContain(server.url)
   }, 30_000)
 
   it("binds sessions to iss + sub: another subject's token cannot use the session", async () => {

@@ -23,8 +23,8 @@ export interface AuthorizationServer {
   readonly privateKey: CryptoKey
   readonly publicJwk: JWK
   readonly kid: string
-  /** The resource (the MCP endpoint's URL) the SDK must ask tokens for; set once the MCP server listens. */
-  expectResource: (resource: string) => void
+  /** The resources (the MCP server's identifiers) the SDK may ask tokens for; set once the MCP server listens. */
+  expectResource: (...resources: ReadonlyArray<string>) => void
   /** Resources asked for so far. */
   readonly resourcesAsked: Array<string>
   readonly close: () => Promise<void>
@@ -41,7 +41,7 @@ export const startAuthorizationServer = async (): Promise<AuthorizationServer> =
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" }
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" }
 
-  let expected: string | undefined
+  let expected: ReadonlyArray<string> = []
   const resourcesAsked: Array<string> = []
   const provider = new Provider(issuer, {
     clients: [
@@ -77,7 +77,7 @@ export const startAuthorizationServer = async (): Promise<AuthorizationServer> =
           if (resource === OPAQUE_RESOURCE) {
             return { scope: TOOLS_SCOPE, audience: AUDIENCE, accessTokenTTL: 300, accessTokenFormat: "opaque" }
           }
-          if (resource !== expected) throw new errors.InvalidTarget()
+          if (!expected.includes(resource)) throw new errors.InvalidTarget()
           return { scope: TOOLS_SCOPE, audience: AUDIENCE, accessTokenTTL: 300, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } }
         }
       }
@@ -89,8 +89,8 @@ export const startAuthorizationServer = async (): Promise<AuthorizationServer> =
     privateKey,
     publicJwk,
     kid,
-    expectResource: (resource) => {
-      expected = resource
+    expectResource: (...resources) => {
+      expected = resources
     },
     resourcesAsked,
     close: () =>
