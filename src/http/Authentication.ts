@@ -30,6 +30,7 @@ export interface AuthenticatorShape {
 
 const noMetadata = () => Option.none()
 
+/** 403, as an `AWS_IAM` Function URL answers an unsigned request (there is no challenge a client could answer). */
 const NO_IDENTITY =
   "This server takes IAM-signed requests only and this one carries no caller identity (a Function URL with AuthType NONE?). Set MCP_AUTH to OAUTH, or to NONE for a public server."
 
@@ -41,7 +42,7 @@ export class Authenticator extends Context.Tag("mcp-lambda-sam/Authenticator")<A
         caller.principal === ANONYMOUS
           ? Effect.zipRight(
             Effect.logWarning("Request without caller identity refused (MCP_AUTH=IAM)"),
-            Effect.fail(new HttpProblem({ status: 401, error: "Unauthorized", message: NO_IDENTITY }))
+            Effect.fail(new HttpProblem({ status: 403, error: "Forbidden", message: NO_IDENTITY }))
           )
           : Effect.succeed(caller)),
     metadata: noMetadata
@@ -58,7 +59,7 @@ export class Authenticator extends Context.Tag("mcp-lambda-sam/Authenticator")<A
 export const requireIdentity = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Caller> =>
   Effect.flatMap(Caller, (caller) =>
     caller.principal === ANONYMOUS
-      ? Effect.as(Effect.logWarning("Request without caller identity refused"), problem(401, "Unauthorized", NO_IDENTITY))
+      ? Effect.as(Effect.logWarning("Request without caller identity refused"), problem(403, "Forbidden", NO_IDENTITY))
       : app)
 
 export const WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -97,7 +98,7 @@ export const makeOAuth = (verifier: TokenVerifierShape, options: OAuthOptions): 
   const scope = required.length === 0 ? {} : { scope: required.join(" ") }
 
   const metadataUrl = (origin: string, suffix: string) => `${origin}${WELL_KNOWN}${suffix}`
-  const suffixFor = (path: string) => (path === RESOURCE_PATH ? RESOURCE_PATH : "")
+  const suffixFor = (path: string) => (path.replace(/\/$/, "") === RESOURCE_PATH ? RESOURCE_PATH : "")
 
   const challenge = (request: HttpServerRequest.HttpServerRequest, params: Record<string, string>) => {
     const all = { ...params, resource_metadata: metadataUrl(originOf(request), suffixFor(pathOf(request))) }

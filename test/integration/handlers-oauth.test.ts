@@ -99,9 +99,9 @@ describe.skipIf(dynamodb === "" || moto === "")("MCP handler with MCP_AUTH=OAUTH
     expect((await post({ jsonrpc: "2.0", id: 4, method: "ping" }, withoutToken)).status).toBe(401)
   }, 60_000)
 
-  it("the Registration handler stays IAM: an event without caller identity is a 401", async () => {
+  it("the Registration handler stays IAM: an event without caller identity is a 403", async () => {
     const response = await fetch(`${registration.url}/register`)
-    expect(response.status).toBe(401)
+    expect(response.status).toBe(403)
     expect((await fetch(`${registration.url}/register`, { headers: { "x-test-principal": ALICE } })).status).toBe(200)
   })
 })

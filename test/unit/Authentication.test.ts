@@ -40,10 +40,10 @@ describe("IAM authenticator (MCP_AUTH=IAM)", () => {
       })
     })
 
-  it("refuses a request without caller identity (401) and admits an IAM principal", async () => {
+  it("refuses a request without caller identity (403, as an AWS_IAM URL would) and admits an IAM principal", async () => {
     app = webHandler()
     const refused = await app.fetch(initialize(), ANONYMOUS)
-    expect(refused.status).toBe(401)
+    expect(refused.status).toBe(403)
     expect(((await refused.json()) as { message: string }).message).toContain("MCP_AUTH")
     expect((await app.fetch(new Request("http://local/health"), ANONYMOUS)).status).toBe(200)
     expect((await app.fetch(initialize(), ALICE)).status).toBe(200)
@@ -57,7 +57,7 @@ describe("IAM authenticator (MCP_AUTH=IAM)", () => {
         Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(new Request("http://local/register")))
       )
       const anonymous = yield* Effect.provideService(guarded, Caller, { principal: ANONYMOUS })
-      expect(anonymous.status).toBe(401)
+      expect(anonymous.status).toBe(403)
       const alice = yield* Effect.provideService(guarded, Caller, { principal: ALICE })
       expect(alice.status).toBe(200)
     }))
