@@ -140,6 +140,8 @@ describe("OAuth resource server: the SDK client", () => {
     // RFC 8707: the token was asked for this server's resource identifier, from the metadata.
     expect(issuer.resourcesAsked).toContain(`${server.url}/mcp`)
     expect(authProvider.tokens()?.access_token).toMatch(/^ey/)
+    // The audit line names the token's principal: issuer and subject (the client, for client credentials).
+    expect(server.logs.some((line) => line.includes("function.invoke") && line.includes(`${issuer.issuer}#${CLIENT.id}`))).toBe(true)
   }, 30_000)
 
   it("does the same over the legacy SSE transport, with the origin's metadata", async () => {
