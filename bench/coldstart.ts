@@ -1,0 +1,107 @@
+/**
+ * `npm run bench` (issue 13, cold start): each Lambda bundle against a yardstick — the MCP SDK's
+ * `McpServer` with one tool plus the DynamoDB and Lambda clients, bundled the same way
+ * (`bench/yardstick/`) — and against an empty module. Per module, in fresh Node processes
+ * (median of `RUNS`, the modules taken in turn each round): its size, the time to import it and
+ * answer a first request (ours: `GET /health`, which builds the runtime — the task runner, not
+ * an HTTP function, takes it as a malformed task event, also after building its runtime; the
+ * yardstick: `tools/list`), and the process's peak RSS (`VmHWM`).
+ *
+ * Targets (issue 13): each bundle ≤ 1 MiB; cold start ≤ 1.0× the yardstick's; peak RSS ≤ the
+ * yardstick's + 16 MiB.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { HANDLERS } from "../scripts/bundle.mjs"
+import { LAMBDA_ENV, lastLine, median, met, runNode } from "./support.js"
+import { buildYardstick } from "./yardstick/build.js"
+
+const RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 7)
+const MAX_BYTES = 1024 * 1024
+const MAX_RATIO = 1.0
+const RSS_ALLOWANCE_MIB = 16
+
+/** As a Function URL with `AWS_IAM` auth delivers it: the caller's identity in the request context. */
+const CALLER = { iam: { userArn: "arn:aws:iam::123456789012:user/bench", accountId: "123456789012" } }
+const HEALTH = { rawPath: "/health", headers: {}, requestContext: { http: { method: "GET" }, authorizer: CALLER } }
+const TOOLS_LIST = {
+  rawPath: "/mcp",
+  headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  requestContext: { http: { method: "POST" }, authorizer: CALLER }
+}
+
+/** A fresh process: import the module, answer `event` if it has a handler; the time it took and the peak RSS. */
+const once = async (module: string, event: unknown) => {
+  const script = `
+    const started = performance.now()
+    const { handler } = await import(${JSON.stringify(module)})
+    if (typeof handler === "function") {
+      const answer = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000 })
+      // The task runner answers nothing (the event is not a task run; it logs that, its runtime built).
+      if (answer !== undefined && answer.statusCode !== 200) throw new Error("first request answered " + answer.statusCode + ": " + answer.body)
+    }
+    const ms = performance.now() - started
+    const rss = Number(/VmHWM:\\s+(\\d+) kB/.exec((await import("node:fs")).readFileSync("/proc/self/status", "utf8"))[1]) / 1024
+    console.log(JSON.stringify({ ms, rss }))
+  `
+  return JSON.parse(lastLine(await runNode(["--input-type=module", "-e", script], { ...process.env, ...LAMBDA_ENV }))) as {
+    ms: number
+    rss: number
+  }
+}
+
+interface Subject {
+  readonly name: string
+  readonly file: string
+  readonly event: unknown
+}
+
+const yardstick = await buildYardstick()
+const scratch = mkdtempSync(join(tmpdir(), "bench-"))
+const empty = join(scratch, "empty.mjs")
+writeFileSync(empty, "export const handler = undefined\n")
+/** A copy of a bundle, so that a build running meanwhile does not pull it away mid-run. */
+const snapshot = (name: string) => {
+  mkdirSync(join(scratch, name))
+  copyFileSync(resolve(`dist/lambda/${name}/index.mjs`), join(scratch, name, "index.mjs"))
+  return join(scratch, name, "index.mjs")
+}
+const subjects: Array<Subject> = [
+  { name: "empty module", file: empty, event: HEALTH },
+  { name: "yardstick", file: yardstick.file, event: TOOLS_LIST },
+  ...Object.keys(HANDLERS).map((name) => ({ name, file: snapshot(name), event: HEALTH }))
+]
+
+const runs = new Map<string, Array<{ ms: number; rss: number }>>(subjects.map((subject) => [subject.name, []]))
+for (let round = 0; round < RUNS; round++) {
+  for (const subject of subjects) runs.get(subject.name)!.push(await once(subject.file, subject.event))
+}
+const figures = new Map(subjects.map((subject) => {
+  const of = runs.get(subject.name)!
+  return [subject.name, { size: statSync(subject.file).size, ms: median(of.map((run) => run.ms)), rss: median(of.map((run) => run.rss)) }]
+}))
+const base = figures.get("empty module")!
+const yard = figures.get("yardstick")!
+
+console.log(`Cold start (import + first request, in a fresh process; median of ${RUNS}): ours against the yardstick`)
+console.log(`  ${"module".padEnd(13)} ${"size".padStart(9)}  ${"cold start".padStart(10)}  ${"− empty".padStart(8)}  ${"peak RSS".padStart(9)}`)
+for (const subject of subjects) {
+  const { size, ms, rss } = figures.get(subject.name)!
+  console.log(
+    `  ${subject.name.padEnd(13)} ${`${(size / 1024).toFixed(0)} KiB`.padStart(9)}  ${`${ms.toFixed(1)} ms`.padStart(10)}  ` +
+      `${`${(ms - base.ms).toFixed(1)} ms`.padStart(8)}  ${`${rss.toFixed(1)} MiB`.padStart(9)}`
+  )
+}
+console.log("  targets, per bundle: size ≤ 1 MiB; cold start ≤ 1.0× the yardstick; peak RSS ≤ the yardstick + 16 MiB")
+for (const name of Object.keys(HANDLERS)) {
+  const { size, ms, rss } = figures.get(name)!
+  const ratio = ms / yard.ms
+  const net = (ms - base.ms) / (yard.ms - base.ms)
+  console.log(
+    `  ${name.padEnd(13)} size ${met(size <= MAX_BYTES)}   cold start ${ratio.toFixed(2)}× (net of an empty module ${net.toFixed(2)}×) ${met(ratio <= MAX_RATIO)}` +
+      `   peak RSS ${rss - yard.rss >= 0 ? "+" : ""}${(rss - yard.rss).toFixed(1)} MiB ${met(rss <= yard.rss + RSS_ALLOWANCE_MIB)}`
+  )
+}
+console.log("")

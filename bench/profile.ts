@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:profile` (issue 13, where time goes): CPU profiles (`node --cpu-prof`) of
+ *
+ * - the MCP bundle's cold start (import + first `/health`, `RUNS` fresh processes), its samples
+ *   mapped back through the bundle's source map to the package or source file they came from
+ *   (a build with the options of `scripts/bundle.mjs` less whitespace and name minifying, so
+ *   that lines and names mean something);
+ * - `dev` under the overhead load of `bench/overhead.ts` (the load's samples only).
+ *
+ * Prints self time by module (npm package, source file, or Node's own code) and the top
+ * functions. The `.cpuprofile` files stay in a temporary directory (open them in Chrome DevTools
+ * to look further); nothing is written to the repository.
+ */
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { SourceMap } from "node:module"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { build } from "esbuild"
+import { HANDLERS } from "../scripts/bundle.mjs"
+import { drive, serveDev } from "./overhead.js"
+import { LAMBDA_ENV, runNode, stopServer } from "./support.js"
+import { bundleOptions } from "./yardstick/build.js"
+
+const RUNS = 3
+/** The pause before and after the load on `dev`, which marks the load's samples. */
+const PAUSE_MS = 1_000
+const TOP = 15
+/** Sampling every 100 µs: a cold start is a second or less. */
+const INTERVAL = ["--cpu-prof-interval", "100"]
+
+interface CallFrame {
+  readonly functionName: string
+  readonly url: string
+  readonly lineNumber: number
+  readonly columnNumber: number
+}
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: CallFrame
+  /** Samples by line (1-based) of the function's own code. */
+  readonly positionTicks?: ReadonlyArray<{ readonly line: number; readonly ticks: number }>
+}
+interface Profile {
+  readonly nodes: ReadonlyArray<ProfileNode>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+/** A bundle's source map and its lines (to find where each line's code starts). */
+interface Bundled {
+  readonly map: SourceMap
+  readonly lines: ReadonlyArray<string>
+}
+
+/** Where code comes from: an npm package, a file of ours, or a path. */
+const moduleOf = (path: string) => {
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)
+  if (inPackage !== null) return inPackage[1]!
+  const ours = /(?:^|\/)((?:src|dist|bench|examples)\/.*)$/.exec(path)
+  return ours !== null ? ours[1]! : path
+}
+
+/** A file's path from its package or our root: `effect/dist/esm/internal/fiberRuntime.js`, `src/mcp/Catalog.ts`. */
+const fileOf = (path: string) => /node_modules\/(.*)$/.exec(path)?.[1] ?? moduleOf(path)
+
+/** The original source of a bundle position (0-based), or undefined where the map has nothing. */
+const sourceAt = (bundled: Bundled, line: number, column: number) => {
+  const entry = bundled.map.findEntry(line, column)
+  return entry !== undefined && "originalSource" in entry ? entry.originalSource : undefined
+}
+
+/**
+ * The samples of the load alone: between the first and the last idle pause of `PAUSE_MS` or
+ * more (the bench pauses before and after its load), leaving out start-up and shut-down.
+ */
+const loadWindow = (profile: Profile): readonly [number, number] => {
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id))
+  const pauses: Array<readonly [number, number]> = []
+  let start = -1
+  let length = 0
+  profile.samples.forEach((id, i) => {
+    if (idle.has(id)) {
+      if (start < 0) start = i
+      length += (profile.timeDeltas[i] ?? 0) / 1000
+    } else {
+      if (start >= 0 && length >= PAUSE_MS) pauses.push([start, i])
+      start = -1
+      length = 0
+    }
+  })
+  if (pauses.length < 2) throw new Error("the profile has no idle pauses around the load")
+  return [pauses[0]![1], pauses.at(-1)![0]]
+}
+
+/**
+ * Self time (ms) by module and by function, over every profile in `dir`. In a bundle (`bundles`,
+ * by URL) a function's samples go to the sources of the lines they fell on (`positionTicks`):
+ * the bundle's top level runs the top level of every module in it.
+ */
+const aggregate = (dir: string, bundles: ReadonlyMap<string, Bundled> = new Map(), window = false) => {
+  const byModule = new Map<string, number>()
+  const byFunction = new Map<string, number>()
+  const add = (table: Map<string, number>, key: string, ms: number) => table.set(key, (table.get(key) ?? 0) + ms)
+  let total = 0
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile
+    const self = new Map<number, number>()
+    const [from, to] = window ? loadWindow(profile) : [0, profile.samples.length]
+    profile.samples.slice(from, to).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[from + i] ?? 0) / 1000))
+    for (const node of profile.nodes) {
+      const ms = self.get(node.id) ?? 0
+      if (ms === 0) continue
+      total += ms
+      const { functionName, url, lineNumber, columnNumber } = node.callFrame
+      if (url === "") {
+        // A VM state: (garbage collector), (program), (idle).
+        add(byModule, functionName, ms)
+        add(byFunction, functionName, ms)
+        continue
+      }
+      if (url.startsWith("node:")) {
+        add(byModule, "node (built-in modules)", ms)
+        add(byFunction, `${functionName || "(anonymous)"} — ${url}`, ms)
+        continue
+      }
+      const bundled = bundles.get(url)
+      const path = url.startsWith("file:") ? fileURLToPath(url) : url
+      if (bundled === undefined) {
+        add(byModule, moduleOf(path), ms)
+        add(byFunction, `${functionName || "(anonymous)"} — ${fileOf(path)}:${lineNumber + 1}`, ms)
+        continue
+      }
+      const ticks = node.positionTicks ?? []
+      const all = ticks.reduce((sum, tick) => sum + tick.ticks, 0)
+      const shares = all === 0
+        ? [{ source: sourceAt(bundled, lineNumber, columnNumber), ms }]
+        : ticks.map((tick) => {
+          const text = bundled.lines[tick.line - 1] ?? ""
+          return { source: sourceAt(bundled, tick.line - 1, text.length - text.trimStart().length), ms: (ms * tick.ticks) / all }
+        })
+      for (const share of shares) {
+        const source = share.source ?? "(bundle code without a source)"
+        add(byModule, moduleOf(source), share.ms)
+        add(byFunction, `${functionName || "(top level)"} — ${fileOf(source)}`, share.ms)
+      }
+    }
+  }
+  return { byModule, byFunction, total }
+}
+
+const report = (title: string, runs: number, { byModule, byFunction, total }: ReturnType<typeof aggregate>) => {
+  const top = (table: Map<string, number>) =>
+    [...table].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([name, ms]) =>
+      `    ${(ms / runs).toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}`)
+  console.log(`${title}: ${(total / runs).toFixed(0)} ms of samples per run`)
+  console.log("  self time by module:")
+  console.log(top(byModule).join("\n"))
+  console.log("  self time by function:")
+  console.log(top(byFunction).join("\n"))
+  console.log("")
+}
+
+const coldStart = async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-prof-cold-"))
+  // The MCP bundle as scripts/bundle.mjs builds it, but one statement a line: a profile counts
+  // samples by line, and the real bundle is a hundred very long lines.
+  const bundle = join(dir, "index.mjs")
+  await build({ ...bundleOptions(resolve(HANDLERS.mcp!), bundle), minify: false, minifySyntax: true, minifyIdentifiers: true })
+  const script = `
+    const { handler } = await import(${JSON.stringify(bundle)})
+    await handler({ rawPath: "/health", headers: {}, requestContext: { http: { method: "GET" }, authorizer: { iam: { userArn: "arn:aws:iam::123456789012:user/bench", accountId: "123456789012" } } } }, { getRemainingTimeInMillis: () => 30000 })
+  `
+  const profiles = join(dir, "profiles")
+  for (let run = 0; run < RUNS; run++) {
+    await runNode(["--cpu-prof", "--cpu-prof-dir", profiles, ...INTERVAL, "--input-type=module", "-e", script], { ...process.env, ...LAMBDA_ENV })
+  }
+  const bundled = {
+    map: new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, "utf8"))),
+    lines: readFileSync(bundle, "utf8").split("\n")
+  }
+  report(
+    `MCP bundle cold start (import + /health, ${RUNS} runs, a readable build of ${(statSync(bundle).size / 1024).toFixed(0)} KiB; profiles in ${profiles})`,
+    RUNS,
+    aggregate(profiles, new Map([[pathToFileURL(bundle).href, bundled]]))
+  )
+}
+
+const devUnderLoad = async () => {
+  const profiles = mkdtempSync(join(tmpdir(), "bench-prof-dev-"))
+  const { child, url } = await serveDev(["--cpu-prof", "--cpu-prof-dir", profiles, ...INTERVAL])
+  const pause = () => new Promise((resolve) => setTimeout(resolve, PAUSE_MS * 1.5))
+  await pause()
+  const figures = await drive(url)
+  await pause()
+  await stopServer(child, "SIGINT")
+  report(
+    `dev under the overhead load (${figures.throughput.toFixed(0)} req/s; start-up and shut-down left out; profile in ${profiles})`,
+    1,
+    aggregate(profiles, new Map(), true)
+  )
+}
+
+await coldStart()
+await devUnderLoad()
