@@ -8,6 +8,8 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js"
+import { type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { HttpServer } from "@effect/platform"
@@ -23,6 +25,7 @@ import {
   clientCredentialsToken,
   OPAQUE_RESOURCE,
   RESOURCE_SERVER,
+  signInAndConsent,
   startAuthorizationServer,
   TOOLS_SCOPE
 } from "../support/authorizationServer.js"
@@ -142,6 +145,60 @@ describe("OAuth resource server: the SDK client", () => {
     expect(authProvider.tokens()?.access_token).toMatch(/^ey/)
     // The audit line names the token's principal: issuer and subject (the client, for client credentials).
     expect(server.logs.some((line) => line.includes("function.invoke") && line.includes(`${issuer.issuer}#${CLIENT.id}`))).toBe(true)
+  }, 30_000)
+
+  it("authorization code with PKCE: the client registers itself, a person signs in and consents, then it calls", async () => {
+    const redirectUri = "http://127.0.0.1:1/callback"
+    let authorizationUrl: URL | undefined
+    const saved: { client?: OAuthClientInformationMixed; tokens?: OAuthTokens; verifier?: string } = {}
+    const authProvider: OAuthClientProvider = {
+      redirectUrl: redirectUri,
+      clientMetadata: {
+        client_name: "interactive test client",
+        redirect_uris: [redirectUri],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+        // A loopback redirect is a native app's (RFC 8252).
+        application_type: "native"
+      } as OAuthClientMetadata,
+      clientInformation: () => saved.client,
+      saveClientInformation: (client) => {
+        saved.client = client
+      },
+      tokens: () => saved.tokens,
+      saveTokens: (tokens) => {
+        saved.tokens = tokens
+      },
+      redirectToAuthorization: (url) => {
+        authorizationUrl = url
+      },
+      saveCodeVerifier: (verifier) => {
+        saved.verifier = verifier
+      },
+      codeVerifier: () => saved.verifier!
+    }
+    const url = new URL(`${server.url}/mcp`)
+    const first = new StreamableHTTPClientTransport(url, { authProvider })
+    await expect(new Client({ name: "interactive", version: "1.0.0" }).connect(first)).rejects.toThrow(UnauthorizedError)
+    // The SDK registered itself and sent the person to the issuer, for this server's resource.
+    expect(saved.client?.client_id).toBeDefined()
+    expect(authorizationUrl!.origin).toBe(issuer.issuer)
+    expect(authorizationUrl!.searchParams.get("resource")).toBe(`${server.url}/mcp`)
+    expect(authorizationUrl!.searchParams.get("code_challenge_method")).toBe("S256")
+    const code = await signInAndConsent(authorizationUrl!, redirectUri, "carol")
+    await first.finishAuth(code)
+
+    const client = new Client({ name: "interactive", version: "1.0.0" })
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider }))
+    try {
+      const result = await client.callTool({ name: "statistics", arguments: { numbers: [5, 7] } })
+      expect(result.isError).not.toBe(true)
+    } finally {
+      await client.close()
+    }
+    // The person is the principal.
+    expect(server.logs.some((line) => line.includes("function.invoke") && line.includes(`${issuer.issuer}#carol`))).toBe(true)
   }, 30_000)
 
   it("does the same over the legacy SSE transport, with the origin's metadata", async () => {

@@ -1,7 +1,9 @@
 /**
  * A real OAuth 2.1 / OpenID Connect authorization server on loopback (`oidc-provider`), for the
- * resource-server tests: client credentials, RFC 8707 resource indicators (JWT access tokens
- * for one audience, opaque ones for another resource), and introspection. The signing key is
+ * resource-server tests: client credentials, authorization code with PKCE for clients that
+ * register themselves (RFC 7591) and sign in on its development pages, RFC 8707 resource
+ * indicators (JWT access tokens for one audience, opaque ones for another resource), and
+ * introspection. The signing key is
  * generated here, so tests can also sign tokens of their own with the issuer's key.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -63,9 +65,14 @@ export const startAuthorizationServer = async (): Promise<AuthorizationServer> =
     ],
     jwks: { keys: [privateJwk] },
     scopes: ["openid", TOOLS_SCOPE],
-    ttl: { ClientCredentials: 300 },
+    ttl: { ClientCredentials: 300, AccessToken: 300, Interaction: 300, Session: 600, Grant: 600 },
+    // Whoever signs in on the development pages is an account of that name.
+    findAccount: async (_ctx: unknown, accountId: string) => ({ accountId, claims: async () => ({ sub: accountId }) }),
     features: {
-      devInteractions: { enabled: false },
+      // The built-in login and consent pages (any login, any password), and open client
+      // registration: what an interactive MCP client registers itself with.
+      devInteractions: { enabled: true },
+      registration: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async () => true },
       resourceIndicators: {
@@ -114,4 +121,53 @@ export const clientCredentialsToken = async (issuer: string, resource: string, s
   const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string }
   if (body.access_token === undefined) throw new Error(`token endpoint: ${body.error} ${body.error_description}`)
   return body.access_token
+}
+
+/**
+ * What a person does in the browser, scripted: follows the authorization URL through the
+ * server's sign-in and consent pages (cookies kept) to the redirect, and returns the code.
+ */
+export const signInAndConsent = async (authorizationUrl: URL, redirectUri: string, login = "alice") => {
+  const cookies = new Map<string, string>()
+  const request = async (url: string, init: RequestInit = {}) => {
+    const response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join("; ") }
+    })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";")
+      const at = pair!.indexOf("=")
+      cookies.set(pair!.slice(0, at), pair!.slice(at + 1))
+    }
+    return response
+  }
+  let url = authorizationUrl.href
+  for (let step = 0; step < 20; step++) {
+    const response = await request(url)
+    const location = response.headers.get("location")
+    if (location !== null) {
+      const next = new URL(location, url).href
+      if (next.startsWith(redirectUri)) {
+        const code = new URL(next).searchParams.get("code")
+        if (code === null) throw new Error(`no code in the redirect: ${next}`)
+        return code
+      }
+      url = next
+      continue
+    }
+    const page = await response.text()
+    // A page of the interaction: sign in, or consent; each answer redirects onwards.
+    const prompt = page.includes('name="login"') ? "login" : "consent"
+    const body = new URLSearchParams(prompt === "login" ? { prompt, login, password: "any" } : { prompt })
+    const submitted = await request(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: body.toString()
+    })
+    const after = submitted.headers.get("location")
+    if (after === null) throw new Error(`the ${prompt} page did not redirect (${submitted.status}): ${await submitted.text()}`)
+    url = new URL(after, url).href
+  }
+  throw new Error("too many redirects")
 }
