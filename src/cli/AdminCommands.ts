@@ -3,6 +3,7 @@
  * API from a terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
  */
 import { Args, Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
 import { Config, Console, Effect, Option, Schema } from "effect"
 import { AdminError, checkBody, makeClient, readBodyFile, urlFromStack } from "../admin/RegistrationClient.js"
 import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
@@ -129,14 +130,38 @@ const summary = (body: unknown) => {
   return `${registration.id} (version ${registration.version})`
 }
 
-const register = Command.make("register", { ...common, ...fields, file: Options.optional(file) }, (flags) =>
+const from = Options.text("from").pipe(
+  Options.withDescription("Register each registration of DIR/registrations.json (as `init` writes it), or of a JSON or YAML array file"),
+  Options.optional
+)
+
+/** `--from`: a directory's registrations.json, or a file; an array of bodies (one body is taken as one). */
+const readRegistrations = (where: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const isDirectory = yield* fs.stat(where).pipe(
+      Effect.map((info) => info.type === "Directory"),
+      Effect.mapError(() => new AdminError({ message: `--from ${where}: no such file or directory` }))
+    )
+    const parsed = yield* readBodyFile(isDirectory ? `${where}/registrations.json` : where)
+    return Array.isArray(parsed) ? (parsed as ReadonlyArray<unknown>) : [parsed]
+  })
+
+const register = Command.make("register", { ...common, ...fields, file: Options.optional(file), from }, (flags) =>
   reportFailure(Effect.gen(function* () {
-    const body = yield* bodyOf(flags)
-    yield* checkBody(body)
+    if (Option.isSome(flags.from) && Option.isSome(flags.file)) return yield* new AdminError({ message: "Give --file or --from, not both" })
+    const bodies = Option.isSome(flags.from) ? yield* readRegistrations(flags.from.value) : [yield* bodyOf(flags)]
+    // Every body checked before the first is sent.
+    for (const body of bodies) yield* checkBody(body)
     const client = yield* clientFor(flags)
-    const result = yield* client.register(body)
-    yield* print(flags.json, result.body, `Registered ${summary(result.body)}`)
-  }))).pipe(Command.withDescription("Register a tool, resource or prompt, from --file (JSON or YAML) or from flags"))
+    const registered: Array<unknown> = []
+    for (const body of bodies) {
+      const result = yield* client.register(body)
+      registered.push(result.body)
+      if (!flags.json) yield* Console.log(`Registered ${summary(result.body)}`)
+    }
+    if (flags.json) yield* Console.log(JSON.stringify(Option.isSome(flags.from) ? registered : registered[0], null, 2))
+  }))).pipe(Command.withDescription("Register a tool, resource or prompt, from --file (JSON or YAML), from flags, or each one --from DIR holds"))
 
 const list = Command.make(
   "list",

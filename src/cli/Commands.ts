@@ -5,7 +5,9 @@ import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
 import { adminCommands } from "./AdminCommands.js"
 import { clientCommands } from "./ClientCommands.js"
 import { deployCommand } from "./DeployCommand.js"
-import { DEFAULT_TABLES, defaultIfPresent, devServer, type DevServerOptions } from "../hosts/Node.js"
+import { DEFAULT_TABLES, devServer, type DevServerOptions } from "../hosts/Node.js"
+import { localSources } from "./Examples.js"
+import { initCommand } from "./InitCommand.js"
 
 const port = Options.integer("port").pipe(
   Options.withDescription("Port to listen on (0 picks a free one)"),
@@ -17,11 +19,11 @@ const host = Options.text("host").pipe(
   Options.withDefault("127.0.0.1")
 )
 const functions = Options.directory("functions", { exists: "yes" }).pipe(
-  Options.withDescription("Directory of local functions: <name>.{js,mjs,cjs} exporting handler (default examples/functions)"),
+  Options.withDescription("Directory of local functions: <name>.{js,mjs,cjs} exporting handler (default examples/functions, else the packaged examples)"),
   Options.optional
 )
 const seed = Options.file("seed", { exists: "yes" }).pipe(
-  Options.withDescription("JSON file of registrations to load at start (default examples/registrations.json)"),
+  Options.withDescription("JSON file of registrations to load at start (default examples/registrations.json, else the packaged examples"),
   Options.optional
 )
 const store = Options.choice("store", ["memory", "dynamodb"]).pipe(
@@ -118,8 +120,7 @@ export const dev = Command.make(
       devServer({
         port: options.port,
         host: options.host,
-        functionsDir: Option.getOrElse(options.functions, () => defaultIfPresent("examples/functions")),
-        seedFile: Option.getOrElse(options.seed, () => defaultIfPresent("examples/registrations.json")),
+        ...localSources(options.functions, options.seed),
         store: options.store === "memory"
           ? { kind: "memory" }
           : {
@@ -139,7 +140,7 @@ export const dev = Command.make(
 
 export const root = Command.make("mcp-lambda-sam").pipe(
   Command.withDescription("An MCP server on AWS Lambda and DynamoDB"),
-  Command.withSubcommands([dev, deployCommand, ...adminCommands, ...clientCommands])
+  Command.withSubcommands([dev, initCommand, deployCommand, ...adminCommands, ...clientCommands])
 )
 
 export const cli = Command.run(root, { name: "mcp-lambda-sam", version: "0.1.0" })

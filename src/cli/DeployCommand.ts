@@ -5,7 +5,10 @@
 import { Command, Options, Prompt } from "@effect/cli"
 import type { Terminal } from "@effect/platform"
 import { Config, Console, Effect, Option } from "effect"
-import { deploy, DeployError, formatChanges } from "../deploy/Deploy.js"
+import { DeployError } from "../deploy/Step.js"
+
+/** The deploy machinery and its AWS clients (CloudFormation, S3, STS) load when `deploy` runs, not for `dev`. */
+const loadDeploy = Effect.promise(() => import("../deploy/Deploy.js"))
 
 const stackName = Options.text("stack-name").pipe(Options.withDescription("CloudFormation stack name"), Options.optional)
 const region = Options.text("region").pipe(
@@ -87,6 +90,7 @@ export const deployCommand = Command.make(
         )
       }
       parameters["StackIdentifier"] ??= stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 20)
+      const { deploy, formatChanges } = yield* loadDeploy
       const result = yield* deploy({
         stackName: stack,
         region: where,

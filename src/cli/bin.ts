@@ -14,7 +14,7 @@ const logger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr
 /** Failures the commands have already explained (or @effect/cli has, for bad flags). */
 const explained = (error: unknown) =>
   ValidationError.isValidationError(error) ||
-  (typeof error === "object" && error !== null && "_tag" in error && ["AdminError", "DeployError"].includes(String(error._tag)))
+  (typeof error === "object" && error !== null && "_tag" in error && ["AdminError", "DeployError", "InitError"].includes(String(error._tag)))
 
 cli(process.argv).pipe(
   Effect.tapErrorCause((cause) => {

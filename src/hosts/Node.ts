@@ -58,6 +58,8 @@ export interface DevServerOptions {
   readonly allowAws?: boolean | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
+  /** A line for the banner, after the registrations (e.g. where they come from). */
+  readonly bannerNote?: string | undefined
   /** Who may call `/mcp`: anyone, as `local` (default), or bearer tokens checked as on Lambda in OAUTH mode. */
   readonly auth?: { readonly kind: "local" } | ({ readonly kind: "oauth" } & OAuthSettings) | undefined
   /** Where registrations and sessions live (default: memory). */
@@ -170,6 +172,7 @@ export const devServer = (options: DevServerOptions) => {
             ? [`  OAuth: tokens from ${options.auth.issuer} for ${options.auth.audience}; metadata at ${address}/.well-known/oauth-protected-resource/mcp`]
             : []),
           ...describe(registrations),
+          ...(options.bannerNote === undefined ? [] : [options.bannerNote]),
           "Ctrl-C stops the server."
         ].join("\n")
       )
