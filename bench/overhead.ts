@@ -3,7 +3,8 @@
  * the MCP SDK's own `McpServer` + `StreamableHTTPServerTransport` serving the same tool on
  * node:http (`bench/yardstick/server.mjs`), each in its own process, under the same load:
  * `CLIENTS` concurrent clients, each with its own session, making `CALLS` `tools/call` in all,
- * each answer checked. Throughput, p50 and p99 latency, and the server's peak RSS (`VmHWM`);
+ * each answer checked. Throughput, p50 and p99 latency, the server's CPU time per call (steadier
+ * than throughput on a shared machine) and its peak RSS (`VmHWM`);
  * `ROUNDS` rounds, the servers taken in turn, a fresh process each; medians.
  *
  * Targets (issue 13): `dev` throughput ≥ 1.0× the reference server's, p50 ≤ 1.0×.
@@ -12,7 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { median, met, peakRssMiB, quantile, serverUrl, stopServer } from "./support.js"
+import { cpuMillis, median, met, peakRssMiB, quantile, serverUrl, stopServer } from "./support.js"
 
 export const CLIENTS = 8
 export const CALLS = Number(process.env["BENCH_CALLS"] ?? 3000)
@@ -125,8 +126,11 @@ export const drive = async (url: string, calls = CALLS) => {
 const round = async (serve: () => Promise<Served>) => {
   const { child, url } = await serve()
   try {
+    const cpuBefore = cpuMillis(child.pid!)
     const figures = await drive(url)
-    return { ...figures, rss: peakRssMiB(child.pid!) }
+    // Every request the load made: initialize and initialized per session, the warm-up, the calls.
+    const requests = CLIENTS * (2 + WARMUP) + CALLS
+    return { ...figures, cpu: (cpuMillis(child.pid!) - cpuBefore) / requests, rss: peakRssMiB(child.pid!) }
   } finally {
     await stopServer(child)
   }
@@ -145,6 +149,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       throughput: median(runs.map((run) => run.throughput)),
       p50: median(runs.map((run) => run.p50)),
       p99: median(runs.map((run) => run.p99)),
+      cpu: median(runs.map((run) => run.cpu)),
       rss: median(runs.map((run) => run.rss))
     }
   }
@@ -154,14 +159,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const [name, figures] of [["dev", dev], ["SDK reference", reference]] as const) {
     console.log(
       `  ${name.padEnd(14)} ${figures.throughput.toFixed(0).padStart(6)} req/s   p50 ${figures.p50.toFixed(2).padStart(6)} ms   ` +
-        `p99 ${figures.p99.toFixed(2).padStart(6)} ms   peak RSS ${figures.rss.toFixed(0)} MiB`
+        `p99 ${figures.p99.toFixed(2).padStart(6)} ms   CPU ${figures.cpu.toFixed(2)} ms/request   peak RSS ${figures.rss.toFixed(0)} MiB`
     )
   }
   const throughput = dev.throughput / reference.throughput
   const p50 = dev.p50 / reference.p50
   console.log(
     `  ratio dev / reference: throughput ${throughput.toFixed(2)} (≥ 1.0: ${met(throughput >= 1)})   p50 ${p50.toFixed(2)} (≤ 1.0: ${met(p50 <= 1)})   ` +
-      `p99 ${(dev.p99 / reference.p99).toFixed(2)}   peak RSS ${(dev.rss / reference.rss).toFixed(2)} (+${(dev.rss - reference.rss).toFixed(0)} MiB)`
+      `p99 ${(dev.p99 / reference.p99).toFixed(2)}   CPU per request ${(dev.cpu / reference.cpu).toFixed(2)}   peak RSS ${(dev.rss / reference.rss).toFixed(2)} (+${(dev.rss - reference.rss).toFixed(0)} MiB)`
   )
   console.log("")
 }

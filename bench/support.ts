@@ -9,6 +9,14 @@ export const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Mat
 /** Peak resident set (`VmHWM`) of a running process, in MiB. */
 export const peakRssMiB = (pid: number | "self") => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 
+const TICKS_PER_SECOND = 100
+
+/** CPU time (user + system, all threads) a running process has used so far, in ms. */
+export const cpuMillis = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000
+}
+
 export const met = (ok: boolean) => (ok ? "met" : "MISSED")
 
 /** The environment a Lambda bundle reads at init, pointing nowhere real (a cold start touches no AWS service). */
