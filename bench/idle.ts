@@ -20,6 +20,7 @@ import type { ChildProcess } from "node:child_process"
 import { HttpApp } from "@effect/platform"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Stream, TestClock, TestContext } from "effect"
 import type { SessionId } from "../src/domain/Session.js"
+import { Authenticator } from "../src/http/Authentication.js"
 import { Caller } from "../src/http/HostContext.js"
 import * as McpApi from "../src/http/McpApi.js"
 import { protocol } from "../src/hosts/Core.js"
@@ -112,7 +113,7 @@ const drain = async (response: Response, started: number) => {
 const shortStreams = async (tables: TableNames, endpoint: string) => {
   const meter = counting(endpoint)
   const sessions = Sessions.layer(POLLING)
-  const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local).pipe(
+  const services = Layer.mergeAll(protocol(sessions), RateLimiter.unlimited, Caller.local, Authenticator.iam).pipe(
     Layer.provideMerge(Layer.mergeAll(
       DynamoDBRegistry.layer({ tableName: tables.registrations }),
       DynamoDBSessionStore.layer({ tableName: tables.sessions }),
