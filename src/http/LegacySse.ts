@@ -59,7 +59,18 @@ export const make = (options: LegacySseOptions) => {
     const outcome = yield* engine.handle(requestContextOf(session, principal), parsed, live)
     const messages = messagesOf(outcome)
     yield* sessions.append(session.id, messages).pipe(
-      Effect.catchTag("SessionNotFound", () => rpcHttpError(404, "Session not found: it ended while the message was handled"))
+      Effect.catchTag("SessionNotFound", () => rpcHttpError(404, "Session not found: it ended while the message was handled")),
+      // Not the store's usual 503 "try again": the message was handled (a tool may have run), and
+      // sending it again would handle it again.
+      Effect.catchTag("StoreError", (error) =>
+        Effect.zipRight(
+          Effect.logError("An answer could not be stored for its session's stream", error),
+          new HttpProblem({
+            status: 500,
+            error: "AnswerNotStored",
+            message: "The message was handled, but its answer could not be stored for the stream; sending it again would handle it again"
+          })
+        ))
     )
     yield* sessions.touch(session, outcome.changes, messages.length > 0)
     return HttpServerResponse.text("Accepted", { status: 202 })

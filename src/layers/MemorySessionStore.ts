@@ -3,7 +3,7 @@ import { Clock, Duration, Effect, Either, Layer, Ref } from "effect"
 import { SessionAlreadyExists, SessionNotFound } from "../domain/errors.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"
-import { SessionStore, type SessionStoreShape } from "../services/SessionStore.js"
+import { SessionStore, type SessionStoreShape, SKIPPED } from "../services/SessionStore.js"
 import { DEFAULTS } from "../Settings.js"
 
 export interface SessionStoreOptions {
@@ -85,6 +85,16 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
         return [entry, { session, outbox: [...kept, entry], lastSeq: entry.seq }] as const
       })
 
+    // Appends here take their number and write in one step: a number is never missing, but a
+    // reader may still give one up (the contract allows it).
+    const abandon = (id: SessionId, seq: number) =>
+      modifySlot(id, (slot, now) => {
+        if (seq > slot.lastSeq || slot.outbox.some((entry) => entry.seq === seq)) return [false, slot] as const
+        const marker: OutboxEntry = { sessionId: id, seq, message: SKIPPED, createdAt: now }
+        const outbox = [...slot.outbox, marker].sort((a, b) => a.seq - b.seq)
+        return [true, { ...slot, outbox }] as const
+      }).pipe(Effect.catchTag("SessionNotFound", () => Effect.succeed(false)))
+
     const readAfter = (id: SessionId, after: number, limit = 100) =>
       modifySlot(id, (slot) => [slot.outbox.filter((entry) => entry.seq > after).slice(0, limit), slot] as const)
 
@@ -95,6 +105,7 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
       touch: (id) => touch(id).pipe(Effect.withSpan("SessionStore.touch")),
       remove: (id) => remove(id).pipe(Effect.withSpan("SessionStore.remove")),
       append: (id, message, stream) => append(id, message, stream).pipe(Effect.withSpan("SessionStore.append")),
+      abandon: (id, seq) => abandon(id, seq).pipe(Effect.withSpan("SessionStore.abandon")),
       readAfter: (id, after, limit) => readAfter(id, after, limit).pipe(Effect.withSpan("SessionStore.readAfter"))
     }
   })

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto"
 import { Chunk, Clock, Config, Duration, Effect, Option, Schedule, Stream } from "effect"
 import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
-import { SessionStore } from "../services/SessionStore.js"
+import { isSkipped, SessionStore } from "../services/SessionStore.js"
 import * as Settings from "../Settings.js"
 import { Catalog, KINDS } from "./Catalog.js"
 
@@ -35,9 +35,14 @@ const PAGE = 100
 /**
  * How long a missing sequence number holds back the messages after it. Appends take their
  * number first and write second, so a later message can land before an earlier one; a number
- * still missing after this long belongs to a writer that died between the two steps.
+ * still missing after this long is given up (`SessionStore.abandon`): marked skipped unless its
+ * message landed meanwhile, and a writer that finds its number given up appends again under a
+ * new one — so nothing is lost, however late the write.
  */
 export const GAP_TIMEOUT = Duration.seconds(10)
+
+/** How long a stream keeps polling through failing reads (a store outage) before it ends. */
+export const OUTAGE_TOLERANCE = Duration.seconds(30)
 
 /** The entries that follow `cursor` without a hole: what may be delivered in order now. */
 export const contiguous = (cursor: number, entries: ReadonlyArray<OutboxEntry>) => {
@@ -62,6 +67,8 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxO
       readonly wait: number
       /** When the hole after `cursor` was first seen. */
       readonly gapSince: number | undefined
+      /** When reads began to fail (reset by the next read that works). */
+      readonly failingSince?: number | undefined
     }
     type Step = Option.Option<readonly [Chunk.Chunk<OutboxEntry>, State]>
     const poll = (state: State): Effect.Effect<Step> =>
@@ -73,7 +80,7 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxO
           const wait = Math.min(max, Math.max(min, state.wait * 2))
           return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait, gapSince: undefined }] as const)
         }
-        let ready = contiguous(state.cursor, entries)
+        const ready = contiguous(state.cursor, entries)
         if (ready.length === 0) {
           // A hole: wait for the slow writer, but not for ever.
           const now = yield* Clock.currentTimeMillis
@@ -81,18 +88,38 @@ export const tailOutbox = (sessionId: SessionId, after: number, options: OutboxO
           if (now - since < gapTimeout) {
             return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait: min, gapSince: since }] as const)
           }
-          yield* Effect.logWarning(`Outbox of ${sessionId}: sequence ${state.cursor + 1}–${first.seq - 1} never arrived; skipping`)
-          ready = contiguous(first.seq - 1, entries)
+          // Give the missing numbers up, then read again: each is now a skip mark or its message.
+          let marked = 0
+          for (let seq = state.cursor + 1; seq < first.seq; seq++) {
+            if (yield* store.abandon(sessionId, seq)) marked++
+          }
+          if (marked > 0) {
+            yield* Effect.logWarning(
+              `Outbox of ${sessionId}: ${marked} of sequence ${state.cursor + 1}–${first.seq - 1} never arrived; their writers append again`
+            )
+          }
+          return Option.some([Chunk.empty<OutboxEntry>(), { cursor: state.cursor, wait: 0, gapSince: undefined }] as const)
         }
         const last = ready[ready.length - 1]!
         // A full page may have more behind it: read again at once.
         const next = { cursor: last.seq, wait: ready.length === PAGE ? 0 : min, gapSince: undefined }
-        return Option.some([Chunk.fromIterable(ready), next] as const)
+        return Option.some([Chunk.fromIterable(ready.filter((entry) => !isSkipped(entry.message))), next] as const)
       }).pipe(
         // The session was deleted or expired: the stream ends.
         Effect.catchTag("SessionNotFound", () => Effect.succeed<Step>(Option.none())),
+        // A brief outage is waited out (polling backs off as when idle); a long one ends the stream.
         Effect.catchTag("StoreError", (error) =>
-          Effect.logError("Outbox read failed; ending the stream", error).pipe(Effect.as<Step>(Option.none()))
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const since = state.failingSince ?? now
+            if (now - since >= Duration.toMillis(OUTAGE_TOLERANCE)) {
+              yield* Effect.logError("Outbox reads kept failing; ending the stream", error)
+              return Option.none()
+            }
+            yield* Effect.logWarning("Outbox read failed; trying again", error)
+            const wait = Math.min(max, Math.max(min, state.wait * 2))
+            return Option.some([Chunk.empty<OutboxEntry>(), { ...state, wait, failingSince: since }] as const)
+          })
         )
       )
     return Stream.unfoldChunkEffect<State, OutboxEntry, never, never>({ cursor: after, wait: 0, gapSince: undefined }, poll)

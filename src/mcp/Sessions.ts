@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { type ConfigError, Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { SessionNotFound, StoreError } from "../domain/errors.js"
-import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import { ErrorCode, failure, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from "../domain/Mcp.js"
 import {
   type NewSession,
@@ -55,6 +55,15 @@ export interface SessionsShape {
   /** One POST response stream's messages after `after`, ending with its response (resumption). */
   readonly streamMessages: (id: SessionId, stream: string, after: number) => Stream.Stream<OutboxEntry>
 }
+
+/**
+ * The largest message a session's stream carries (JSON characters): what a synchronous Lambda
+ * invocation can answer. Larger answers reach the client as an error naming the limit.
+ */
+export const MAX_MESSAGE_BYTES = 6 * 1024 * 1024
+
+const tooLarge = (bytes: number) =>
+  `The answer is too large to deliver: ${bytes} characters, over the ${MAX_MESSAGE_BYTES} a session's stream carries`
 
 export class Sessions extends Context.Tag("mcp-lambda-sam/Sessions")<Sessions, SessionsShape>() {}
 
@@ -105,7 +114,21 @@ export const make = (options: OutboxOptions) =>
         )
 
     const append: SessionsShape["append"] = (id, messages, stream) =>
-      Effect.forEach(messages, (message) => store.append(id, message, stream))
+      Effect.forEach(messages, (message) => {
+        const bytes = JSON.stringify(message).length
+        if (bytes <= MAX_MESSAGE_BYTES) return store.append(id, message, stream)
+        // Too large for a session's stream: a request still gets an answer, an error saying so.
+        if ("id" in message && ("result" in message || "error" in message) && message.id !== null) {
+          return Effect.zipRight(
+            Effect.logWarning(`A ${bytes}-character answer to request ${String(message.id)} is over the stream's limit`),
+            store.append(id, failure(message.id, ErrorCode.InternalError, tooLarge(bytes)), stream)
+          )
+        }
+        return Effect.zipRight(
+          Effect.logWarning(`A ${bytes}-character message (${"method" in message ? message.method : "?"}) is over the stream's limit; not sent`),
+          Effect.succeed<OutboxEntry | undefined>(undefined)
+        )
+      }).pipe(Effect.map((entries) => entries.filter((entry): entry is OutboxEntry => entry !== undefined)))
 
     const close: SessionsShape["close"] = (id) => store.remove(id).pipe(Effect.catchTag("SessionNotFound", () => Effect.void))
 

@@ -1,7 +1,7 @@
 /** MCP sessions and their outboxes. */
 import { Context, type Effect } from "effect"
 import type { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
-import type { JsonRpcMessage } from "../domain/JsonRpc.js"
+import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"
 
 export interface SessionStoreShape {
@@ -25,7 +25,16 @@ export interface SessionStoreShape {
     message: JsonRpcMessage,
     stream?: string
   ) => Effect.Effect<OutboxEntry, SessionNotFound | StoreError>
-  /** Messages with a sequence number above `after`, in order (at most `limit`). */
+  /**
+   * Gives up on a sequence number whose message has not arrived: marks it skipped unless the
+   * message is there by now. True when marked — its writer then appends under a new number, so a
+   * late write is never lost; false when the message arrived (read it again).
+   */
+  readonly abandon: (id: SessionId, seq: number) => Effect.Effect<boolean, StoreError>
+  /**
+   * Messages with a sequence number above `after`, in order (at most `limit`); a number given up
+   * with `abandon` reads as an entry carrying `SKIPPED`, for the reader to step over.
+   */
   readonly readAfter: (
     id: SessionId,
     after: number,
@@ -34,3 +43,8 @@ export interface SessionStoreShape {
 }
 
 export class SessionStore extends Context.Tag("mcp-lambda-sam/SessionStore")<SessionStore, SessionStoreShape>() {}
+
+/** What an abandoned sequence number reads as: never sent to a client. */
+export const SKIPPED = notification("mcp-lambda-sam/skipped")
+
+export const isSkipped = (message: JsonRpcMessage) => "method" in message && message.method === SKIPPED.method

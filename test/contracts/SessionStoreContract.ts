@@ -2,6 +2,7 @@
  * The behaviour every SessionStore implementation must have, including the outbox. Time is
  * the TestClock's, so TTLs are checked without sleeping.
  */
+import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, type Layer, TestClock } from "effect"
 import { notification } from "../../src/domain/JsonRpc.js"
@@ -132,6 +133,28 @@ export const sessionStoreContract = <E>(
         expect(firstPage).toHaveLength(3)
         const secondPage = yield* store.readAfter(id, firstPage[2]!.seq, 3)
         expect(secondPage.map((entry) => indexOf(entry))).toEqual([3, 4, 5])
+      })))
+
+    it.effect("messages up to a megabyte come back whole, compressible or not", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const repetitive = notification("n/big", { text: "all work and no play ".repeat(50_000) })
+        const random = notification("n/random", { text: randomBytes(768 * 1024).toString("base64") })
+        yield* store.append(id, repetitive)
+        yield* store.append(id, random)
+        yield* store.append(id, notification("n/after"))
+        const read = yield* store.readAfter(id, 0)
+        expect(read.map((entry) => entry.message)).toEqual([repetitive, random, notification("n/after")])
+      })), 60_000)
+
+    it.effect("a number whose message is there cannot be given up", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const entry = yield* store.append(id, notification("n/1"))
+        expect(yield* store.abandon(id, entry.seq)).toBe(false)
+        expect((yield* store.readAfter(id, 0)).map((read) => read.message)).toEqual([notification("n/1")])
       })))
 
     it.effect("removing a session removes its outbox", () =>

@@ -173,12 +173,12 @@ describe("admin commands", () => {
     await (await mcp({ jsonrpc: "2.0", method: "notifications/initialized" }, sessionId)).text()
     const subscribed = await mcp({ jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri } }, sessionId)
     expect(await subscribed.json()).toMatchObject({ id: 1, result: {} })
-    const stream = await fetch(`${server.url}/mcp`, { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } })
-    const events = readSse(stream)
-
     const before = recorder.recorded.length
     const notified = await cli("notify-updated", uri)
     expect(notified).toMatchObject({ code: 0, stdout: `Notified 1 session subscribed to ${uri}\n` })
+    // The session's stream, opened now (an idle client's stream is short): the update waits in its outbox.
+    const stream = await fetch(`${server.url}/mcp`, { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } })
+    const events = readSse(stream)
     const isUpdate = (data: string) => data.includes("notifications/resources/updated")
     await events.until((seen) => seen.some((event) => isUpdate(event.data)))
     await events.cancel()

@@ -11,7 +11,7 @@ import * as DynamoDB from "../../src/layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
 import { Registry } from "../../src/services/Registry.js"
-import { SessionStore } from "../../src/services/SessionStore.js"
+import { isSkipped, SessionStore } from "../../src/services/SessionStore.js"
 import { registryContract } from "../contracts/RegistryContract.js"
 import { rateLimiterContract } from "../contracts/RateLimiterContract.js"
 import { newSession, sessionStoreContract } from "../contracts/SessionStoreContract.js"
@@ -36,6 +36,26 @@ describe.skipIf(endpoint === "")("DynamoDB Local", () => {
 })
 
 describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
+  it.live("a number given up before its write lands reads as skipped, and the message arrives under the next", () =>
+    Effect.gen(function* () {
+      const store = yield* SessionStore
+      const id = "session-abandon-0123456789" as SessionId
+      yield* store.create(newSession(id))
+      const first = yield* store.append(id, notification("n/1"))
+      // A reader gives up the next number before its writer's item lands (the writer is slow).
+      expect(yield* store.abandon(id, first.seq + 1)).toBe(true)
+      const late = yield* store.append(id, notification("n/late"))
+      expect(late.seq).toBe(first.seq + 2)
+      const read = yield* store.readAfter(id, 0)
+      expect(read.map((entry) => [entry.seq, isSkipped(entry.message) ? "skipped" : entry.message])).toEqual([
+        [first.seq, notification("n/1")],
+        [first.seq + 1, "skipped"],
+        [first.seq + 2, notification("n/late")]
+      ])
+      // Giving up the same number again changes nothing.
+      expect(yield* store.abandon(id, first.seq + 1)).toBe(false)
+    }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))), { timeout: 30_000 })
+
   // Live clock: the backoff waits are a few milliseconds of real time around real I/O.
   it.live("throttled calls are retried with backoff until they succeed", () =>
     Effect.gen(function* () {

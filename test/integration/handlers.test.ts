@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createTables } from "../../src/layers/Tables.js"
 import { clientLayer, freshTableNames } from "../support/dynamodb.js"
@@ -139,9 +140,19 @@ describe.skipIf(dynamodb === "" || moto === "")("Lambda handlers (lambda-local, 
     expect((await post("/mcp", ping, { "x-test-principal": BOB, "mcp-session-id": sessionId })).status).toBe(404)
   })
 
-  it("20 legacy sessions × 50 concurrent messages: each response arrives exactly once, in append order", async () => {
+  // Answers from 1 KB to 1 MB, half of them incompressible: the larger go into the outbox
+  // compressed, or in parts, past DynamoDB's 400 KB item limit.
+  it("20 legacy sessions × 50 concurrent tools/call with answers of 1 KB–1 MB: each arrives exactly once, whole, in append order", async () => {
     const SESSIONS = 20
     const MESSAGES = 50
+    const textOf = (s: number, m: number) => {
+      const bytes = Math.round(512 * 1000 ** (m / (MESSAGES - 1)))
+      const seed = `${s}:${m}:`
+      return m % 2 === 0
+        ? seed.repeat(Math.ceil(bytes / seed.length)).slice(0, bytes)
+        : randomBytes(Math.ceil((bytes * 3) / 4)).toString("base64").slice(0, bytes)
+    }
+    const texts = new Map<string, string>()
     const streams = await Promise.all(
       Array.from({ length: SESSIONS }, async () => {
         const response = await fetch(`${mcp.url}/sse`, { headers: { accept: "text/event-stream", "x-test-principal": ALICE } })
@@ -153,8 +164,14 @@ describe.skipIf(dynamodb === "" || moto === "")("Lambda handlers (lambda-local, 
     )
     // Every message is its own invocation; at most 40 run at once on this 2-core machine.
     const jobs = streams.flatMap(({ endpoint }, s) =>
-      Array.from({ length: MESSAGES }, (_, m) => () =>
-        post(endpoint, { jsonrpc: "2.0", id: `${s}:${m}`, method: "ping" }, { "x-test-principal": ALICE }).then((r) => r.status))
+      Array.from({ length: MESSAGES }, (_, m) => () => {
+        const id = `${s}:${m}`
+        const text = textOf(s, m)
+        texts.set(id, text)
+        return post(endpoint, { jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { text } } }, {
+          "x-test-principal": ALICE
+        }).then((r) => r.status)
+      })
     )
     const statuses: Array<number> = []
     let next = 0
@@ -163,16 +180,23 @@ describe.skipIf(dynamodb === "" || moto === "")("Lambda handlers (lambda-local, 
     }))
     expect(statuses.every((status) => status === 202)).toBe(true)
     for (const [s, { sse }] of streams.entries()) {
-      await sse.until((events) => events.filter((event) => event.event === "message").length >= MESSAGES, 60_000)
-      const messages = sse.events.filter((event) => event.event === "message")
-      const ids = messages.map((event) => (JSON.parse(event.data) as { id: string }).id)
+      await sse.until((events) => events.filter((event) => event.event === "message").length >= MESSAGES, 120_000)
+      const messages = sse.events.filter((event) => event.event === "message").map((event) => ({
+        seq: Number(event.id),
+        answer: JSON.parse(event.data) as { id: string; result: { structuredContent: { args: { text: string } } } }
+      }))
+      const ids = messages.map(({ answer }) => answer.id)
       expect(new Set(ids).size).toBe(MESSAGES)
-      expect(ids.sort()).toEqual(Array.from({ length: MESSAGES }, (_, m) => `${s}:${m}`).sort())
-      const seqs = messages.map((event) => Number(event.id))
+      expect([...ids].sort()).toEqual(Array.from({ length: MESSAGES }, (_, m) => `${s}:${m}`).sort())
+      for (const { answer } of messages) {
+        expect(answer.result?.structuredContent, JSON.stringify(answer).slice(0, 500)).toBeDefined()
+        expect(answer.result.structuredContent.args.text === texts.get(answer.id), answer.id).toBe(true)
+      }
+      const seqs = messages.map(({ seq }) => seq)
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
       await sse.cancel()
     }
-  }, 180_000)
+  }, 240_000)
 
   // How long before the deadline, exactly, is test/unit/SessionStream.test.ts's (on the TestClock);
   // here, that the handler hands Lambda's remaining time to the stream: with no more than the

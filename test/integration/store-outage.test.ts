@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest"
 import { makeOutage, type Outage, registryOutage, sessionStoreOutage } from "../support/outage.js"
 import { readJson } from "../support/json.js"
+import { readSse } from "../support/sse.js"
 import { webHandler } from "../support/servers.js"
 
 let app: ReturnType<typeof webHandler> | undefined
@@ -76,12 +77,11 @@ describe("MCP API during a session store outage", () => {
     expect((await server.fetch(new Request("http://local/mcp", { method: "DELETE", headers: session }))).status).toBe(204)
   })
 
-  it("legacy SSE: GET /sse and POST /message are 503 with Retry-After", async () => {
+  it("legacy SSE: GET /sse and POST /message are 503 with Retry-After; the open stream waits the outage out", async () => {
     const { server, sessions } = start()
-    const stream = await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } }))
-    const reader = stream.body!.getReader()
-    const first = new TextDecoder().decode((await reader.read()).value)
-    const sessionId = /sessionId=([^\n]+)/.exec(first)![1]!
+    const sse = readSse(await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } })))
+    await sse.until((events) => events.some((event) => event.event === "endpoint"))
+    const sessionId = /sessionId=(.+)$/.exec(sse.events[0]!.data)![1]!
     const message = () =>
       server.fetch(new Request(`http://local/message?sessionId=${sessionId}`, {
         method: "POST",
@@ -92,13 +92,37 @@ describe("MCP API during a session store outage", () => {
     await during(sessions, async () => {
       await expectUnavailable(await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } })))
       await expectUnavailable(await message())
+      // The open stream polls meanwhile, and its reads fail too.
+      await expect.poll(() => sessions.failed.includes("SessionStore.readAfter")).toBe(true)
     })
-    // The open stream polled meanwhile; a failed read ends it (and, legacy, its session), as designed.
     const answered = sessions.failed.filter((operation) => operation === "SessionStore.create" || operation === "SessionStore.get")
     expect(answered).toEqual(["SessionStore.create", "SessionStore.get"])
+    // A brief outage does not end the stream, nor (legacy) its session: the next message is answered on it.
+    expect((await message()).status).toBe(202)
+    await sse.until((events) => events.some((event) => event.event === "message" && JSON.parse(event.data).id === 1))
     const again = await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } }))
     expect(again.status).toBe(200)
     await again.body!.cancel()
+    await sse.cancel()
+  })
+
+  it("legacy SSE: an answer that cannot be stored is 500, not 503 — the message was handled, and a retry would handle it again", async () => {
+    const { server, sessions } = start()
+    const stream = await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } }))
+    const reader = stream.body!.getReader()
+    const sessionId = /sessionId=([^\n]+)/.exec(new TextDecoder().decode((await reader.read()).value))![1]!
+    sessions.only = new Set(["SessionStore.append"])
+    const response = await during(sessions, () =>
+      server.fetch(new Request(`http://local/message?sessionId=${sessionId}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(ping)
+      })))
+    expect(response.status).toBe(500)
+    const text = await response.text()
+    expect(JSON.parse(text)).toMatchObject({ error: "AnswerNotStored" })
+    expect(text).not.toMatch(/injected/)
+    expect(sessions.failed).toEqual(["SessionStore.append"])
     await reader.cancel()
   })
 })

@@ -12,6 +12,8 @@ import { SessionStore, type SessionStoreShape } from "../../src/services/Session
 
 export interface Outage {
   down: boolean
+  /** While down, only these operations fail (all of them when unset). */
+  only?: ReadonlySet<string> | undefined
   readonly failed: Array<string>
 }
 
@@ -20,7 +22,7 @@ export const makeOutage = (): Outage => ({ down: false, failed: [] })
 /** `effect`, unless the store is down: then a StoreError for `operation`. */
 const guarded = <A, E>(outage: Outage, operation: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E | StoreError> =>
   Effect.suspend((): Effect.Effect<A, E | StoreError> => {
-    if (!outage.down) return effect
+    if (!outage.down || (outage.only !== undefined && !outage.only.has(operation))) return effect
     outage.failed.push(operation)
     return Effect.fail(new StoreError({ operation, cause: new Error(`${operation}: injected outage`) }))
   })
@@ -35,6 +37,7 @@ export const sessionStoreOutage = (outage: Outage): Layer.Layer<SessionStore> =>
       touch: (id) => guarded(outage, "SessionStore.touch", store.touch(id)),
       remove: (id) => guarded(outage, "SessionStore.remove", store.remove(id)),
       append: (id, message, stream) => guarded(outage, "SessionStore.append", store.append(id, message, stream)),
+      abandon: (id, seq) => guarded(outage, "SessionStore.abandon", store.abandon(id, seq)),
       readAfter: (id, after, limit) => guarded(outage, "SessionStore.readAfter", store.readAfter(id, after, limit))
     }))
   ).pipe(Layer.provide(sessionsMemory()))

@@ -1,19 +1,34 @@
 /** The outbox tail delivers each message once and in sequence order, even when appends land out of order. */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { Chunk, Context, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { StoreError } from "../../src/domain/errors.js"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../../src/domain/Session.js"
-import { contiguous, GAP_TIMEOUT, tailOutbox } from "../../src/mcp/Outbox.js"
-import { SessionStore, type SessionStoreShape } from "../../src/services/SessionStore.js"
+import { contiguous, GAP_TIMEOUT, OUTAGE_TOLERANCE, tailOutbox } from "../../src/mcp/Outbox.js"
+import { SessionStore, type SessionStoreShape, SKIPPED } from "../../src/services/SessionStore.js"
 
 const id = "session-gap-0123456789" as SessionId
 const entry = (seq: number): OutboxEntry => ({ sessionId: id, seq, message: notification(`n/${seq}`), createdAt: 0 })
 
-/** A store whose outbox holds exactly the entries in `visible` (the test changes it over time). */
-const scriptedStore = (visible: Set<number>) =>
-  Layer.succeed(SessionStore, {
+/**
+ * A store whose outbox holds exactly the entries in `visible` (the test changes it over time);
+ * a number given up reads as a skip mark, unless `landsWhenAbandoned` has its write land first.
+ */
+const scriptedStore = (visible: Set<number>, landsWhenAbandoned = false) => {
+  const skipped = new Set<number>()
+  return Layer.succeed(SessionStore, {
     readAfter: (_id, after, limit = 100) =>
-      Effect.succeed([...visible].filter((seq) => seq > after).sort((a, b) => a - b).slice(0, limit).map(entry)),
+      Effect.succeed(
+        [...visible, ...skipped].filter((seq) => seq > after).sort((a, b) => a - b).slice(0, limit)
+          .map((seq) => (skipped.has(seq) ? { ...entry(seq), message: SKIPPED } : entry(seq)))
+      ),
+    abandon: (_id, seq) =>
+      Effect.sync(() => {
+        if (landsWhenAbandoned) visible.add(seq)
+        if (visible.has(seq)) return false
+        skipped.add(seq)
+        return true
+      }),
     create: () => Effect.die("unused"),
     get: () => Effect.die("unused"),
     update: () => Effect.die("unused"),
@@ -21,6 +36,7 @@ const scriptedStore = (visible: Set<number>) =>
     remove: () => Effect.die("unused"),
     append: () => Effect.die("unused")
   } satisfies SessionStoreShape)
+}
 
 const options = {
   minPollInterval: Duration.millis(100),
@@ -49,7 +65,18 @@ describe("tailOutbox", () => {
       expect(seqs).toEqual([1, 2, 3])
     }))
 
-  it.effect("skips a number whose writer never finished, after the gap timeout", () =>
+  it.effect("a write that lands just as the reader gives its number up is delivered, in order", () =>
+    Effect.gen(function* () {
+      const visible = new Set([1, 3, 4])
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(Stream.take(4), Stream.runCollect, Effect.provide(scriptedStore(visible, true)))
+      )
+      yield* TestClock.adjust(Duration.sum(GAP_TIMEOUT, Duration.seconds(1)))
+      const seqs = Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)
+      expect(seqs).toEqual([1, 2, 3, 4])
+    }))
+
+  it.effect("steps over a number given up after the gap timeout, sending nothing for it", () =>
     Effect.gen(function* () {
       const visible = new Set([1, 3, 4])
       const fiber = yield* Effect.fork(
@@ -58,5 +85,41 @@ describe("tailOutbox", () => {
       yield* TestClock.adjust(Duration.sum(GAP_TIMEOUT, Duration.seconds(1)))
       const seqs = Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)
       expect(seqs).toEqual([1, 3, 4])
+    }))
+
+  /** A store whose reads fail while `failing.on` is set, and otherwise hold the entries in `visible`. */
+  const flakyStore = (visible: Set<number>, failing: { on: boolean }) =>
+    Layer.map(scriptedStore(visible), (context) => {
+      const store = Context.get(context, SessionStore)
+      return Context.make(SessionStore, {
+        ...store,
+        readAfter: (sessionId, after, limit) =>
+          failing.on
+            ? Effect.fail(new StoreError({ operation: "SessionStore.readAfter", cause: new Error("down") }))
+            : store.readAfter(sessionId, after, limit)
+      })
+    })
+
+  it.effect("a read that fails for a while is tried again, and nothing is lost meanwhile", () =>
+    Effect.gen(function* () {
+      const visible = new Set([1])
+      const failing = { on: true }
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(Stream.take(2), Stream.runCollect, Effect.provide(flakyStore(visible, failing)))
+      )
+      yield* TestClock.adjust(Duration.seconds(20))
+      visible.add(2)
+      failing.on = false
+      yield* TestClock.adjust(Duration.seconds(2))
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)).toEqual([1, 2])
+    }))
+
+  it.effect("reads that keep failing past the outage tolerance end the stream", () =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(Stream.runCollect, Effect.provide(flakyStore(new Set([1]), { on: true })))
+      )
+      yield* TestClock.adjust(Duration.sum(OUTAGE_TOLERANCE, Duration.seconds(2)))
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber))).toEqual([])
     }))
 })
