@@ -11,16 +11,15 @@
  * - Then, per memory size, a model (not a measurement on Lambda): CPU-bound time stretched by
  *   the CPU share (`cpu / min(1, MB / 1769)`), for the cold start and for each request.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { lastLine, LAMBDA_ENV, median, peakRssMiB, quantile, runNode, serverUrl, stopServer } from "./support.js"
 
 const CLIENTS = 50
 const CALLS = 20
 const SIZES = [256, 512, 1024, 1769]
 const TICKS_PER_SECOND = 100
-
-const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 
 /** CPU time (user + system) of a process so far, in ms. */
 const cpuMillis = (pid: number) => {
@@ -29,21 +28,11 @@ const cpuMillis = (pid: number) => {
 }
 
 const startDev = async () => {
-  const child: ChildProcess = spawn(process.execPath, [resolve("dist/cli/bin.js"), "dev", "--port", "0"], {
+  const child = spawn(process.execPath, [resolve("dist/cli/bin.js"), "dev", "--port", "0"], {
     stdio: ["ignore", "pipe", "ignore"],
     env: { ...process.env, LOG_LEVEL: "WARNING" }
   })
-  const url = await new Promise<string>((done, fail) => {
-    let seen = ""
-    child.stdout!.on("data", (chunk: Buffer) => {
-      seen += chunk.toString()
-      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(seen)
-      if (match !== null) done(match[1]!)
-    })
-    child.once("exit", (code) => fail(new Error(`dev exited with ${code}: ${seen}`)))
-  })
-  child.stdout!.resume()
-  return { child, url }
+  return { child, url: await serverUrl(child) }
 }
 
 const rpc = async (url: string, body: unknown, sessionId?: string) => {
@@ -58,8 +47,6 @@ const rpc = async (url: string, body: unknown, sessionId?: string) => {
   })
   return { response, text: await response.text() }
 }
-
-const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
 const underLoad = async () => {
   const { child, url } = await startDev()
@@ -92,12 +79,12 @@ const underLoad = async () => {
     latencies.sort((a, b) => a - b)
     return { idleRss, peakRss: peakRssMiB(child.pid!), cpuPerRequest, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
   } finally {
-    child.kill()
+    await stopServer(child)
   }
 }
 
 /** CPU time and peak RSS of a fresh process importing the MCP bundle and answering `/health`. */
-const coldStart = () => {
+const coldStart = async () => {
   const script = `
     const { handler } = await import(${JSON.stringify(resolve("dist/lambda/mcp/index.mjs"))})
     await handler({ rawPath: "/health", headers: {}, requestContext: { http: { method: "GET" } } }, { getRemainingTimeInMillis: () => 30000 })
@@ -105,26 +92,15 @@ const coldStart = () => {
     const peak = Number(/VmHWM:\\s+(\\d+) kB/.exec((await import("node:fs")).readFileSync("/proc/self/status", "utf8"))[1]) / 1024
     console.log(JSON.stringify({ cpu: (user + system) / 1000, peak }))
   `
-  const env = {
-    ...process.env,
-    INVOKE_MODE: "BUFFERED",
-    REGISTRATION_TABLE_NAME: "bench",
-    SESSION_TABLE_NAME: "bench",
-    AWS_REGION: "us-east-1",
-    LOG_LEVEL: "ERROR",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
+  const runs: Array<{ cpu: number; peak: number }> = []
+  for (let run = 0; run < 5; run++) {
+    runs.push(JSON.parse(lastLine(await runNode(["--input-type=module", "-e", script], { ...process.env, ...LAMBDA_ENV }))))
   }
-  const runs = Array.from({ length: 5 }, () =>
-    JSON.parse(execFileSync("node", ["--input-type=module", "-e", script], { env }).toString().trim().split("\n").at(-1)!) as {
-      cpu: number
-      peak: number
-    })
-  const median = (pick: (run: { cpu: number; peak: number }) => number) => runs.map(pick).sort((a, b) => a - b)[2]!
-  return { cpu: median((run) => run.cpu), peak: median((run) => run.peak) }
+  return { cpu: median(runs.map((run) => run.cpu)), peak: median(runs.map((run) => run.peak)) }
 }
 
 const load = await underLoad()
-const cold = coldStart()
+const cold = await coldStart()
 console.log(`MCP function memory (${CLIENTS} concurrent clients × ${CALLS} tools/call on dev; cold start: median of 5 fresh processes)`)
 console.log(`  peak RSS: idle ${load.idleRss.toFixed(0)} MiB, under load ${load.peakRss.toFixed(0)} MiB; cold start ${cold.peak.toFixed(0)} MiB`)
 console.log(`  CPU: ${load.cpuPerRequest.toFixed(2)} ms per tools/call (p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms at ${CLIENTS} concurrent); cold start ${cold.cpu.toFixed(0)} ms`)
