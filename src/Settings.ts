@@ -40,7 +40,9 @@ export const DEFAULTS = {
   /** OAUTH: space-separated scopes every MCP request's token must hold (403 insufficient_scope). */
   OAUTH_REQUIRED_SCOPE: "",
   /** OAUTH: an RFC 7662 endpoint for tokens that are not JWTs. */
-  OAUTH_INTROSPECTION_URL: ""
+  OAUTH_INTROSPECTION_URL: "",
+  /** OAUTH: the origin clients use when it is not the Function URL's (a custom domain); empty: the request's. */
+  OAUTH_RESOURCE_ORIGIN: ""
 } as const
 
 export type IntegerSetting = {

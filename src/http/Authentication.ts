@@ -91,17 +91,23 @@ export interface OAuthOptions {
   readonly issuer: string
   /** Scopes every request's token must hold (empty: none). */
   readonly requiredScopes?: ReadonlyArray<string> | undefined
+  /**
+   * The origin clients reach the API at, when it is not the one requests arrive at (a custom
+   * domain in front of the Function URL): the metadata's `resource` and the challenge name it.
+   */
+  readonly resourceOrigin?: string | undefined
 }
 
 export const makeOAuth = (verifier: TokenVerifierShape, options: OAuthOptions): AuthenticatorShape => {
   const required = options.requiredScopes ?? []
   const scope = required.length === 0 ? {} : { scope: required.join(" ") }
 
+  const publicOrigin = (request: HttpServerRequest.HttpServerRequest) => options.resourceOrigin ?? originOf(request)
   const metadataUrl = (origin: string, suffix: string) => `${origin}${WELL_KNOWN}${suffix}`
   const suffixFor = (path: string) => (path.replace(/\/$/, "") === RESOURCE_PATH ? RESOURCE_PATH : "")
 
   const challenge = (request: HttpServerRequest.HttpServerRequest, params: Record<string, string>) => {
-    const all = { ...params, resource_metadata: metadataUrl(originOf(request), suffixFor(pathOf(request))) }
+    const all = { ...params, resource_metadata: metadataUrl(publicOrigin(request), suffixFor(pathOf(request))) }
     return `Bearer ${Object.entries(all).map(([name, value]) => `${name}="${value}"`).join(", ")}`
   }
   const refuse = (request: HttpServerRequest.HttpServerRequest, status: 401 | 403, message: string, params: Record<string, string>) =>
@@ -154,7 +160,7 @@ export const makeOAuth = (verifier: TokenVerifierShape, options: OAuthOptions): 
     if (request.method !== "GET") return Option.none()
     const path = pathOf(request)
     if (path !== WELL_KNOWN && path !== `${WELL_KNOWN}${RESOURCE_PATH}`) return Option.none()
-    const origin = originOf(request)
+    const origin = publicOrigin(request)
     return Option.some(json(
       {
         resource: path === WELL_KNOWN ? origin : `${origin}${RESOURCE_PATH}`,
@@ -173,13 +179,15 @@ export const makeOAuth = (verifier: TokenVerifierShape, options: OAuthOptions): 
 
 export interface OAuthSettings extends JoseTokenVerifier.JoseTokenVerifierOptions {
   readonly requiredScopes?: ReadonlyArray<string> | undefined
+  readonly resourceOrigin?: string | undefined
 }
 
 /** OAuth over `jose`: the verifier and the authenticator from one set of settings (Lambda, `dev --auth oauth`). */
 export const layerOAuth = (settings: OAuthSettings): Layer.Layer<Authenticator> =>
   Layer.effect(
     Authenticator,
-    Effect.map(TokenVerifier, (verifier) => makeOAuth(verifier, { issuer: settings.issuer, requiredScopes: settings.requiredScopes }))
+    Effect.map(TokenVerifier, (verifier) =>
+      makeOAuth(verifier, { issuer: settings.issuer, requiredScopes: settings.requiredScopes, resourceOrigin: settings.resourceOrigin }))
   ).pipe(Layer.provide(JoseTokenVerifier.layer(settings)))
 
 const httpUrl = (name: string) =>
@@ -206,8 +214,12 @@ export const oauthConfig = Effect.gen(function* () {
       Config.validate({ message: "OAUTH_AUDIENCE must name an audience", validation: (list) => list.length > 0 })
     ),
     requiredScopes: scopeList("OAUTH_REQUIRED_SCOPE"),
-    introspectionUrl: Config.withDefault(Config.string("OAUTH_INTROSPECTION_URL"), Settings.DEFAULTS.OAUTH_INTROSPECTION_URL)
+    introspectionUrl: Config.withDefault(Config.string("OAUTH_INTROSPECTION_URL"), Settings.DEFAULTS.OAUTH_INTROSPECTION_URL),
+    resourceOrigin: Config.withDefault(Config.string("OAUTH_RESOURCE_ORIGIN"), Settings.DEFAULTS.OAUTH_RESOURCE_ORIGIN)
   })
+  const resourceOrigin = settings.resourceOrigin === ""
+    ? undefined
+    : new URL(yield* httpUrl("OAUTH_RESOURCE_ORIGIN")).origin
   // With an introspection endpoint, the server's own credentials at the issuer.
   const introspection = settings.introspectionUrl === "" ? undefined : yield* Config.all({
     url: httpUrl("OAUTH_INTROSPECTION_URL"),
@@ -218,7 +230,8 @@ export const oauthConfig = Effect.gen(function* () {
     issuer: settings.issuer,
     audience: settings.audience,
     requiredScopes: settings.requiredScopes,
-    introspection
+    introspection,
+    resourceOrigin
   } satisfies OAuthSettings
 })
 

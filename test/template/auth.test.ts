@@ -49,7 +49,12 @@ const resolved = (template: Json, parameters: Record<string, string>) => {
 
 describe.skipIf(!toolAvailable("python3", ["-c", "import samtranslator"]))("template.yaml: McpAuth", () => {
   it("OAUTH: the MCP URL is public and the function authenticates; the Registration URL stays AWS_IAM", async () => {
-    const parameters = { McpAuth: "OAUTH", OAuthIssuer: "https://issuer.example", OAuthAudience: "mcp-api" }
+    const parameters = {
+      McpAuth: "OAUTH",
+      OAuthIssuer: "https://issuer.example",
+      OAuthAudience: "mcp-api",
+      OAuthResourceOrigin: "https://mcp.example.com"
+    }
     const resources = resolved(await expand(parameters), parameters)
     expect(resources.McpFunctionUrl!.Properties.AuthType).toBe("NONE")
     expect(resources.RegistrationFunctionUrl!.Properties.AuthType).toBe("AWS_IAM")
@@ -57,7 +62,8 @@ describe.skipIf(!toolAvailable("python3", ["-c", "import samtranslator"]))("temp
       MCP_AUTH: "OAUTH",
       OAUTH_ISSUER: "https://issuer.example",
       OAUTH_AUDIENCE: "mcp-api",
-      OAUTH_REQUIRED_SCOPE: ""
+      OAUTH_REQUIRED_SCOPE: "",
+      OAUTH_RESOURCE_ORIGIN: "https://mcp.example.com"
     })
     // A NONE URL answers only with both grants to everyone: the URL, and InvokeFunction through it.
     expect(resources.McpPublicUrlGrant!.Properties).toEqual({

@@ -9,15 +9,15 @@
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Exit } from "effect"
+import { ConfigProvider, Effect, Either, Exit, Option } from "effect"
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose"
-import { Authenticator, layerConfig, requireIdentity } from "../../src/http/Authentication.js"
+import { Authenticator, layerConfig, makeOAuth, requireIdentity } from "../../src/http/Authentication.js"
 import { json } from "../../src/http/Errors.js"
 import { ANONYMOUS } from "../../src/http/FunctionUrl.js"
 import { Caller } from "../../src/http/HostContext.js"
 import * as JoseTokenVerifier from "../../src/layers/JoseTokenVerifier.js"
 import { webHandler } from "../support/servers.js"
-import { HttpServerRequest } from "@effect/platform"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 
 const ALICE = "arn:aws:iam::123456789012:user/alice"
 
@@ -63,6 +63,27 @@ describe("IAM authenticator (MCP_AUTH=IAM)", () => {
     }))
 })
 
+describe("OAuth authenticator behind a custom domain (OAUTH_RESOURCE_ORIGIN)", () => {
+  const authenticator = makeOAuth(
+    { verify: () => Effect.die("not called") },
+    { issuer: "https://issuer.example", resourceOrigin: "https://mcp.example.com" }
+  )
+  const at = (url: string, headers: Record<string, string> = {}) => HttpServerRequest.fromWeb(new Request(url, { headers }))
+
+  it("names the public origin in the metadata and the challenge, not the Function URL's", async () => {
+    const metadata = authenticator.metadata(at("https://abc.lambda-url.eu-west-1.on.aws/.well-known/oauth-protected-resource/mcp"))
+    expect(await HttpServerResponse.toWeb(Option.getOrThrow(metadata)).json()).toMatchObject({ resource: "https://mcp.example.com/mcp" })
+    const refused = await Effect.runPromise(
+      Effect.flip(authenticator.authenticate(at("https://abc.lambda-url.eu-west-1.on.aws/mcp"))).pipe(
+        Effect.provideService(Caller, { principal: ANONYMOUS })
+      )
+    )
+    expect(refused.headers?.["www-authenticate"]).toBe(
+      `Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"`
+    )
+  })
+})
+
 describe("MCP_AUTH from the environment", () => {
   const build = (settings: Record<string, string>) =>
     Effect.gen(function* () {
@@ -103,6 +124,8 @@ describe("MCP_AUTH from the environment", () => {
       // Introspection needs the server's own credentials.
       expect(Exit.isFailure(yield* build({ ...ok, OAUTH_INTROSPECTION_URL: "https://issuer.example/introspect" }))).toBe(true)
       expect(Exit.isFailure(yield* build({ MCP_AUTH: "PUBLIC" }))).toBe(true)
+      expect(Exit.isFailure(yield* build({ ...ok, OAUTH_RESOURCE_ORIGIN: "mcp.example.com" }))).toBe(true)
+      expect(Exit.isSuccess(yield* build({ ...ok, OAUTH_RESOURCE_ORIGIN: "https://mcp.example.com/" }))).toBe(true)
     }))
 })
 
