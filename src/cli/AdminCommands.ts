@@ -5,9 +5,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Config, Console, Effect, Option, Schema } from "effect"
-import { AdminError, checkBody, makeClient, readBodyFile, urlFromStack } from "../admin/RegistrationClient.js"
-import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
+import type { AdminError } from "../admin/RegistrationClient.js"
 import { REGISTRATION_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
+import { adminFailure, registrationClient, sigV4 } from "./AdminModules.js"
 
 const url = Options.text("url").pipe(
   Options.withDescription("The Registration API's URL (the stack's RegistrationFunctionUrl)"),
@@ -57,6 +57,7 @@ type FieldFlags = { readonly [K in keyof typeof fields]: Option.Option<string> }
 
 const fromFlags = (flags: FieldFlags) =>
   Effect.gen(function* () {
+    const { AdminError } = yield* registrationClient
     const parseJson = (flag: string, value: Option.Option<string>) =>
       Option.match(value, {
         onNone: () => Effect.succeed(undefined),
@@ -77,7 +78,10 @@ const fromFlags = (flags: FieldFlags) =>
   })
 
 const bodyOf = (flags: FieldFlags & { readonly file: Option.Option<string> }) =>
-  Option.match(flags.file, { onSome: readBodyFile, onNone: () => fromFlags(flags) })
+  Option.match(flags.file, {
+    onSome: (path) => Effect.flatMap(registrationClient, ({ readBodyFile }) => readBodyFile(path)),
+    onNone: () => fromFlags(flags)
+  })
 const ifMatch = Options.integer("if-match").pipe(Options.withDescription("Only if the stored version is this one"), Options.optional)
 const id = Args.text({ name: "id" }).pipe(Args.withDescription("A registration id, <type>-<name>"))
 
@@ -95,6 +99,8 @@ interface Common {
 
 const clientFor = (flags: Common) =>
   Effect.gen(function* () {
+    const { AdminError, makeClient, urlFromStack } = yield* registrationClient
+    const { makeSigner, regionOfUrl } = yield* sigV4
     const fromStack = Option.isSome(flags.stackName)
       ? Option.some(
         yield* Option.match(flags.region, {
@@ -139,6 +145,7 @@ const from = Options.text("from").pipe(
 const readRegistrations = (where: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    const { AdminError, readBodyFile } = yield* registrationClient
     const isDirectory = yield* fs.stat(where).pipe(
       Effect.map((info) => info.type === "Directory"),
       Effect.mapError(() => new AdminError({ message: `--from ${where}: no such file or directory` }))
@@ -149,7 +156,8 @@ const readRegistrations = (where: string) =>
 
 const register = Command.make("register", { ...common, ...fields, file: Options.optional(file), from }, (flags) =>
   reportFailure(Effect.gen(function* () {
-    if (Option.isSome(flags.from) && Option.isSome(flags.file)) return yield* new AdminError({ message: "Give --file or --from, not both" })
+    const { checkBody } = yield* registrationClient
+    if (Option.isSome(flags.from) && Option.isSome(flags.file)) return yield* adminFailure("Give --file or --from, not both")
     const bodies = Option.isSome(flags.from) ? yield* readRegistrations(flags.from.value) : [yield* bodyOf(flags)]
     // Every body checked before the first is sent.
     for (const body of bodies) yield* checkBody(body)
@@ -186,6 +194,7 @@ const get = Command.make("get", { ...common, id }, (flags) =>
 
 const update = Command.make("update", { ...common, ...fields, id, file: Options.optional(file), ifMatch }, (flags) =>
   reportFailure(Effect.gen(function* () {
+    const { checkBody } = yield* registrationClient
     const body = yield* bodyOf(flags)
     yield* checkBody(body)
     const client = yield* clientFor(flags)
@@ -211,7 +220,7 @@ const notifyUpdated = Command.make(
       const client = yield* clientFor(flags)
       const result = yield* client.resourceUpdated(flags.uri)
       const { notified } = yield* Schema.decodeUnknown(ResourceUpdated)(result.body).pipe(
-        Effect.mapError(() => new AdminError({ message: `Unexpected answer: ${JSON.stringify(result.body)}` }))
+        Effect.orElse(() => adminFailure(`Unexpected answer: ${JSON.stringify(result.body)}`))
       )
       yield* print(flags.json, result.body, `Notified ${notified} session${notified === 1 ? "" : "s"} subscribed to ${flags.uri}`)
     }))

@@ -3,15 +3,10 @@
  * `proxy` (stdio, for desktop clients), `tools` and `call` (quick checks from a terminal).
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Config, Console, Effect, Option } from "effect"
-import { runProxy } from "../admin/Proxy.js"
-import { AdminError } from "../admin/RegistrationClient.js"
-import { isTransportMissing, makeTransport, preferredKind } from "../admin/Remote.js"
-import { makeSigner, regionOfUrl } from "../admin/SigV4.js"
 import { MCP_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
 import { reportFailure, timeoutOptions, timeoutsOf } from "./AdminCommands.js"
+import { adminFailure, registrationClient, remote, sigV4 } from "./AdminModules.js"
 
 const url = Options.text("url").pipe(Options.withDescription("The MCP URL (…/mcp, or …/sse for the legacy transport)"))
 const region = Options.text("region").pipe(
@@ -30,11 +25,13 @@ interface Target {
   readonly timeout: number
 }
 
-const signerFor = (flags: Target) => {
-  const where = Option.getOrUndefined(Option.orElse(Option.fromNullable(regionOfUrl(flags.url)), () => flags.region))
-  if (where === undefined) return Effect.fail(new AdminError({ message: "Give --region (or AWS_REGION): the URL does not name one" }))
-  return Effect.succeed(makeSigner({ region: where, profile: Option.getOrUndefined(flags.profile) }))
-}
+const signerFor = (flags: Target) =>
+  Effect.gen(function* () {
+    const { makeSigner, regionOfUrl } = yield* sigV4
+    const where = Option.getOrUndefined(Option.orElse(Option.fromNullable(regionOfUrl(flags.url)), () => flags.region))
+    if (where === undefined) return yield* adminFailure("Give --region (or AWS_REGION): the URL does not name one")
+    return makeSigner({ region: where, profile: Option.getOrUndefined(flags.profile) })
+  })
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
@@ -46,11 +43,13 @@ const sdkTimeout = (timeouts: Timeouts) => ({ timeout: timeouts.connectMs + time
 
 /** One call of the SDK client, its failure an AdminError naming what was asked. */
 const ask = <A>(what: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (cause) => new AdminError({ message: `${what} failed: ${describe(cause)}` }) })
+  Effect.flatMap(registrationClient, ({ AdminError }) =>
+    Effect.tryPromise({ try: run, catch: (cause) => new AdminError({ message: `${what} failed: ${describe(cause)}` }) }))
 
 /** A connected SDK client: Streamable HTTP, else legacy SSE. */
 const connect = (flags: Target) =>
   Effect.gen(function* () {
+    const { Client, isTransportMissing, makeTransport, preferredKind } = yield* remote
     const signer = yield* signerFor(flags)
     const timeouts = timeoutsOf(flags)
     const target = new URL(flags.url)
@@ -66,12 +65,13 @@ const connect = (flags: Target) =>
     const first = preferredKind(target)
     return yield* attempt(first).pipe(
       Effect.catchAll((error) => (first === "streamable-http" && isTransportMissing(error) ? attempt("sse") : Effect.fail(error))),
-      Effect.mapError((cause) => new AdminError({ message: `Cannot reach ${flags.url}: ${describe(cause)}` }))
+      Effect.catchAll((cause) => adminFailure(`Cannot reach ${flags.url}: ${describe(cause)}`))
     )
   }).pipe(Effect.acquireRelease((client) => Effect.promise(() => client.close())))
 
 export const proxy = Command.make("proxy", common, (flags) =>
   reportFailure(Effect.gen(function* () {
+    const { runProxy } = yield* remote
     const signer = yield* signerFor(flags)
     yield* Effect.promise(() => runProxy({ url: flags.url, signer, timeouts: timeoutsOf(flags) }))
   }))).pipe(
@@ -94,6 +94,8 @@ export const call = Command.make(
   },
   (flags) =>
     reportFailure(Effect.scoped(Effect.gen(function* () {
+      const { CallToolResultSchema } = yield* remote
+      const { AdminError } = yield* registrationClient
       const parsed = yield* Effect.try({
         try: () => JSON.parse(flags.args) as Record<string, unknown>,
         catch: () => new AdminError({ message: "--args must be a JSON object" })
