@@ -21,6 +21,8 @@ export const DEFAULTS = {
   REGISTRY_WATCH_SECONDS: 60,
   /** 0: no limit. */
   RATE_LIMIT_PER_MINUTE: 0,
+  /** Long-lived streams (legacy `GET /sse`, `subscriptions/listen`, older sessions' `GET /mcp`) one caller may hold open at once; 0: no cap. */
+  MAX_STREAMS_PER_CALLER: 0,
   LOG_LEVEL: "INFO",
   /** Comma-separated; none by default on AWS (IAM callers are not browsers). */
   ALLOWED_ORIGINS: "",

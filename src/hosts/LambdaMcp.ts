@@ -13,6 +13,7 @@ import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBRateLimiter from "../layers/DynamoDBRateLimiter.js"
 import * as DynamoDBRegistry from "../layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../layers/DynamoDBSessionStore.js"
+import * as DynamoDBStreamLeases from "../layers/DynamoDBStreamLeases.js"
 import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
 import * as DynamoDBSubscriptionStore from "../layers/DynamoDBSubscriptionStore.js"
 import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
@@ -68,6 +69,8 @@ const protocolWithTasks = Layer.unwrapEffect(
 export const mcpLayer = Layer.mergeAll(
   protocolWithTasks,
   DynamoDBRateLimiter.layerConfig,
+  // MAX_STREAMS_PER_CALLER: leases for long-lived streams (none, and no cap, when 0).
+  DynamoDBStreamLeases.layerConfig,
   // MCP_AUTH: the Function URL's IAM caller (default), bearer tokens (OAUTH), or public (NONE).
   Authentication.layerConfig,
   Layer.effect(McpHttpApp, Effect.map(McpApi.optionsConfig, McpApi.make))

@@ -14,6 +14,7 @@ import { readJson, resolveSession, rpcHttpError } from "./McpHttp.js"
 import { messagesOf } from "./Replies.js"
 import { pathOf } from "./Routes.js"
 import { sessionEventStream, type StreamOptions } from "./SessionStream.js"
+import { streamLease } from "./StreamLimit.js"
 import { frame, SSE_HEADERS } from "./Sse.js"
 
 export interface LegacySseOptions extends StreamOptions {
@@ -27,7 +28,12 @@ export const make = (options: LegacySseOptions) => {
   const stream = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const sessions = yield* Sessions
-    const session = yield* sessions.open(yield* currentPrincipal, "sse", {
+    const principal = yield* currentPrincipal
+    const lease = yield* streamLease(principal, options)
+    if (!lease.granted) {
+      return yield* new HttpProblem({ status: 429, error: "TooManyStreams", message: lease.message, headers: lease.headers })
+    }
+    const session = yield* sessions.open(principal, "sse", {
       protocolVersion: DEFAULT_NEGOTIATED_VERSION,
       initialized: false
     })
@@ -35,7 +41,7 @@ export const make = (options: LegacySseOptions) => {
     const endpoint = frame({ event: "endpoint", data: `${base}/message?sessionId=${session.id}` })
     const body = yield* sessionEventStream(session.id, 0, options, { prelude: [endpoint] })
     // Legacy clients cannot resume a stream: when it ends, so does the session.
-    const ended = Stream.ensuring(body, Effect.ignore(sessions.close(session.id)))
+    const ended = lease.hold(Stream.ensuring(body, Effect.ignore(sessions.close(session.id))))
     return HttpServerResponse.stream(ended, { contentType: "text/event-stream", headers: SSE_HEADERS })
   })
 

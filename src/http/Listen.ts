@@ -14,6 +14,7 @@ import { Subscriptions } from "../mcp/Subscriptions.js"
 import { json } from "./Errors.js"
 import { bounded, type StreamOptions, withKeepAlive } from "./SessionStream.js"
 import { frame, SSE_HEADERS } from "./Sse.js"
+import { streamLease } from "./StreamLimit.js"
 
 export type ListenOptions = StreamOptions
 
@@ -43,6 +44,8 @@ export const listen = (id: RequestId, params: Record<string, unknown>, principal
       ...(asked.resourceSubscriptions === undefined ? {} : { resourceSubscriptions: asked.resourceSubscriptions })
     }
     const tag = { [META.subscriptionId]: id }
+    const lease = yield* streamLease(principal, options)
+    if (!lease.granted) return json(failure(id, ErrorCode.InvalidRequest, lease.message), 429, lease.headers)
     const sessions = yield* Sessions
     const subscriptions = yield* Subscriptions
     const session = yield* sessions.open(principal, "listen", { protocolVersion: LATEST_MODERN_VERSION, initialized: true })
@@ -64,7 +67,8 @@ export const listen = (id: RequestId, params: Record<string, unknown>, principal
     const body = Stream.concat(Stream.succeed(acknowledged), yield* bounded(withKeepAlive(notifications, options), options)).pipe(
       // A stream that ends on the server's side ends gracefully: with the listen request's result.
       Stream.concat(Stream.succeed(event(success(id, { resultType: "complete", _meta: tag })))),
-      Stream.ensuring(Effect.ignore(sessions.close(session.id)))
+      Stream.ensuring(Effect.ignore(sessions.close(session.id))),
+      lease.hold
     )
     return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
   })

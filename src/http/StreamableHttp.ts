@@ -1,6 +1,6 @@
 /** Streamable HTTP at `/mcp`: POST a message, GET the session's stream, DELETE the session. */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { looksLikeRequest } from "../domain/JsonRpc.js"
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"
@@ -14,6 +14,7 @@ import { accepts, readJson, resolveSession, rpcHttpError, SESSION_HEADER, VERSIO
 import { reply, replyLive, replyResumable, type ResumableOptions } from "./Replies.js"
 import { responseEventStream, sessionEventStream } from "./SessionStream.js"
 import { SSE_HEADERS } from "./Sse.js"
+import { streamLease } from "./StreamLimit.js"
 
 export interface StreamableHttpOptions extends ResumableOptions {
   readonly maxBodyBytes: number
@@ -89,18 +90,24 @@ export const make = (options: StreamableHttpOptions) => {
       return yield* rpcHttpError(406, "Not Acceptable: Accept must allow text/event-stream")
     }
     yield* checkVersionHeader(request)
-    const { session } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
+    const { principal, session } = yield* resolveSession(yield* sessionHeader(request), "streamable-http")
     const resume = resumePointOf(request.headers["last-event-id"])
-    const body = yield* (resume._tag === "ResponseStream"
-      ? responseEventStream(session.id, resume.stream, resume.after, options)
-      : sessionEventStream(
-        session.id,
-        resume.after,
-        options,
-        // Resumable clients come back when their stream ends, so it need not stay open while idle.
-        resumable(session.protocolVersion) ? { priming: true, standing: { seen: session.catalogSeen } } : {}
-      ))
-    return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
+    if (resume._tag === "ResponseStream") {
+      const body = yield* responseEventStream(session.id, resume.stream, resume.after, options)
+      return HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: SSE_HEADERS })
+    }
+    // Resumable clients come back when their stream ends, so it need not stay open while idle;
+    // older clients hold theirs for its lifetime, and each holds one of the caller's stream leases.
+    const short = resumable(session.protocolVersion) && Duration.toMillis(options.idleWindow) > 0
+    const lease = short ? undefined : yield* streamLease(principal, options)
+    if (lease !== undefined && !lease.granted) return yield* rpcHttpError(429, lease.message, lease.headers)
+    const body = yield* sessionEventStream(
+      session.id,
+      resume.after,
+      options,
+      resumable(session.protocolVersion) ? { priming: true, standing: { seen: session.catalogSeen } } : {}
+    )
+    return HttpServerResponse.stream(lease === undefined ? body : lease.hold(body), { contentType: "text/event-stream", headers: SSE_HEADERS })
   })
 
   // The client ends its session.

@@ -10,8 +10,10 @@ import type { SessionId } from "../../src/domain/Session.js"
 import * as DynamoDB from "../../src/layers/DynamoDB.js"
 import * as DynamoDBRegistry from "../../src/layers/DynamoDBRegistry.js"
 import * as DynamoDBSessionStore from "../../src/layers/DynamoDBSessionStore.js"
+import * as DynamoDBStreamLeases from "../../src/layers/DynamoDBStreamLeases.js"
 import { Registry } from "../../src/services/Registry.js"
 import { isSkipped, SessionStore } from "../../src/services/SessionStore.js"
+import { StreamLeases } from "../../src/services/StreamLeases.js"
 import { registryContract } from "../contracts/RegistryContract.js"
 import { rateLimiterContract } from "../contracts/RateLimiterContract.js"
 import { newSession, sessionStoreContract } from "../contracts/SessionStoreContract.js"
@@ -33,6 +35,48 @@ describe.skipIf(endpoint === "")("DynamoDB Local", () => {
   registryContract("DynamoDB", () => registryLayer(endpoint))
   sessionStoreContract("DynamoDB", (ttl) => sessionStoreLayer(endpoint, ttl))
   rateLimiterContract("DynamoDB", (limitPerMinute) => rateLimiterLayer(endpoint, limitPerMinute))
+})
+
+describe.skipIf(endpoint === "")("DynamoDB stream leases", () => {
+  const leasesLayer = (limit: number) => {
+    const names = freshTableNames()
+    return DynamoDBStreamLeases.layer({ tableName: names.sessions, limit, retry: testRetry }).pipe(
+      Layer.provide(tablesLayer(names)),
+      Layer.provide(clientLayer(endpoint))
+    )
+  }
+
+  it.live("a principal holds at most its limit of live leases; released and expired ones make room", () =>
+    Effect.gen(function* () {
+      const leases = yield* StreamLeases
+      const now = yield* Clock.currentTimeMillis
+      const later = now + 60_000
+      expect(yield* leases.acquire("alice", "a", later)).toBe(true)
+      expect(yield* leases.acquire("alice", "b", later)).toBe(true)
+      expect(yield* leases.acquire("alice", "c", later)).toBe(false)
+      expect(yield* leases.acquire("bob", "a", later)).toBe(true)
+      yield* leases.release("alice", "a")
+      yield* leases.release("alice", "a")
+      expect(yield* leases.acquire("alice", "c", later)).toBe(true)
+      // A lease whose invocation died without giving it back counts only until it expires.
+      expect(yield* leases.acquire("carol", "dead", now + 500)).toBe(true)
+      expect(yield* leases.acquire("carol", "x", later)).toBe(true)
+      expect(yield* leases.acquire("carol", "y", later)).toBe(false)
+      yield* Effect.sleep("600 millis")
+      expect(yield* leases.acquire("carol", "y", later)).toBe(true)
+    }).pipe(Effect.provide(leasesLayer(2))), { timeout: 30_000 })
+
+  it.live("racing openers of one principal get exactly the limit", () =>
+    Effect.gen(function* () {
+      const leases = yield* StreamLeases
+      const later = (yield* Clock.currentTimeMillis) + 60_000
+      const granted = yield* Effect.forEach(
+        Array.from({ length: 8 }, (_, i) => `s${i}`),
+        (stream) => leases.acquire("dave", stream, later),
+        { concurrency: "unbounded" }
+      )
+      expect(granted.filter(Boolean)).toHaveLength(3)
+    }).pipe(Effect.provide(leasesLayer(3))), { timeout: 30_000 })
 })
 
 describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {

@@ -19,6 +19,7 @@ import { RateLimiter } from "../../src/services/RateLimiter.js"
 import { RegistrationPolicy } from "../../src/services/RegistrationPolicy.js"
 import type { Registry } from "../../src/services/Registry.js"
 import type { SessionStore } from "../../src/services/SessionStore.js"
+import type { StreamLeases } from "../../src/services/StreamLeases.js"
 
 export const EXAMPLE_FUNCTIONS = "examples/functions"
 export const EXAMPLE_SEED = "examples/registrations.json"
@@ -34,7 +35,8 @@ export const webHandler = (
   options: McpApi.McpApiOptions = {},
   extra: Layer.Layer<RateLimiter> | undefined = undefined,
   stores: StoreLayers = {},
-  policy: Layer.Layer<RegistrationPolicy> | undefined = undefined
+  policy: Layer.Layer<RegistrationPolicy> | undefined = undefined,
+  leases: Layer.Layer<StreamLeases> | undefined = undefined
 ) => {
   const registry = Layer.provideMerge(Layer.effectDiscard(loadSeed(EXAMPLE_SEED)), stores.registry ?? registryMemory)
   const sessions = Sessions.layer({
@@ -42,7 +44,7 @@ export const webHandler = (
     maxPollInterval: Duration.millis(20),
     registryWatchInterval: Duration.millis(50)
   })
-  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam, policy ?? RegistrationPolicy.open).pipe(
+  const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam, policy ?? RegistrationPolicy.open, leases ?? Layer.empty).pipe(
     Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.

@@ -187,8 +187,15 @@ describe.skipIf(!hasTranslator)("template.yaml expanded by aws-sam-translator", 
 describe.skipIf(!hasTranslator)("the MCP function's memory", () => {
   it("is a parameter, 1024 MB unless set (bench/results.md weighs 512 against it)", async () => {
     const template = await readFile("template.yaml", "utf8")
-    expect(template).toMatch(/\n  McpMemorySize:\n    Type: Number\n    Default: 1024\n/)
+    expect(template).toContain("\n  McpMemorySize:\n    Type: Number\n    Default: 1024\n")
     const { Resources } = await expand()
     expect(Resources.McpFunction.Properties.MemorySize).toEqual({ Ref: "McpMemorySize" })
+  }, 60_000)
+
+  it("caps each caller's long-lived streams at 20 unless set", async () => {
+    const template = await readFile("template.yaml", "utf8")
+    expect(template).toContain("\n  MaxStreamsPerCaller:\n    Type: Number\n    Default: 20\n")
+    const { Resources } = await expand()
+    expect(Resources.McpFunction.Properties.Environment.Variables.MAX_STREAMS_PER_CALLER).toEqual({ Ref: "MaxStreamsPerCaller" })
   }, 60_000)
 })
