@@ -3,13 +3,15 @@ import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Layer, Logger, Option } from "effect"
 import { cli } from "./Commands.js"
+import { stderrLogger } from "./StderrLogger.js"
 
 // This package pins its AWS SDK versions and supports Node 20: the SDK's notice about releases
 // that will need Node 22 is not the user's concern at every start.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true"
 
 // Logs and errors go to stderr: stdout carries results, and for `proxy` the MCP protocol itself.
-const logger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))
+// runMain's own pretty logger (stdout) is off, or every entry is written twice.
+const logger = Logger.replace(Logger.defaultLogger, stderrLogger)
 
 /** Failures the commands have already explained (or @effect/cli has, for bad flags). */
 const explained = (error: unknown) =>
@@ -23,5 +25,5 @@ cli(process.argv).pipe(
     return Console.error(Cause.pretty(cause))
   }),
   Effect.provide(Layer.merge(NodeContext.layer, logger)),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )
