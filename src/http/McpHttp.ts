@@ -26,13 +26,13 @@ export const accepts = (request: HttpServerRequest.HttpServerRequest, types: Rea
   )
 }
 
+// One instance for every request, not one per request: an error captures a stack when built,
+// and almost every body is JSON. (Failing with it does not change it: Effect wraps it for spans.)
+const NOT_JSON = new RpcHttpError({ status: 400, code: ErrorCode.ParseError, message: "Parse error: the body is not JSON" })
+
 /** The request's JSON body (noted for the request log). */
 export const readJson = (request: HttpServerRequest.HttpServerRequest, maxBodyBytes: number) =>
-  readJsonBody(
-    request,
-    maxBodyBytes,
-    new RpcHttpError({ status: 400, code: ErrorCode.ParseError, message: "Parse error: the body is not JSON" })
-  ).pipe(Effect.tap(noteMcpMethod))
+  readJsonBody(request, maxBodyBytes, NOT_JSON).pipe(Effect.tap(noteMcpMethod))
 
 /** The caller's live session of this transport; anything else is 404, as both transports answer. */
 export const resolveSession = (rawId: string, transport: Transport, gone = "it may have expired or ended") =>

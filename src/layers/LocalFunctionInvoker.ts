@@ -124,7 +124,8 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now())
     }
-    const timedOut = new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
+    // Built only when the deadline passes: an error captures a stack, and most calls end in time.
+    const timedOut = () => new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
     return { functionName, handler: functions.get(functionName), timeout, context, timedOut }
   }
 
@@ -139,7 +140,7 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
     if (isStreamingHandler(handler)) {
       // Called without streaming: the whole stream is the answer, as Lambda's Invoke returns it.
       const bytes = yield* Stream.runCollect(runStreaming(handler, functionName, event, context)).pipe(
-        Effect.timeoutFail({ duration: timeout, onTimeout: () => timedOut })
+        Effect.timeoutFail({ duration: timeout, onTimeout: timedOut })
       )
       const text = Buffer.concat([...bytes]).toString("utf8")
       return yield* Effect.try({
@@ -148,7 +149,7 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
       })
     }
     const result = yield* run(handler, functionName, event, context).pipe(
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => timedOut })
+      Effect.timeoutFail({ duration: timeout, onTimeout: timedOut })
     )
     return yield* marshal(functionName, result)
   })
@@ -164,7 +165,7 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
         // A buffered function streams its whole answer at once, as Lambda does.
         : Stream.fromEffect(Effect.flatMap(run(handler, functionName, event, context), (result) =>
           Effect.map(marshal(functionName, result), (json) => new TextEncoder().encode(JSON.stringify(json)))))))
-    return bytes.pipe(Stream.interruptWhen(Effect.zipRight(Effect.sleep(timeout), Effect.fail(timedOut))))
+    return bytes.pipe(Stream.interruptWhen(Effect.zipRight(Effect.sleep(timeout), Effect.failSync(timedOut))))
   }
 
   return { invoke, invokeStream }

@@ -15,11 +15,12 @@ export const hideStoreError = (error: StoreError) =>
 export const lookup = <T extends RegistrationType>(type: T, name: string) =>
   Effect.gen(function* () {
     const registry = yield* Registry
-    const unknown = new InvalidParams({ message: `Unknown ${type}: ${name}` })
+    // Built only on the failure path: an error captures a stack, and most lookups find their registration.
+    const unknown = () => new InvalidParams({ message: `Unknown ${type}: ${name}` })
     const registration = yield* registry.get(registrationId(type, name)).pipe(
-      Effect.catchTags({ RegistrationNotFound: () => Effect.fail(unknown), StoreError: hideStoreError })
+      Effect.catchTags({ RegistrationNotFound: () => Effect.fail(unknown()), StoreError: hideStoreError })
     )
-    return isOfType(registration, type) ? registration : yield* Effect.fail(unknown)
+    return isOfType(registration, type) ? registration : yield* Effect.fail(unknown())
   })
 
 export interface Page<A> {
