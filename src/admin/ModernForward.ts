@@ -4,12 +4,12 @@
  * for (MCP-Protocol-Version, Mcp-Method, Mcp-Name) — and every message of the answer (JSON, or
  * the events of an SSE stream: notifications, then the response; a subscriptions/listen stream
  * for as long as it lasts) goes back to the client. Aborting the request is how HTTP cancels it.
+ * `fetch` authorizes each request (SigV4-signed, or with an OAuth bearer token; Remote.ts).
  */
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { EventSourceParserStream } from "eventsource-parser/stream"
 import { encodeHeaderValue, META, NAME_FIELD } from "../domain/Modern.js"
-import { signedFetch, type Signer } from "./SigV4.js"
-import { MCP_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 
 const paramsOf = (message: JSONRPCMessage): Record<string, unknown> =>
@@ -48,9 +48,8 @@ export interface ModernForwarder {
 
 export const makeModernForwarder = (
   url: URL,
-  signer: Signer,
-  deliver: (message: JSONRPCMessage) => Promise<void>,
-  timeouts: Timeouts = MCP_TIMEOUTS
+  fetch: FetchLike,
+  deliver: (message: JSONRPCMessage) => Promise<void>
 ): ModernForwarder => {
   const inFlight = new Map<string | number, AbortController>()
 
@@ -68,12 +67,11 @@ export const makeModernForwarder = (
     const abort = new AbortController()
     if (id !== undefined) inFlight.set(id, abort)
     try {
-      const response = await signedFetch(signer, url, {
+      const response = await fetch(url, {
         method: "POST",
         headers: headersFor(message, version),
         body: JSON.stringify(message),
-        signal: abort.signal,
-        timeouts
+        signal: abort.signal
       })
       const type = response.headers.get("content-type") ?? ""
       if (response.status === 202 || response.body === null) return

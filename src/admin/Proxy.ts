@@ -10,18 +10,36 @@
  *
  * A client that speaks MCP 2026-07-28 (its messages claim the revision in `_meta`) is served
  * statelessly: each message is its own signed POST, and no session is opened for it.
+ *
+ * With `oauth` (a server in OAUTH mode) requests carry a bearer token instead of a signature;
+ * when the SDK has none that works, the message waits while the person signs in, then goes.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { claimedVersion, makeModernForwarder } from "./ModernForward.js"
-import { isSessionGone, isTransportMissing, makeTransport, mcpUrlOf, preferredKind, type TransportKind } from "./Remote.js"
+import { needsSignIn, type OAuthLogin, oauthFetch, SignInFailed } from "./OAuthLogin.js"
+import {
+  type Access,
+  deadlineFetch,
+  isSessionGone,
+  isTransportMissing,
+  makeTransport,
+  mcpUrlOf,
+  preferredKind,
+  type RemoteTransport,
+  signingFetch,
+  type TransportKind
+} from "./Remote.js"
 import type { Signer } from "./SigV4.js"
 import { MCP_TIMEOUTS, type Timeouts } from "./TimedFetch.js"
 
 export interface ProxyOptions {
   readonly url: string
-  readonly signer: Signer
+  /** SigV4 (McpAuth=IAM)… */
+  readonly signer?: Signer | undefined
+  /** …or OAuth (McpAuth=OAUTH). */
+  readonly oauth?: OAuthLogin | undefined
   /** Diagnostics (stderr: stdout carries the protocol). */
   readonly log?: ((line: string) => void) | undefined
   readonly local?: Transport | undefined
@@ -33,28 +51,56 @@ const isInitialize = (message: JSONRPCMessage) => "method" in message && message
 const isInitialized = (message: JSONRPCMessage) => "method" in message && message.method === "notifications/initialized"
 const idOf = (message: JSONRPCMessage) => ("id" in message ? message.id : undefined)
 
+/** How requests are authorized, for the SDK transports and for the stateless path. */
+const authorizationOf = (options: ProxyOptions, url: URL, timeouts: Timeouts): { access: Access; modernFetch: FetchLike } => {
+  if (options.oauth !== undefined) {
+    return { access: { authProvider: options.oauth.provider }, modernFetch: oauthFetch(options.oauth, mcpUrlOf(url), deadlineFetch(timeouts)) }
+  }
+  if (options.signer !== undefined) return { access: { signer: options.signer }, modernFetch: signingFetch(options.signer, timeouts) }
+  throw new Error("runProxy needs a signer or an OAuth login")
+}
+
 export const runProxy = (options: ProxyOptions): Promise<void> => {
   const log = options.log ?? ((line: string) => process.stderr.write(`[mcp-lambda-sam proxy] ${line}\n`))
   const url = new URL(options.url)
   const timeouts = options.timeouts ?? MCP_TIMEOUTS
   const local = options.local ?? new StdioServerTransport()
+  const { oauth } = options
+  const { access, modernFetch } = authorizationOf(options, url, timeouts)
   let kind: TransportKind = preferredKind(url)
-  let remote: Transport | undefined
-  let connecting: Promise<Transport> | undefined
+  let remote: RemoteTransport | undefined
+  let connecting: Promise<RemoteTransport> | undefined
   let closing = false
   let initialize: JSONRPCMessage | undefined
   let initialized: JSONRPCMessage | undefined
   let replays = 0
   const swallow = new Set<string | number>()
 
-  const open = async (replay: boolean): Promise<Transport> => {
-    const transport = makeTransport(kind, url, options.signer, timeouts)
+  /** A started transport; when it must sign in first (OAuth), another one once that is done. */
+  const started = async (): Promise<RemoteTransport> => {
+    const transport = wired(makeTransport(kind, url, access, timeouts))
+    try {
+      await transport.start()
+      return transport
+    } catch (error) {
+      if (!needsSignIn(oauth, error)) throw error
+      await oauth.completeSignIn((code) => transport.finishAuth(code))
+      const signedIn = wired(makeTransport(kind, url, access, timeouts))
+      await signedIn.start()
+      return signedIn
+    }
+  }
+
+  const wired = (transport: RemoteTransport): RemoteTransport => {
     transport.onmessage = (message) => {
       const id = idOf(message)
       if (id !== undefined && swallow.delete(id)) return
       void local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`))
     }
-    transport.onerror = (error) => log(`remote: ${error.message}`)
+    transport.onerror = (error) => {
+      // The sign-in it stands for is said in full on its own.
+      if (!needsSignIn(oauth, error)) log(`remote: ${error.message}`)
+    }
     transport.onclose = () => {
       if (closing || remote !== transport) return
       remote = undefined
@@ -64,7 +110,11 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
         connecting.catch((error: unknown) => log(`reconnect failed: ${String(error)}`))
       }
     }
-    await transport.start()
+    return transport
+  }
+
+  const open = async (replay: boolean): Promise<RemoteTransport> => {
+    const transport = await started()
     remote = transport
     if (replay && initialize !== undefined) {
       const id = `mcp-lambda-sam-proxy-reinit-${++replays}`
@@ -85,8 +135,8 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
     }
   }
 
-  const modern = makeModernForwarder(mcpUrlOf(url), options.signer, (message) =>
-    local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`)), timeouts)
+  const modern = makeModernForwarder(mcpUrlOf(url), modernFetch, (message) =>
+    local.send(message).catch((error: unknown) => log(`cannot write to the client: ${String(error)}`)))
 
   const forward = async (message: JSONRPCMessage) => {
     if (claimedVersion(message) !== undefined) {
@@ -104,6 +154,12 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
     try {
       await transport.send(message)
     } catch (error) {
+      // No token that works (OAuth): once the person has signed in, the message goes again.
+      if (needsSignIn(oauth, error)) {
+        await oauth.completeSignIn((code) => transport.finishAuth(code))
+        await transport.send(message)
+        return
+      }
       // The server has no Streamable HTTP endpoint: switch to legacy SSE for good.
       // The session is gone (a legacy stream ended, or it expired): a new one, then this message again.
       if (!isInitialize(message) && initialize !== undefined && isSessionGone(error)) {
@@ -137,7 +193,12 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
           void local.send({
             jsonrpc: "2.0",
             id,
-            error: { code: -32603, message: `The remote MCP server could not be reached: ${error instanceof Error ? error.message : String(error)}` }
+            error: {
+              code: -32603,
+              message: error instanceof SignInFailed
+                ? error.message
+                : `The remote MCP server could not be reached: ${error instanceof Error ? error.message : String(error)}`
+            }
           })
         }
       })
@@ -145,6 +206,7 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
     local.onclose = () => {
       closing = true
       modern.close()
+      oauth?.close()
       void (remote?.close() ?? Promise.resolve()).finally(() => resolve())
     }
     void local.start()

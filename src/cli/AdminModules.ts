@@ -10,13 +10,20 @@ export const registrationClient = Effect.promise(() => import("../admin/Registra
 export const sigV4 = Effect.promise(() => import("../admin/SigV4.js"))
 
 export const remote = Effect.promise(async () => {
-  const [sdk, types, transports, proxy] = await Promise.all([
+  const [sdk, types, transports, proxy, login] = await Promise.all([
     import("@modelcontextprotocol/sdk/client/index.js"),
     import("@modelcontextprotocol/sdk/types.js"),
     import("../admin/Remote.js"),
-    import("../admin/Proxy.js")
+    import("../admin/Proxy.js"),
+    import("../admin/OAuthLogin.js")
   ])
-  return { Client: sdk.Client, CallToolResultSchema: types.CallToolResultSchema, ...transports, runProxy: proxy.runProxy }
+  return {
+    Client: sdk.Client,
+    CallToolResultSchema: types.CallToolResultSchema,
+    ...transports,
+    runProxy: proxy.runProxy,
+    makeOAuthLogin: login.makeOAuthLogin
+  }
 })
 
 /** Fails with an AdminError saying `message` (the class is in the lazily loaded module). */

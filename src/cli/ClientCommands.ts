@@ -1,6 +1,7 @@
 /**
  * MCP client commands against a deployed (IAM-protected) server, every request SigV4-signed:
  * `proxy` (stdio, for desktop clients), `tools` and `call` (quick checks from a terminal).
+ * `proxy --auth oauth` reaches a server in OAUTH mode with a bearer token instead.
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Config, Console, Effect, Option } from "effect"
@@ -57,7 +58,7 @@ const connect = (flags: Target) =>
       Effect.tryPromise({
         try: async () => {
           const client = new Client({ name: "mcp-lambda-sam", version: "0.1.0" })
-          await client.connect(makeTransport(kind, target, signer, timeouts), sdkTimeout(timeouts))
+          await client.connect(makeTransport(kind, target, { signer }, timeouts), sdkTimeout(timeouts))
           return client
         },
         catch: (cause) => cause
@@ -69,13 +70,52 @@ const connect = (flags: Target) =>
     )
   }).pipe(Effect.acquireRelease((client) => Effect.promise(() => client.close())))
 
-export const proxy = Command.make("proxy", common, (flags) =>
+const proxyOptions = {
+  ...common,
+  auth: Options.choice("auth", ["sigv4", "oauth"]).pipe(
+    Options.withDescription("sigv4: sign with AWS credentials (McpAuth=IAM); oauth: sign in with the server's issuer (McpAuth=OAUTH)"),
+    Options.withDefault("sigv4" as const)
+  ),
+  clientId: Options.text("client-id").pipe(
+    Options.withDescription("--auth oauth: a client registered with the issuer (default: the proxy registers itself)"),
+    Options.optional
+  ),
+  redirectUri: Options.text("redirect-uri").pipe(
+    Options.withDescription("--auth oauth: the loopback redirect URI, e.g. http://127.0.0.1:8765/callback (default: a free port)"),
+    Options.optional
+  ),
+  noBrowser: Options.boolean("no-browser").pipe(Options.withDescription("--auth oauth: only print the sign-in URL (on stderr)"))
+}
+
+/** The OAuth client of `proxy --auth oauth`: tokens and registration from the config dir. */
+const oauthLogin = (flags: { readonly url: string; readonly clientId: Option.Option<string>; readonly redirectUri: Option.Option<string>; readonly noBrowser: boolean }) =>
+  Effect.gen(function* () {
+    const { makeOAuthLogin, mcpUrlOf } = yield* remote
+    return yield* Effect.tryPromise({
+      try: () =>
+        makeOAuthLogin({
+          serverUrl: mcpUrlOf(new URL(flags.url)),
+          clientId: Option.getOrUndefined(flags.clientId),
+          redirectUri: Option.getOrUndefined(flags.redirectUri),
+          openBrowser: !flags.noBrowser,
+          log: (line) => process.stderr.write(`[mcp-lambda-sam proxy] ${line}\n`)
+        }),
+      catch: (cause) => cause
+    }).pipe(Effect.catchAll((cause) => adminFailure(`OAuth: ${describe(cause)}`)))
+  })
+
+export const proxy = Command.make("proxy", proxyOptions, (flags) =>
   reportFailure(Effect.gen(function* () {
     const { runProxy } = yield* remote
-    const signer = yield* signerFor(flags)
-    yield* Effect.promise(() => runProxy({ url: flags.url, signer, timeouts: timeoutsOf(flags) }))
+    if (flags.auth === "sigv4" && (Option.isSome(flags.clientId) || Option.isSome(flags.redirectUri))) {
+      return yield* adminFailure("--client-id and --redirect-uri need --auth oauth")
+    }
+    const access = flags.auth === "oauth" ? { oauth: yield* oauthLogin(flags) } : { signer: yield* signerFor(flags) }
+    yield* Effect.promise(() => runProxy({ url: flags.url, ...access, timeouts: timeoutsOf(flags) }))
   }))).pipe(
-    Command.withDescription("A stdio MCP server that forwards to the remote one with SigV4 (for Claude Desktop, Cursor, …)")
+    Command.withDescription(
+      "A stdio MCP server that forwards to the remote one with SigV4, or OAuth with --auth oauth (for Claude Desktop, Cursor, …)"
+    )
   )
 
 export const tools = Command.make("tools", common, (flags) =>

@@ -65,7 +65,10 @@ export const startAuthorizationServer = async (): Promise<AuthorizationServer> =
     ],
     jwks: { keys: [privateJwk] },
     scopes: ["openid", TOOLS_SCOPE],
-    ttl: { ClientCredentials: 300, AccessToken: 300, Interaction: 300, Session: 600, Grant: 600 },
+    ttl: { ClientCredentials: 300, AccessToken: 300, Interaction: 300, Session: 600, Grant: 600, RefreshToken: 600 },
+    // A client allowed the refresh_token grant gets a refresh token (without asking for the
+    // OIDC-only offline_access scope, as plain OAuth 2.1 issuers do).
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed: (grant: string) => boolean }) => client.grantTypeAllowed("refresh_token"),
     // Whoever signs in on the development pages is an account of that name.
     findAccount: async (_ctx: unknown, accountId: string) => ({ accountId, claims: async () => ({ sub: accountId }) }),
     features: {
@@ -128,6 +131,14 @@ export const clientCredentialsToken = async (issuer: string, resource: string, s
  * server's sign-in and consent pages (cookies kept) to the redirect, and returns the code.
  */
 export const signInAndConsent = async (authorizationUrl: URL, redirectUri: string, login = "alice") => {
+  const redirect = await signInUntilRedirect(authorizationUrl, redirectUri, login)
+  const code = redirect.searchParams.get("code")
+  if (code === null) throw new Error(`no code in the redirect: ${redirect.href}`)
+  return code
+}
+
+/** The same, returning where the browser is sent back to (the redirect URI with code and state). */
+export const signInUntilRedirect = async (authorizationUrl: URL, redirectUri: string, login = "alice"): Promise<URL> => {
   const cookies = new Map<string, string>()
   const request = async (url: string, init: RequestInit = {}) => {
     const response = await fetch(url, {
@@ -148,11 +159,7 @@ export const signInAndConsent = async (authorizationUrl: URL, redirectUri: strin
     const location = response.headers.get("location")
     if (location !== null) {
       const next = new URL(location, url).href
-      if (next.startsWith(redirectUri)) {
-        const code = new URL(next).searchParams.get("code")
-        if (code === null) throw new Error(`no code in the redirect: ${next}`)
-        return code
-      }
+      if (next.startsWith(redirectUri)) return new URL(next)
       url = next
       continue
     }
