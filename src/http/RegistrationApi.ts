@@ -173,8 +173,11 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
         return yield* badRequest("InvalidRegistration", "a registration must be a JSON object")
       }
       const fields = body as Record<string, unknown>
-      if (fields["id"] !== undefined && fields["id"] !== rawId) {
-        return yield* badRequest("IdMismatch", `The body's id '${String(fields["id"])}' is not '${rawId}'`)
+      const bodyId = fields["id"]
+      if (bodyId !== undefined && bodyId !== rawId) {
+        // JSON, not String: `String({"toString": null})` throws.
+        const shown = typeof bodyId === "string" ? bodyId : JSON.stringify(bodyId).slice(0, 200)
+        return yield* badRequest("IdMismatch", `The body's id '${shown}' is not '${rawId}'`)
       }
       const ifMatch = parseIfMatch(request.headers["if-match"])
       if (Either.isLeft(ifMatch)) return yield* badRequest("BadRequest", ifMatch.left)

@@ -6,13 +6,17 @@ import { pathOf } from "./Routes.js"
 /** Set by the MCP handlers once they know which JSON-RPC methods a request carries. */
 export const currentMcpMethod = FiberRef.unsafeMake<string | undefined>(undefined)
 
-export const noteMcpMethod = (parsed: unknown) => {
-  const methods = (Array.isArray(parsed) ? parsed : [parsed])
-    .map((message) =>
-      typeof message === "object" && message !== null && "method" in message ? String(message.method) : "response"
-    )
-  return FiberRef.set(currentMcpMethod, methods.join(","))
+/** A log line names at most this much of a method (a client chooses it, up to the body's size). */
+const MAX_METHOD_LENGTH = 100
+
+/** What the log says of one message's method: only a string is one (`String` of `{"toString": null}` throws). */
+const methodOf = (message: unknown) => {
+  if (typeof message !== "object" || message === null || !("method" in message)) return "response"
+  return typeof message.method === "string" ? message.method.slice(0, MAX_METHOD_LENGTH) : "(not a string)"
 }
+
+export const noteMcpMethod = (parsed: unknown) =>
+  FiberRef.set(currentMcpMethod, (Array.isArray(parsed) ? parsed : [parsed]).map(methodOf).join(","))
 
 export const withRequestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.gen(function* () {

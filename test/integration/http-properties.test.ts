@@ -20,7 +20,7 @@ const PEEK_MS = 150
 const POST_STREAM_MS = 1_500
 /** `FUZZ_SCALE=10` runs each property ten times as long (a longer hunt, by hand). */
 const SCALE = Number(process.env["FUZZ_SCALE"] ?? 1)
-const RUNS = { mcp: 200 * SCALE, streams: 150 * SCALE, registration: 250 * SCALE, modern: 200 * SCALE } as const
+const RUNS = { mcp: 200 * SCALE, streams: 150 * SCALE, registration: 250 * SCALE, modern: 200 * SCALE, registered: 150 * SCALE, bursts: 60 * SCALE } as const
 const TIMEOUT = 60_000 * SCALE
 
 const OWNER = "arn:aws:iam::111111111111:user/owner"
@@ -234,6 +234,8 @@ const json: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     fc.constantFrom(null, true, false, 0, -0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e308),
+    // Objects that `String` and template literals cannot print.
+    fc.constantFrom({ toString: null }, { toString: 1, valueOf: null }, { valueOf: {}, toString: {} }),
     fc.integer(),
     anyString,
     fc.array(tie("value"), { maxLength: 4 }),
@@ -343,7 +345,10 @@ const paramsFor = (method: string): fc.Arbitrary<Record<string, unknown> | undef
     case "initialize":
       return fc.record({
         protocolVersion: fc.constantFrom(...VERSIONS.slice(0, 4)),
-        capabilities: fc.constantFrom({}, { roots: { listChanged: true } }, { sampling: {}, elicitation: {} }),
+        // Not sampling or elicitation: a legacy session that declares them must answer the server's
+        // questions, and its POST /message waits for that answer (by design: on Lambda the work ends
+        // with the response), which here would count as a hang.
+        capabilities: fc.constantFrom({}, { roots: { listChanged: true } }),
         clientInfo: fc.constant({ name: "fuzz", version: "1" })
       })
     case "tools/call":
@@ -481,7 +486,7 @@ interface Sessions {
 /** Headers with a value other than the right one, now and then. */
 const headerAlternatives = (sessions: Sessions) => ({
   accept: fc.oneof(fc.constantFrom(undefined, "*/*", "application/json", "text/event-stream", "text/*, application/*;q=0.1", "application/json;q=0, text/event-stream"), headerValue),
-  "content-type": fc.oneof(fc.constantFrom(undefined, "application/json; charset=utf-8", "application/json; charset=latin1", "text/plain", "application/jsonx", "APPLICATION/JSON"), headerValue),
+  "content-type": fc.oneof(fc.constantFrom(undefined, "application/json; charset=utf-8", "application/json; charset=latin1", "application/json; charset=utf-16", "text/plain", "application/jsonx", "APPLICATION/JSON"), headerValue),
   "mcp-session-id": fc.oneof(
     fc.constantFrom(undefined, sessions.current, sessions.batching, sessions.legacy, "x".repeat(32), `${sessions.current} `, sessions.current.toUpperCase(), sessions.current.slice(1)),
     headerValue
@@ -569,6 +574,28 @@ describe("MCP API under random requests", () => {
         expectWellFormed(answer, body.sent, `POST /mcp ${typeof body.body === "string" ? body.body.slice(0, 300) : "(bytes)"}`)
       }),
       { numRuns: RUNS.mcp }
+    )
+  }, TIMEOUT)
+
+  it("(1b) bursts of concurrent requests on one session, either transport: < 500, and well-formed answers", async () => {
+    const burst = fc.constantFrom("current", "batching", "legacy").chain((session) => {
+      const headers: Record<string, string> = session === "legacy"
+        ? { "content-type": "application/json" }
+        : { accept: BOTH, "content-type": "application/json", "mcp-session-id": session === "current" ? sessions.current : sessions.batching }
+      return fc.record({
+        session: fc.constant(session),
+        requests: fc.array(fc.tuple(bodyOf(messageOf(false), session === "current" ? 0 : 3), perturb<string>(headers, headerAlternatives(sessions), 30)), { minLength: 2, maxLength: 8 })
+      })
+    })
+    await fc.assert(
+      fc.asyncProperty(burst, async ({ requests, session }) => {
+        const url = session === "legacy" ? `/message?sessionId=${sessions.legacy}` : "/mcp"
+        const answers = await Promise.all(requests.map(([body, headers]) =>
+          exchange(app, errors, { method: "POST", url, headers, body: body.body }, OWNER, answered(body.sent)).then((answer) => ({ answer, body }))
+        ))
+        for (const { answer, body } of answers) expectWellFormed(answer, session === "legacy" ? undefined : body.sent, `a burst on ${url}`)
+      }),
+      { numRuns: RUNS.bursts }
     )
   }, TIMEOUT)
 
@@ -933,4 +960,139 @@ describe("Registration API under random requests", () => {
     // The property reached the branch where a change is right, too.
     expect(changes).toBeGreaterThan(0)
   }, TIMEOUT)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Both APIs: whatever the Registration API accepts, the MCP API serves.
+
+/** JSON Schemas for one string argument, with patterns RE2 runs, refuses, or finds expensive. */
+const argumentSchema = fc.record({
+  type: fc.constantFrom("string", "string", "integer", "array", "object"),
+  pattern: fc.oneof(fc.constantFrom(...PATTERNS, "^[a-z]+$", "^(a|aa)+$", "(x+x+)+y", "^.{0,5000}$", "[\\s\\S]*$"), fc.string({ unit: fc.constantFrom(..."a()[]{}|*+?^$\\.-,0129dswb"), maxLength: 16 })),
+  maxLength: fc.nat({ max: 100_000 }),
+  items: fc.constant({ type: "string", pattern: "^(a+)+$" }),
+  patternProperties: fc.constantFrom(...PATTERNS, "^a", "").map((pattern) => ({ [pattern]: { type: "string", pattern: "(a|a)*b" } })),
+  format: fc.constantFrom("uri", "date-time", "regex", "email", "uuid", "nope"),
+  enum: fc.array(anyString, { maxLength: 3 })
+}, { requiredKeys: ["type"] })
+
+const TEMPLATES = ["notes://{id}", "x://{a}-{b}", "x://{a}{b}", "{+path}", "x://{?q,r}", "x://h{#f}", "x://{/p*}", "x://{a:3}", "x://{", "x://}", "{}", "x://{a}/{a}", "x://{.d*}{;m}"]
+
+/** What to register: a tool with a schema, or a resource with a template; then what to ask of it. */
+const registered = fc.oneof(
+  fc.record({
+    kind: fc.constant("tool" as const),
+    schema: fc.dictionary(fc.constantFrom("a", "b", "__proto__", "constructor", "x-y"), argumentSchema, { minKeys: 1, maxKeys: 2 }),
+    required: fc.boolean(),
+    calls: fc.array(
+      fc.dictionary(
+        fc.constantFrom("a", "b", "__proto__", "constructor", "x-y", "z"),
+        fc.oneof(anyString, fc.tuple(fc.nat({ max: 20_000 }), fc.constantFrom("a", "ab", "x"), fc.constantFrom("", "!", "y", "b")).map(([n, unit, end]) => unit.repeat(n) + end), json)
+      ),
+      { minLength: 1, maxLength: 3 }
+    )
+  }),
+  fc.record({
+    kind: fc.constant("resource" as const),
+    template: fc.oneof(fc.constantFrom(...TEMPLATES), fc.string({ unit: fc.constantFrom(..."x:/{}+#?.;*,ab-"), maxLength: 20 })),
+    calls: fc.array(fc.oneof(uri, fc.tuple(fc.nat({ max: 8_200 }), fc.constantFrom("x://", "x://h", "")).map(([n, prefix]) => prefix + "a-".repeat(n / 2))), { minLength: 1, maxLength: 3 })
+  })
+)
+
+describe("Registrations the Registration API accepts, served by the MCP API", () => {
+  const { errors, layer } = recordErrors()
+  let app: App
+  beforeAll(() => {
+    app = webHandler({}, layer)
+  })
+  afterAll(async () => {
+    await app.dispose()
+  })
+
+  it("(5) a random schema or URI template, once registered, never makes a tools/call or resources/read a 5xx or a hang", async () => {
+    let accepted = 0
+    let serial = 0
+    await fc.assert(
+      fc.asyncProperty(registered, async (drawn) => {
+        serial += 1
+        const name = `prop-${serial}`
+        const document = drawn.kind === "tool"
+          ? {
+            type: "tool",
+            name,
+            description: "A tool with a random schema",
+            lambdaArn: ARN("weather"),
+            inputSchema: { type: "object", properties: drawn.schema, ...(drawn.required ? { required: Object.keys(drawn.schema) } : {}) }
+          }
+          : { type: "resource", name, description: "A random template", lambdaArn: ARN("notes"), uriTemplate: drawn.template }
+        const created = await exchange(app, errors, { method: "POST", url: "/register", headers: { "content-type": "application/json" }, body: JSON.stringify(document) }, undefined)
+        if (created.status !== 201) return
+        accepted += 1
+        for (const call of drawn.calls) {
+          const method = drawn.kind === "tool" ? "tools/call" : "resources/read"
+          const params = drawn.kind === "tool" ? { name, arguments: call } : { uri: call }
+          const sent = { jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: ENVELOPE } }
+          const target = drawn.kind === "tool" ? name : String(call)
+          const headers = {
+            accept: BOTH,
+            "content-type": "application/json",
+            "mcp-protocol-version": "2026-07-28",
+            "mcp-method": method,
+            "mcp-name": /^[\x21-\x7E]+$/.test(target) && !target.startsWith("=?") ? target : `=?base64?${Buffer.from(target).toString("base64")}?=`
+          }
+          const answer = await exchange(app, errors, { method: "POST", url: "/mcp", headers, body: JSON.stringify(sent) }, undefined)
+          expectWellFormed(answer, sent, `${method} of ${JSON.stringify(document).slice(0, 500)} with ${JSON.stringify(params).slice(0, 300)}`)
+        }
+        await exchange(app, errors, { method: "DELETE", url: `/register/${drawn.kind}-${name}` }, undefined)
+      }),
+      { numRuns: RUNS.registered }
+    )
+    // Some of what was drawn was registered, and called.
+    expect(accepted).toBeGreaterThan(0)
+  }, TIMEOUT)
+})
+
+// ---------------------------------------------------------------------------------------------
+// What the properties found, kept as plain examples.
+
+describe("Regressions found by the properties", () => {
+  let app: App
+  beforeAll(() => {
+    app = webHandler({}, recordErrors().layer)
+  })
+  afterAll(async () => {
+    await app.dispose()
+  })
+
+  /** `{"toString": null}` is JSON that `String` and template literals throw on. */
+  const UNPRINTABLE = { toString: null }
+
+  it("a JSON-RPC method that is an object String cannot print is -32600, not a 500 (the request log named it with String)", async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      app.fetch(new Request("http://local/mcp", {
+        method: "POST",
+        headers: { accept: BOTH, "content-type": "application/json", ...headers },
+        body: JSON.stringify(body)
+      }))
+    const initialized = await post({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "raw", version: "1" } } })
+    const sessionId = initialized.headers.get("mcp-session-id")!
+    await initialized.text()
+    const single = await post({ jsonrpc: "2.0", id: 7, method: UNPRINTABLE }, { "mcp-session-id": sessionId })
+    expect(single.status).toBe(200)
+    expect(await single.json()).toEqual({ jsonrpc: "2.0", id: 7, error: { code: -32600, message: "Invalid Request" } })
+    const batch = await post([{ jsonrpc: "2.0", id: 8, method: UNPRINTABLE }], { "mcp-session-id": sessionId })
+    expect(batch.status).toBe(200)
+    expect(await batch.json()).toEqual([{ jsonrpc: "2.0", id: 8, error: { code: -32600, message: "Invalid Request" } }])
+    expect((await post({ jsonrpc: "2.0", id: 9, method: UNPRINTABLE })).status).toBe(400)
+  })
+
+  it("PUT /register/{id} whose body's id is an object String cannot print is 400 IdMismatch, not a 500", async () => {
+    const response = await app.fetch(new Request("http://local/register/tool-weather", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: UNPRINTABLE, type: "tool" })
+    }))
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: "IdMismatch", message: "The body's id '{\"toString\":null}' is not 'tool-weather'" })
+  })
 })
