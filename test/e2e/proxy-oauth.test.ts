@@ -4,11 +4,15 @@
  * registers itself, prints the sign-in URL, and the scripted "browser" signs in and comes back
  * to the proxy's loopback listener; the tokens land in the config dir (0600, in a 0700
  * directory); the next run uses them without a sign-in, refreshes an expired one, and a refused
- * sign-in ends in a sentence that says so.
+ * sign-in ends in a sentence that says so. Also: legacy SSE, a 2026-07-28 client's stateless
+ * requests, and a client registered beforehand (`--client-id`).
  */
+import { execFile } from "node:child_process"
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
+import { createServer } from "node:net"
 import { join } from "node:path"
+import { promisify } from "node:util"
 import { Client as ModernClient } from "@modelcontextprotocol/client"
 import { StdioClientTransport as ModernStdioClientTransport } from "@modelcontextprotocol/client/stdio"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -67,10 +71,10 @@ const configDir = async () => {
 }
 
 /** The proxy on a stdio client's end, its stderr kept; `connected` settles once initialize is answered. */
-const startProxy = (directory: string, url = mcpUrl) => {
+const startProxy = (directory: string, url = mcpUrl, extra: ReadonlyArray<string> = []) => {
   const transport = new StdioClientTransport({
     command: "node_modules/.bin/tsx",
-    args: ["src/cli/bin.ts", "proxy", "--url", url, "--auth", "oauth", "--no-browser"],
+    args: ["src/cli/bin.ts", "proxy", "--url", url, "--auth", "oauth", "--no-browser", ...extra],
     env: { ...(process.env as Record<string, string>), MCP_LAMBDA_SAM_CONFIG_DIR: directory },
     stderr: "pipe"
   })
@@ -204,6 +208,46 @@ describe("mcp-lambda-sam proxy --auth oauth", () => {
     expect(result.isError).not.toBe(true)
     expect(serverLogs.filter((line) => line.includes("function.invoke") && line.includes(`${issuer.issuer}#frank`))).toHaveLength(1)
   }, 90_000)
+
+  it("--client-id: a client registered beforehand, with its redirect URI, signs in without registering", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as { port: number }
+        probe.close(() => resolve(free))
+      })
+    })
+    const redirectUri = `http://127.0.0.1:${port}/callback`
+    const registration = await fetch(`${issuer.issuer}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        client_name: "pre-registered desktop",
+        redirect_uris: [redirectUri],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+        application_type: "native"
+      })
+    })
+    const { client_id: clientId } = (await registration.json()) as { client_id: string }
+    const directory = await configDir()
+    const run = startProxy(directory, mcpUrl, ["--client-id", clientId, "--redirect-uri", redirectUri])
+    const authorizationUrl = await printedSignIn(run.stderr)
+    expect(authorizationUrl.searchParams.get("client_id")).toBe(clientId)
+    expect(authorizationUrl.searchParams.get("redirect_uri")).toBe(redirectUri)
+    await fetch(await signInUntilRedirect(authorizationUrl, redirectUri, "grace"))
+    await run.connected
+    await callStatistics(run.client)
+    // Nothing registered: the client kept is the given id, bound to the issuer it was used with.
+    expect((await credentialsIn(directory)).stored.client).toEqual({ client_id: clientId, issuer: issuer.issuer })
+  }, 60_000)
+
+  it("refuses the OAuth flags without --auth oauth", async () => {
+    const failed = await promisify(execFile)("node_modules/.bin/tsx", ["src/cli/bin.ts", "proxy", "--url", mcpUrl, "--client-id", "x"], {
+      timeout: 30_000
+    }).then(() => "", (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`)
+    expect(failed).toContain("--client-id and --redirect-uri need --auth oauth")
+  }, 60_000)
 
   it("a refused sign-in is the client's error, saying so", async () => {
     const directory = await configDir()
