@@ -93,7 +93,7 @@ const openInBrowser = (url: string) => {
   const [command, args] = process.platform === "darwin"
     ? ["open", [url]]
     : process.platform === "win32"
-    ? ["cmd", ["/c", "start", "", url]]
+    ? ["rundll32", ["url.dll,FileProtocolHandler", url]]
     : ["xdg-open", [url]]
   const child = spawn(command, args as Array<string>, { detached: true, stdio: "ignore" })
   child.once("error", () => undefined)
@@ -104,7 +104,7 @@ const page = (title: string) =>
   `<!doctype html><meta charset="utf-8"><title>${title}</title><p>${title}</p><p>You can close this tab.</p>`
 
 export interface OAuthLoginOptions {
-  /** The MCP URL the proxy forwards to. */
+  /** The URL the proxy forwards to (…/mcp, or …/sse): one set of credentials each. */
   readonly serverUrl: URL
   /** A client registered beforehand (no dynamic registration then). */
   readonly clientId?: string | undefined

@@ -90,11 +90,11 @@ const proxyOptions = {
 /** The OAuth client of `proxy --auth oauth`: tokens and registration from the config dir. */
 const oauthLogin = (flags: { readonly url: string; readonly clientId: Option.Option<string>; readonly redirectUri: Option.Option<string>; readonly noBrowser: boolean }) =>
   Effect.gen(function* () {
-    const { makeOAuthLogin, mcpUrlOf } = yield* remote
+    const { makeOAuthLogin } = yield* remote
     return yield* Effect.tryPromise({
       try: () =>
         makeOAuthLogin({
-          serverUrl: mcpUrlOf(new URL(flags.url)),
+          serverUrl: new URL(flags.url),
           clientId: Option.getOrUndefined(flags.clientId),
           redirectUri: Option.getOrUndefined(flags.redirectUri),
           openBrowser: !flags.noBrowser,
