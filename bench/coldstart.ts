@@ -12,11 +12,11 @@
  * Targets (issue 13): each bundle ≤ 1 MiB; cold start ≤ 1.0× the yardstick's; peak RSS ≤ the
  * yardstick's + 16 MiB.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { HANDLERS } from "../scripts/bundle.mjs"
-import { LAMBDA_ENV, lastLine, median, met, runNode } from "./support.js"
+import { copyBundle, LAMBDA_ENV, lastLine, loadedSize, median, met, runNode } from "./support.js"
 import { buildYardstick } from "./yardstick/build.js"
 
 const RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 7)
@@ -67,11 +67,7 @@ const scratch = mkdtempSync(join(tmpdir(), "bench-"))
 const empty = join(scratch, "empty.mjs")
 writeFileSync(empty, "export const handler = undefined\n")
 /** A copy of a bundle, so that a build running meanwhile does not pull it away mid-run. */
-const snapshot = (name: string) => {
-  mkdirSync(join(scratch, name))
-  copyFileSync(resolve(`dist/lambda/${name}/index.mjs`), join(scratch, name, "index.mjs"))
-  return join(scratch, name, "index.mjs")
-}
+const snapshot = (name: string) => copyBundle(name, join(scratch, name))
 const subjects: Array<Subject> = [
   { name: "empty module", file: empty, event: HEALTH },
   { name: "yardstick", file: yardstick.file, event: TOOLS_LIST },
@@ -85,7 +81,7 @@ for (let round = 0; round < RUNS; round++) {
 const figures = new Map(subjects.map((subject) => {
   const of = runs.get(subject.name)!
   return [subject.name, {
-    size: statSync(subject.file).size,
+    size: loadedSize(subject.file),
     ms: median(of.map((run) => run.ms)),
     rss: median(of.map((run) => run.rss)),
     cpu: median(of.map((run) => run.cpu))

@@ -8,9 +8,9 @@
  * Targets (issue 13): `tools/call` on Streamable HTTP ≤ 1 request, 0 on the 2026-07-28 path;
  * `tools/list` from a warm container ≤ 1.
  */
-import { copyFileSync, mkdtempSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { Effect } from "effect"
 import { createTables } from "../src/layers/Tables.js"
 import * as DynamoDBRegistry from "../src/layers/DynamoDBRegistry.js"
@@ -24,7 +24,7 @@ import { serveLambdaInvoke } from "../test/support/lambdaInvokeStandIn.js"
 import { ServiceGroup, startDynamoDbLocal } from "../test/support/localServices.js"
 import { postModern } from "../test/support/modernRequest.js"
 import { readSse } from "../test/support/sse.js"
-import { met } from "./support.js"
+import { copyBundle, met } from "./support.js"
 
 const PRINCIPAL = { "x-test-principal": "arn:aws:iam::123456789012:user/bench" }
 const VERSION = "2025-11-25"
@@ -67,8 +67,7 @@ try {
     LOG_LEVEL: "ERROR"
   })
   // A copy of the bundle, so that a build running meanwhile does not pull it away.
-  const bundle = join(mkdtempSync(join(tmpdir(), "bench-dynamodb-")), "index.mjs")
-  copyFileSync(resolve("dist/lambda/mcp/index.mjs"), bundle)
+  const bundle = copyBundle("mcp", mkdtempSync(join(tmpdir(), "bench-dynamodb-")))
   const { handler } = (await import(bundle)) as { handler: unknown }
   const container = await serveFunction(handler, { timeoutMs: 120_000 })
   const mcp = `${container.url}/mcp`

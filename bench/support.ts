@@ -1,6 +1,7 @@
 /** Helpers shared by the issue 13 benches (`coldstart.ts`, `overhead.ts`, `dynamodb.ts`, `profile.ts`). */
 import { type ChildProcess, execFile } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { cpSync, readFileSync, statSync } from "node:fs"
+import { dirname, join } from "node:path"
 
 export const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
@@ -18,6 +19,23 @@ export const cpuMillis = (pid: number) => {
 }
 
 export const met = (ok: boolean) => (ok ? "met" : "MISSED")
+
+/** A bundle's size as a cold start loads it: the module and the chunks it imports statically (not those behind `import()`). */
+export const loadedSize = (file: string) => {
+  const loaded = new Set([file])
+  for (const module of loaded) {
+    for (const [, chunk] of readFileSync(module, "utf8").matchAll(/(?:from|import)\s*"(\.\/chunk-[\w-]+\.mjs)"/g)) {
+      loaded.add(join(dirname(module), chunk!))
+    }
+  }
+  return [...loaded].reduce((sum, module) => sum + statSync(module).size, 0)
+}
+
+/** A copy of a bundle's directory (its chunks too), so that a build running meanwhile does not pull it away mid-run. */
+export const copyBundle = (name: string, into: string) => {
+  cpSync(`dist/lambda/${name}`, into, { recursive: true })
+  return join(into, "index.mjs")
+}
 
 /** The environment a Lambda bundle reads at init, pointing nowhere real (a cold start touches no AWS service). */
 export const LAMBDA_ENV = {

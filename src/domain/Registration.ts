@@ -11,7 +11,6 @@
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Schema } from "effect"
 import { FIXED } from "../Settings.js"
-import { checkSchema } from "./JsonSchema.js"
 import { LambdaArn } from "./LambdaArn.js"
 
 export const RegistrationType = Schema.Literal("tool", "resource", "prompt")
@@ -44,16 +43,14 @@ export type JsonObject = typeof JsonObject.Type
 export const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** A JSON Schema for an object, as MCP requires of `inputSchema` and `outputSchema`. */
+/**
+ * A JSON Schema for an object, as MCP requires of `inputSchema` and `outputSchema`. The checks
+ * against its dialect's meta-schema (Ajv, RE2) run where a registration comes in
+ * (`RegistrationInput`), not on every read of a stored one, and stay out of modules that only
+ * read registrations (issue 13).
+ */
 export const ObjectJsonSchema = JsonObject.pipe(
-  Schema.filter((schema) => {
-    if (schema["type"] !== "object") return { path: ["type"], message: "must be \"object\"" }
-    const issues = checkSchema(schema)
-    return issues.map((issue) => ({
-      path: issue.path === "" ? [] : issue.path.split("."),
-      message: issue.message
-    }))
-  })
+  Schema.filter((schema) => schema["type"] === "object" || { path: ["type"], message: "must be \"object\"" })
 )
 
 const NonEmptyString = Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" }))

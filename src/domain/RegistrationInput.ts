@@ -5,6 +5,7 @@
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { InvalidRegistration, Problem } from "./errors.js"
+import { checkSchema } from "./JsonSchema.js"
 import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
 import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registration.js"
 
@@ -25,6 +26,16 @@ const invalid = (path: string, message: string) => new InvalidRegistration({ pro
 
 const decodeSpec = Schema.decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
 
+/** A tool's `inputSchema` and `outputSchema` against their dialect's meta-schema, and their patterns against RE2. */
+const schemaProblems = (input: Record<string, unknown>): ReadonlyArray<Problem> =>
+  ["inputSchema", "outputSchema"].flatMap((field) => {
+    const schema = input[field]
+    if (!isPlainObject(schema) || schema["type"] !== "object") return []
+    return checkSchema(schema).map((issue) =>
+      new Problem({ path: issue.path === "" ? field : `${field}.${issue.path}`, message: issue.message })
+    )
+  })
+
 /**
  * Turns an API body into a normalised spec: the shorthand `parameters` becomes `inputSchema`
  * (tools) or `arguments` (prompts); every problem is reported with its path.
@@ -37,7 +48,10 @@ export const decodeRegistrationInput = (input: unknown): Effect.Effect<Registrat
       return yield* invalid("type", "must be one of \"tool\", \"resource\", \"prompt\"")
     }
     const normalised = yield* normalise(kind.right.type, input)
-    return yield* Either.mapLeft(decodeSpec(normalised), (error) => new InvalidRegistration({ problems: problemsOf(error) }))
+    const decoded = decodeSpec(normalised)
+    const schemas = kind.right.type === "tool" ? schemaProblems(normalised) : []
+    if (Either.isRight(decoded) && schemas.length === 0) return decoded.right
+    return yield* new InvalidRegistration({ problems: [...(Either.isLeft(decoded) ? problemsOf(decoded.left) : []), ...schemas] })
   })
 
 const decodeParameters = (parameters: unknown): Either.Either<ParameterShorthandMap, InvalidRegistration> => {

@@ -3,8 +3,8 @@
  * `{ statusCode, body }` (body as JSON text or a value) or a bare MCP result; anything else
  * becomes text (and structured content when it is an object).
  */
-import { Either, ParseResult, Schema } from "effect"
-import { formatIssues, validate } from "../domain/JsonSchema.js"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { JsonSchema } from "../domain/LazyModules.js"
 import {
   type CallToolResult,
   CallToolResult as CallToolResultSchema,
@@ -70,7 +70,24 @@ export interface ToolShape {
   readonly outputSchema?: ToolRegistration["outputSchema"]
 }
 
-export const toCallToolResult = (tool: ToolShape, answer: unknown): CallToolResult => {
+/** The tool's answer as a result, checked against its outputSchema (with the JSON Schema module, loaded on first use). */
+export const toCallToolResult = (tool: ToolShape, answer: unknown): Effect.Effect<CallToolResult> => {
+  const result = readCallToolResult(tool, answer)
+  if (tool.outputSchema === undefined || result.isError === true) return Effect.succeed(result)
+  if (result.structuredContent === undefined) {
+    return Effect.succeed(toolError(`Tool '${tool.name}' declares an outputSchema but returned no structured content`))
+  }
+  const outputSchema = tool.outputSchema
+  const structuredContent = result.structuredContent
+  return Effect.map(JsonSchema, ({ formatIssues, validate }) => {
+    const issues = validate(outputSchema, structuredContent)
+    return issues.length > 0
+      ? toolError(`Tool '${tool.name}' returned structured content that does not match its outputSchema: ${formatIssues(issues)}`)
+      : result
+  })
+}
+
+const readCallToolResult = (tool: ToolShape, answer: unknown): CallToolResult => {
   const { statusCode, body } = unwrap(answer)
   if (statusCode !== undefined && statusCode >= 400) {
     return toolError(`Tool '${tool.name}' failed (status ${statusCode}): ${describeBody(body)}`)
@@ -88,14 +105,6 @@ export const toCallToolResult = (tool: ToolShape, answer: unknown): CallToolResu
     result = { content: [text(JSON.stringify(body))], structuredContent: body }
   } else {
     result = { content: [text(JSON.stringify(body) ?? "null")] }
-  }
-  if (tool.outputSchema === undefined || result.isError === true) return result
-  if (result.structuredContent === undefined) {
-    return toolError(`Tool '${tool.name}' declares an outputSchema but returned no structured content`)
-  }
-  const issues = validate(tool.outputSchema, result.structuredContent)
-  if (issues.length > 0) {
-    return toolError(`Tool '${tool.name}' returned structured content that does not match its outputSchema: ${formatIssues(issues)}`)
   }
   return result
 }

@@ -63,7 +63,19 @@ export const isTaskAnswer = (answer: unknown) => {
 const completed = (result: JsonObject): RunOutcome => ({ _tag: "Completed", result })
 
 /** The run's outcome from the function's answer. */
-const outcomeOf = (task: StoredTask, answer: unknown): RunOutcome => {
+const outcomeOf = (task: StoredTask, answer: unknown): Effect.Effect<RunOutcome> => {
+  const early = outcomeBeforeResult(task, answer)
+  if (early !== undefined) return Effect.succeed(early)
+  return Effect.map(toCallToolResult(task.tool, answer), (result) => {
+    const bytes = Buffer.byteLength(JSON.stringify(result))
+    return bytes > MAX_RESULT_BYTES
+      ? { _tag: "Failed", error: { code: -32603, message: `The result is ${bytes} bytes; a task keeps at most ${MAX_RESULT_BYTES}` } }
+      : completed(result)
+  })
+}
+
+/** The outcome of an answer that is not a result (a question, an error, a request to continue), if it is one. */
+const outcomeBeforeResult = (task: StoredTask, answer: unknown): RunOutcome | undefined => {
   const what = `Tool '${task.tool.name}'`
   const asked = inputRequiredOf(answer)
   if (Option.isSome(asked)) {
@@ -99,11 +111,7 @@ const outcomeOf = (task: StoredTask, answer: unknown): RunOutcome => {
   const error = taskErrorOf(answer)
   if (Option.isSome(error)) return { _tag: "Failed", error: error.value }
   if (isTaskAnswer(answer)) return completed(toolError(`${what} asked to continue as a task, and it is running as one`))
-  const result = toCallToolResult(task.tool, answer)
-  const bytes = Buffer.byteLength(JSON.stringify(result))
-  return bytes > MAX_RESULT_BYTES
-    ? { _tag: "Failed", error: { code: -32603, message: `The result is ${bytes} bytes; a task keeps at most ${MAX_RESULT_BYTES}` } }
-    : completed(result)
+  return undefined
 }
 
 /** Invokes the task's function once; never fails (a failed invocation is a tool error, as in a call). */
@@ -128,7 +136,7 @@ const invokeOnce = (task: StoredTask, timeout: Duration.Duration) =>
           error._tag === "StreamProblem" ? Effect.succeed(`${what} ${error.message}`) : describeInvocationError(what, error),
           (message) => completed(toolError(message))
         ),
-      onSuccess: (answer) => Effect.succeed(outcomeOf(task, answer))
+      onSuccess: (answer) => outcomeOf(task, answer)
     })
   })
 

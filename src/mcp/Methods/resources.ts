@@ -19,7 +19,7 @@ import { log, McpRequest } from "../McpRequest.js"
 import { method } from "../Method.js"
 import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toListedResources, toReadResourceResult } from "../Results.js"
-import { matchTemplate } from "../TemplateMatch.js"
+import { lazyModule } from "../../domain/LazyModules.js"
 import { Subscriptions } from "../Subscriptions.js"
 
 /** Every resource registration (from the catalog; store failures are hidden). */
@@ -27,11 +27,17 @@ export const allResources = Effect.flatMap(Catalog, (catalog) => catalog.all("re
   Effect.catchTag("StoreError", hideStoreError)
 )
 
+/** Loaded when a URI is first matched against templates (it brings RE2). */
+const TemplateMatch = lazyModule(() => import("../TemplateMatch.js"))
+
 /** The registration serving `uri`: an exact URI first, then the first template that matches (on RE2: linear time). */
 const findResource = (uri: string) =>
-  Effect.map(allResources, (resources) => {
+  Effect.gen(function* () {
+    const resources = yield* allResources
     const exact = resources.find((resource) => resource.uri === uri)
     if (exact !== undefined) return Option.some({ resource: exact, variables: {} })
+    if (resources.every((resource) => resource.uriTemplate === undefined)) return Option.none()
+    const { matchTemplate } = yield* TemplateMatch
     for (const resource of resources) {
       if (resource.uriTemplate === undefined) continue
       const variables = matchTemplate(resource.uriTemplate, uri)

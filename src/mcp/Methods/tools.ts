@@ -3,7 +3,7 @@ import { Effect, Option, Schema } from "effect"
 import { decodeHeaderValue, trimHeaderValue } from "../../domain/Modern.js"
 import { audit } from "../../Audit.js"
 import type { InvocationError } from "../../domain/errors.js"
-import { formatIssues, validate } from "../../domain/JsonSchema.js"
+import { JsonSchema } from "../../domain/LazyModules.js"
 import { CallToolParams, CallToolResult, ListToolsResult, PaginatedParams } from "../../domain/Mcp.js"
 import { CreateTaskResult } from "../../domain/Task.js"
 import { HeaderMismatch, MissingRequiredClientCapability, type ProtocolError } from "../Errors.js"
@@ -84,6 +84,7 @@ export const call = method("tools/call", {
     Effect.gen(function* () {
       const tool = yield* lookup("tool", params.name)
       const args = params.arguments ?? {}
+      const { formatIssues, validate } = yield* JsonSchema
       const issues = validate(tool.inputSchema, args)
       if (issues.length > 0) {
         return toolError(`Invalid arguments for tool '${tool.name}': ${formatIssues(issues)}`)
@@ -129,7 +130,7 @@ export const call = method("tools/call", {
         if (tool.taskStart === "function" && isTaskAnswer(round.answer)) {
           return Effect.succeed(toolError(`Tool '${tool.name}' asked to continue as a task, which this call cannot become`))
         }
-        return Effect.succeed(toCallToolResult(tool, round.answer))
+        return toCallToolResult(tool, round.answer)
       })
       // Tool execution errors are results (isError), not protocol errors.
       return yield* answer.pipe(
