@@ -38,11 +38,17 @@ type App = ReturnType<typeof webHandler>
 // ---------------------------------------------------------------------------------------------
 // Running requests: a hang is a failure, 5xx is a failure, a defect logged is a failure.
 
+/** Every app's error-level log lines, for `FUZZ_STATS`. */
+const LOGGED_ERRORS: Array<string> = []
+
 /** Error-level log lines (defects, store failures) of the app under test, which stays quiet otherwise. */
 const recordErrors = () => {
   const errors: Array<string> = []
   const logger = Logger.make(({ cause, logLevel, message }) => {
-    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Error)) errors.push(`${String(message)} ${String(cause)}`)
+    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Error)) {
+      errors.push(`${String(message)} ${String(cause)}`)
+      LOGGED_ERRORS.push(`${String(message)} ${String(cause)}`.slice(0, 500))
+    }
   })
   // Typed as the rate limiter `webHandler` takes; the logger rides along.
   const layer: Layer.Layer<RateLimiter> = Layer.merge(RateLimiter.unlimited, Logger.replace(Logger.defaultLogger, logger))
@@ -106,6 +112,7 @@ const tally = (stats: Map<string, { count: number; example: string }>, init: { m
 }
 afterAll(() => {
   if (STATS === undefined) return
+  console.log(`Logged at error level:\n${LOGGED_ERRORS.join("\n")}`)
   console.log([...STATS].sort((a, b) => b[1].count - a[1].count).map(([key, { count, example }]) => `${count}\t${key}\n    ${example}`).join("\n"))
 })
 
@@ -1105,7 +1112,8 @@ describe("The dev server under random Host and Origin", () => {
       { weight: 3, arbitrary: fc.constant({ kind: "none", value: undefined }) },
       { weight: 2, arbitrary: fc.constantFrom(...ALLOWED_ORIGINS).map((value) => ({ kind: "allowed", value }) as const) },
       { weight: 2, arbitrary: fc.constantFrom(...FOREIGN_ORIGINS).map((value) => ({ kind: "foreign", value }) as const) },
-      { weight: 1, arbitrary: headerValue.map((value) => ({ kind: "random", value: value.trim() }) as const) }
+      // Node's client sends printable ASCII only.
+      { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 30 }).map((value) => ({ kind: "random", value }) as const) }
     )
     const route = fc.constantFrom(
       { method: "POST", path: "/mcp", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "fuzz", version: "1" } } }) },
