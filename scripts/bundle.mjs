@@ -1,7 +1,8 @@
 // Builds one Lambda bundle per handler: dist/lambda/<name>/index.mjs (ESM, minified, with a
 // source map), AWS SDK clients included — smaller and faster to load than the runtime's copy —
-// and, beside it, the chunks it loads with import() when a request first needs them (JSON
-// Schema checks, RE2): init compiles only index.mjs. The Lambda zip takes the whole directory.
+// and, beside it, chunks: those index.mjs imports (code it shares with the others), loaded at
+// init, and those it loads with import() when a request first needs them (JSON Schema checks,
+// RE2), which init does not compile. The Lambda zip takes the whole directory.
 import { mkdir, readdir, rm, stat } from "node:fs/promises"
 import { build } from "esbuild"
 
