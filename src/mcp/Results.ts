@@ -111,11 +111,14 @@ const readCallToolResult = (tool: ToolShape, answer: unknown): CallToolResult =>
 
 /** Why an answer cannot be used (the message names the problem, for the JSON-RPC error). */
 export class UnusableAnswer {
-  constructor(readonly message: string) {}
+  /** `notFound`: the function answered 404, saying that what was asked for does not exist. */
+  constructor(readonly message: string, readonly notFound = false) {}
 }
 
 const errorStatus = (statusCode: number | undefined, body: unknown): UnusableAnswer | undefined =>
-  statusCode !== undefined && statusCode >= 400 ? new UnusableAnswer(`status ${statusCode}: ${describeBody(body)}`) : undefined
+  statusCode !== undefined && statusCode >= 400
+    ? new UnusableAnswer(`status ${statusCode}: ${describeBody(body)}`, statusCode === 404)
+    : undefined
 
 export const toReadResourceResult = (
   uri: string,

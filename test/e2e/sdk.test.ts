@@ -97,6 +97,12 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)("SDK cl
     expect((error as McpError).code).toBe(-32002)
   })
 
+  it("a URI its function answers 404 for is error -32002 too, and the function's words stay on the server", async () => {
+    const error = await client.readResource({ uri: "notes://nobody" }).catch((e: unknown) => e)
+    expect((error as McpError).code).toBe(-32002)
+    expect((error as McpError).message).not.toMatch(/No note/)
+  })
+
   it("lists and gets prompts, and completes their arguments", async () => {
     const { prompts } = await client.listPrompts()
     expect(prompts).toEqual([expect.objectContaining({ name: "code-review" }), expect.objectContaining({ name: "trip-plan" })])

@@ -111,6 +111,15 @@ describe("Streamable HTTP at /mcp", () => {
     expect((await post(server, initialize, { accept: "*/*" })).status).toBe(200)
   })
 
+  it("a 2026-07-28 header over a body that is no request: 400 -32600 saying so, not an unsupported version", async () => {
+    const server = start()
+    const response = await post(server, { jsonrpc: "2.0", id: 3, method: { toString: null } }, { "mcp-protocol-version": "2026-07-28" })
+    expect(response.status).toBe(400)
+    const answer = await response.json()
+    expect(answer.error.code).toBe(-32600)
+    expect(answer.error.message).toMatch(/not a JSON-RPC request/)
+  })
+
   it("415 for a body that is not JSON, 400 (-32700) for malformed JSON, 413 over the limit", async () => {
     const server = start({ maxBodyBytes: 1024 })
     expect((await post(server, initialize, { "content-type": "text/plain" })).status).toBe(415)

@@ -112,9 +112,13 @@ export const read = method("resources/read", {
           Effect.catchTags(asInternalErrors(`Reading '${uri}'`))
         )
       if (round._tag === "InputRequired") return round.result
+      // A function's 404 is its way to say the URI names nothing: the protocol's resource-not-found.
       return yield* Either.mapLeft(
         toReadResourceResult(uri, resource.mimeType, round.answer),
-        (error) => new InternalError({ message: `Resource '${resource.name}' answered unusably: ${error.message}` })
+        (error) =>
+          error.notFound
+            ? new ResourceNotFound({ uri })
+            : new InternalError({ message: `Resource '${resource.name}' answered unusably: ${error.message}` })
       )
     })
 })
