@@ -115,7 +115,7 @@ describe("Streamable HTTP at /mcp", () => {
     const server = start()
     const response = await post(server, { jsonrpc: "2.0", id: 3, method: { toString: null } }, { "mcp-protocol-version": "2026-07-28" })
     expect(response.status).toBe(400)
-    const answer = await response.json()
+    const answer = (await response.json()) as { error: { code: number; message: string } }
     expect(answer.error.code).toBe(-32600)
     expect(answer.error.message).toMatch(/not a JSON-RPC request/)
   })
