@@ -64,7 +64,9 @@ try {
   const lambda = await serveLambdaInvoke({ adder })
   setHandlerEnvironment({ tables, dynamodb: counter.endpoint, lambda: lambda.endpoint }, {
     INVOKE_MODE: "RESPONSE_STREAM",
-    LOG_LEVEL: "ERROR"
+    LOG_LEVEL: "ERROR",
+    // As template.yaml sets it for the MCP function.
+    REGISTRY_STAMP_CACHE_MS: "1000"
   })
   // A copy of the bundle, so that a build running meanwhile does not pull it away.
   const bundle = copyBundle("mcp", mkdtempSync(join(tmpdir(), "bench-dynamodb-")))

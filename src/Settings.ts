@@ -19,6 +19,8 @@ export const DEFAULTS = {
   POLL_MIN_MS: 50,
   POLL_MAX_MS: 6000,
   REGISTRY_WATCH_SECONDS: 60,
+  /** How long a container trusts the registry stamp it read (0: every request reads it; the template sets 1000). */
+  REGISTRY_STAMP_CACHE_MS: 0,
   /** 0: no limit. */
   RATE_LIMIT_PER_MINUTE: 0,
   /** Long-lived streams (legacy `GET /sse`, `subscriptions/listen`, older sessions' `GET /mcp`) one caller may hold open at once; 0: no cap. */
@@ -64,6 +66,8 @@ export const FIXED = {
   retryMillis: 1000,
   /** A request still running after this long answers with a resumable stream (2025-11-25 clients). */
   streamAfterMillis: 1000,
+  /** On Lambda, a request pushes its session's expiry only if the last push is this old. */
+  sessionTouchSeconds: 60,
   /** The dev server serves one machine's clients: poll fast, watch often (on any store). */
   devPolling: { minMillis: 10, maxMillis: 100, watchSeconds: 1 },
   /**

@@ -1,12 +1,14 @@
 /**
  * The registry as the protocol sees it: every registration of a kind, re-read only when the
- * registry's version stamp moves. Method handlers and the session streams' change watch share
+ * registry's version stamp moves (the stamp itself read at most every `REGISTRY_STAMP_CACHE_MS`
+ * per container on Lambda, so a registration change shows within that much more). Method handlers and the session streams' change watch share
  * one snapshot per container.
  */
-import { Context, Effect, Layer, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Ref } from "effect"
 import type { StoreError } from "../domain/errors.js"
 import type { Registration, RegistrationType } from "../domain/Registration.js"
 import { listAll, Registry } from "../services/Registry.js"
+import * as Settings from "../Settings.js"
 
 export type Of<T extends RegistrationType> = Extract<Registration, { readonly type: T }>
 
@@ -34,9 +36,23 @@ interface Snapshot {
 export const make = Effect.gen(function* () {
   const registry = yield* Registry
   const cache = yield* Ref.make<Snapshot>({ stamp: "", byType: new Map() })
+  // REGISTRY_STAMP_CACHE_MS: a container reads the stamp at most this often (0: on every use).
+  const stampCacheMillis = yield* Effect.orDie(Settings.integer("REGISTRY_STAMP_CACHE_MS"))
+  const lastStamp = yield* Ref.make<{ readonly stamp: string; readonly at: number } | undefined>(undefined)
+  const stamp: Effect.Effect<string, StoreError> = stampCacheMillis <= 0
+    ? registry.stamp
+    : Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const last = yield* Ref.get(lastStamp)
+      if (last !== undefined && now - last.at < stampCacheMillis) return last.stamp
+      const fresh = yield* registry.stamp
+      yield* Ref.set(lastStamp, { stamp: fresh, at: now })
+      return fresh
+    })
+  const stampNow = stamp
 
   const all = Effect.fn("Catalog.all")(function* <T extends RegistrationType>(type: T) {
-    const stamp = yield* registry.stamp
+    const stamp = yield* stampNow
     const cached = yield* Ref.get(cache)
     const hit = cached.stamp === stamp ? cached.byType.get(type) : undefined
     const items = hit ?? (yield* listAll(registry, type))
@@ -52,7 +68,7 @@ export const make = Effect.gen(function* () {
   const fingerprints = Effect.forEach(KINDS, (kind) =>
     Effect.map(all(kind), (items) => items.map((item) => `${item.id}@${item.version}`).join(",")))
 
-  return { stamp: registry.stamp, all, fingerprints } satisfies CatalogShape
+  return { stamp, all, fingerprints } satisfies CatalogShape
 })
 
 export const layer: Layer.Layer<Catalog, never, Registry> = Layer.effect(Catalog, make)

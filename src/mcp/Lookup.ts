@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import type { StoreError } from "../domain/errors.js"
 import { registrationId, type RegistrationType } from "../domain/Registration.js"
 import { Registry } from "../services/Registry.js"
-import { isOfType, type Of } from "./Catalog.js"
+import { Catalog, isOfType, type Of } from "./Catalog.js"
 import { InternalError, InvalidParams } from "./Errors.js"
 import { EngineSettings } from "./Method.js"
 
@@ -11,16 +11,19 @@ import { EngineSettings } from "./Method.js"
 export const hideStoreError = (error: StoreError) =>
   Effect.zipRight(Effect.logError("Store failure", error), Effect.fail(new InternalError({ message: "Internal error" })))
 
-/** The registration a client names (a tool or prompt name); unknown names are -32602. */
+/**
+ * The registration a client names (a tool or prompt name); unknown names are -32602. Read from
+ * the container's catalog: no store request while the registry's stamp has not moved (and, with
+ * `REGISTRY_STAMP_CACHE_MS`, none at all within that time).
+ */
 export const lookup = <T extends RegistrationType>(type: T, name: string) =>
   Effect.gen(function* () {
-    const registry = yield* Registry
+    const catalog = yield* Catalog
+    const id = registrationId(type, name)
+    const registrations = yield* catalog.all(type).pipe(Effect.catchTag("StoreError", hideStoreError))
+    const registration = registrations.find((candidate) => candidate.id === id)
     // Built only on the failure path: an error captures a stack, and most lookups find their registration.
-    const unknown = () => new InvalidParams({ message: `Unknown ${type}: ${name}` })
-    const registration = yield* registry.get(registrationId(type, name)).pipe(
-      Effect.catchTags({ RegistrationNotFound: () => Effect.fail(unknown()), StoreError: hideStoreError })
-    )
-    return isOfType(registration, type) ? registration : yield* Effect.fail(unknown())
+    return registration ?? (yield* Effect.fail(new InvalidParams({ message: `Unknown ${type}: ${name}` })))
   })
 
 export interface Page<A> {

@@ -4,7 +4,7 @@
  * only frames what this service returns.
  */
 import { randomBytes } from "node:crypto"
-import { type ConfigError, Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Clock, Config, type ConfigError, Context, Duration, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { SessionNotFound, StoreError } from "../domain/errors.js"
 import { ErrorCode, failure, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from "../domain/Mcp.js"
@@ -18,6 +18,7 @@ import {
 } from "../domain/Session.js"
 import { SessionNotFound as NotFound } from "../domain/errors.js"
 import { SessionStore } from "../services/SessionStore.js"
+import * as Settings from "../Settings.js"
 import { Catalog } from "./Catalog.js"
 import type { RequestContext } from "./McpRequest.js"
 import { type CatalogSeries, type OutboxOptions, optionsConfig, responseStreamMessages, sessionMessages } from "./Outbox.js"
@@ -79,7 +80,16 @@ export const requestContextOf = (session: Session, principal: string): RequestCo
 const decodeSessionId = Schema.decodeUnknownOption(SessionId)
 const newSessionId = () => randomBytes(24).toString("base64url") as SessionId
 
-export const make = (options: OutboxOptions) =>
+export interface SessionsOptions extends OutboxOptions {
+  /**
+   * Push a session's expiry at most this often (`every`), given the store's `ttl`: a session in
+   * use then lives between `ttl - every` and `ttl` past its last request, for one write a minute
+   * instead of one a request. Unset: every request pushes it.
+   */
+  readonly touchEvery?: { readonly ttl: Duration.DurationInput; readonly every: Duration.DurationInput } | undefined
+}
+
+export const make = (options: SessionsOptions) =>
   Effect.gen(function* () {
     const store = yield* SessionStore
     const catalog = yield* Catalog
@@ -103,12 +113,19 @@ export const make = (options: OutboxOptions) =>
         return session
       }).pipe(Effect.withSpan("Sessions.resolve"))
 
+    /** Whether pushing the session's expiry is due: always, unless `touchEvery` says it was pushed lately. */
+    const touchDue = (session: Session) =>
+      options.touchEvery === undefined
+        ? Effect.succeed(true)
+        : Effect.map(Clock.currentTimeMillis, (now) =>
+          now - (session.expiresAt - Duration.toMillis(options.touchEvery!.ttl)) >= Duration.toMillis(options.touchEvery!.every))
+
     const touch: SessionsShape["touch"] = (session, changes, appended = false) =>
       (Object.keys(changes).length > 0
         ? Effect.asVoid(store.update(session.id, changes))
         : appended
         ? Effect.void
-        : store.touch(session.id)).pipe(
+        : Effect.flatMap(touchDue(session), (due) => (due ? store.touch(session.id) : Effect.void))).pipe(
           Effect.catchTag("SessionNotFound", () => Effect.void),
           Effect.catchTag("StoreError", (error) => Effect.logError("Session write failed", error))
         )
@@ -142,10 +159,20 @@ export const make = (options: OutboxOptions) =>
     return { open, resolve, touch, append, close, messages, streamMessages } satisfies SessionsShape
   })
 
-export const layer = (options: OutboxOptions): Layer.Layer<Sessions, never, SessionStore | Catalog> =>
+export const layer = (options: SessionsOptions): Layer.Layer<Sessions, never, SessionStore | Catalog> =>
   Layer.effect(Sessions, make(options))
 
-/** Polling and watch intervals from `POLL_MIN_MS`, `POLL_MAX_MS`, `REGISTRY_WATCH_SECONDS`. */
+/**
+ * Polling and watch intervals from `POLL_MIN_MS`, `POLL_MAX_MS`, `REGISTRY_WATCH_SECONDS`; a
+ * session's expiry (`SESSION_TTL_SECONDS`) pushed at most once a minute.
+ */
 export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, SessionStore | Catalog> = Layer.unwrapEffect(
-  Effect.map(optionsConfig, layer)
+  Effect.map(
+    Config.all([optionsConfig, Settings.integer("SESSION_TTL_SECONDS")]),
+    ([outbox, ttlSeconds]) =>
+      layer({
+        ...outbox,
+        touchEvery: { ttl: Duration.seconds(ttlSeconds), every: Duration.seconds(Settings.FIXED.sessionTouchSeconds) }
+      })
+  )
 )
