@@ -7,7 +7,7 @@ import { Effect, Option, Schema } from "effect"
 import { InvalidCursor } from "../domain/errors.js"
 import { type Registration, RegistrationType } from "../domain/Registration.js"
 import { DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type RegistrationPage } from "../services/Registry.js"
-import { decodeCursor, encodeCursor } from "./Cursor.js"
+import { decodeCursor, encodeCursor } from "../domain/Cursor.js"
 
 const PageCursor = Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) })
 

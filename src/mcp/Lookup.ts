@@ -1,9 +1,9 @@
 /** Finding registrations for method handlers: by name, by page, and store failures hidden. */
-import { Effect } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { StoreError } from "../domain/errors.js"
 import { registrationId, type RegistrationType } from "../domain/Registration.js"
-import { Registry } from "../services/Registry.js"
-import { Catalog, isOfType, type Of } from "./Catalog.js"
+import { decodeCursor, encodeCursor } from "../domain/Cursor.js"
+import { Catalog, type Of } from "./Catalog.js"
 import { InternalError, InvalidParams } from "./Errors.js"
 import { EngineSettings } from "./Method.js"
 
@@ -31,24 +31,31 @@ export interface Page<A> {
   readonly nextCursor: string | undefined
 }
 
-/** One page of the registrations of a type, each turned into zero or more list items. */
+/** Where a page starts: after this registration id (the catalog keeps registrations in id order). */
+const PageCursor = Schema.Struct({ after: Schema.String })
+
+/**
+ * One page of the registrations of a type, each turned into zero or more list items. Pages come
+ * from the container's catalog, so a warm container lists without reading the registry; the
+ * cursor names the last registration of the page before.
+ */
 export const page = <T extends RegistrationType, A, R>(
   type: T,
   cursor: string | undefined,
   toItems: (registration: Of<T>) => Effect.Effect<ReadonlyArray<A>, never, R>
 ) =>
   Effect.gen(function* () {
-    const registry = yield* Registry
+    const catalog = yield* Catalog
     const { pageSize } = yield* EngineSettings
-    const result = yield* registry.list({ type, cursor, limit: pageSize }).pipe(
-      Effect.catchTags({
-        InvalidCursor: () => Effect.fail(new InvalidParams({ message: "Invalid cursor" })),
-        StoreError: hideStoreError
-      })
-    )
-    const ofType = result.items.filter((registration) => isOfType(registration, type))
-    const items = yield* Effect.forEach(ofType, toItems, { concurrency: 8 })
-    return { items: items.flat(), nextCursor: result.nextCursor } satisfies Page<A>
+    const after = cursor === undefined ? Option.some({ after: "" }) : decodeCursor(PageCursor, cursor)
+    if (Option.isNone(after)) return yield* Effect.fail(new InvalidParams({ message: "Invalid cursor" }))
+    const all = yield* catalog.all(type).pipe(Effect.catchTag("StoreError", hideStoreError))
+    const rest = all.filter((registration) => registration.id > after.value.after)
+    const chosen = rest.slice(0, pageSize)
+    const items = yield* Effect.forEach(chosen, toItems, { concurrency: 8 })
+    const last = chosen[chosen.length - 1]
+    const nextCursor = rest.length > pageSize && last !== undefined ? encodeCursor(PageCursor, { after: last.id }) : undefined
+    return { items: items.flat(), nextCursor } satisfies Page<A>
   })
 
 /** A list result: the items under `key`, and the next cursor when there is one. */
