@@ -5,13 +5,7 @@
  * own `errorType` and `errorMessage`; throttling is retried with backoff, then reported; a
  * payload over Lambda's 6 MB limit is refused before any call; each call has a timeout.
  */
-import {
-  InvokeCommand,
-  InvokeWithResponseStreamCommand,
-  type InvokeWithResponseStreamResponseEvent,
-  LambdaClient,
-  type LambdaClientConfig
-} from "@aws-sdk/client-lambda"
+import type { InvokeWithResponseStreamResponseEvent, LambdaClientConfig } from "@aws-sdk/client-lambda"
 import { Config, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import {
   FunctionError,
@@ -27,6 +21,7 @@ import { functionNameOf, type LambdaArn } from "../domain/LambdaArn.js"
 import { toolFunctionPatterns } from "../services/RegistrationPolicy.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
 import * as Settings from "../Settings.js"
+import { LambdaApi, lazyLambdaClient, type LambdaSend } from "./LambdaApi.js"
 
 /** Lambda's limit for a synchronous invocation's request and response payloads. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -53,8 +48,7 @@ class Throttled {
 
 const describeCause = (cause: unknown) => (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause))
 
-/** Only `send` is used, so tests can hand in a client that fails on purpose. */
-export type LambdaSend = Pick<LambdaClient, "send">
+export type { LambdaSend }
 
 export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): ToolInvokerShape => {
   const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(Settings.DEFAULTS.INVOKE_TIMEOUT_SECONDS))
@@ -108,6 +102,7 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
     yield* Effect.annotateCurrentSpan("functionName", functionName)
     const body = yield* bodyOf(functionName, invocation)
     const timeout = timeoutOf(invocation)
+    const { InvokeCommand } = yield* LambdaApi
     const output = yield* send(functionName, (signal) =>
       client.send(
         new InvokeCommand({ FunctionName: invocation.lambdaArn, InvocationType: "RequestResponse", Payload: body }),
@@ -157,6 +152,7 @@ export const make = (client: LambdaSend, options: LambdaInvokerOptions = {}): To
       // Aborted when the stream is dropped (a cancelled call), so the connection closes.
       const abort = yield* Effect.acquireRelease(Effect.sync(() => new AbortController()), (controller) =>
         Effect.sync(() => controller.abort()))
+      const { InvokeWithResponseStreamCommand } = yield* LambdaApi
       const output = yield* send(functionName, () =>
         client.send(
           new InvokeWithResponseStreamCommand({ FunctionName: invocation.lambdaArn, InvocationType: "RequestResponse", Payload: body }),
@@ -211,7 +207,7 @@ export const restrict = (invoker: ToolInvokerShape, refuse: (arn: LambdaArn) => 
 export const makeScoped = (options: LambdaInvokerOptions = {}) =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => new LambdaClient({ ...options.client, maxAttempts: 1 })),
+      Effect.sync(() => lazyLambdaClient({ ...options.client, maxAttempts: 1 })),
       (client) => Effect.sync(() => client.destroy())
     ),
     (client) => make(client, options)

@@ -4,11 +4,12 @@
  * creates a task returns without waiting for the run; the runner records the outcome in the
  * task store. A delivery Lambda repeats is harmless: a run begins only once (`claim`).
  */
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda"
+import type { LambdaClientConfig } from "@aws-sdk/client-lambda"
 import { Config, Effect, Layer, Option } from "effect"
 import { TaskStartFailed } from "../domain/errors.js"
 import type { TaskId, TaskRunEvent } from "../domain/Task.js"
 import { TaskRunner, type TaskRunnerShape } from "../services/TaskRunner.js"
+import { LambdaApi, lazyLambdaClient, type LambdaSend } from "./LambdaApi.js"
 
 export interface LambdaTaskRunnerOptions {
   /** The task-runner function's name or ARN. */
@@ -16,12 +17,12 @@ export interface LambdaTaskRunnerOptions {
   readonly client?: LambdaClientConfig | undefined
 }
 
-/** Only `send` is used, so tests can hand in a recording client. */
-export type LambdaSend = Pick<LambdaClient, "send">
+export type { LambdaSend }
 
 export const make = (client: LambdaSend, functionName: string): TaskRunnerShape => ({
   start: Effect.fn("TaskRunner.start")(function* (taskId: TaskId, run: number) {
     const event: TaskRunEvent = { taskId, run }
+    const { InvokeCommand } = yield* LambdaApi
     const output = yield* Effect.tryPromise({
       try: (signal) =>
         client.send(
@@ -42,7 +43,7 @@ export const layer = (options: LambdaTaskRunnerOptions): Layer.Layer<TaskRunner>
     TaskRunner,
     Effect.map(
       Effect.acquireRelease(
-        Effect.sync(() => new LambdaClient({ ...options.client })),
+        Effect.sync(() => lazyLambdaClient({ ...options.client })),
         (client) => Effect.sync(() => client.destroy())
       ),
       (client) => make(client, options.functionName)
