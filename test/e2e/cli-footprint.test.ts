@@ -1,7 +1,8 @@
 /**
- * What the CLI loads before any command runs (so what `dev` pays for): the DynamoDB and Lambda
- * clients it serves with, not the deploy and admin ones (CloudFormation, S3, STS), which load
- * when `deploy` or an admin command runs. Reads dist/: `npm test` builds first.
+ * What the CLI loads before any command runs (so what `dev` pays for): the DynamoDB client it
+ * may serve with; not the Lambda client (loaded on a first invocation of an AWS function), nor
+ * the deploy and admin ones (CloudFormation, S3, STS), which load when `deploy` or an admin
+ * command runs. Reads dist/: `npm test` builds first.
  */
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
@@ -17,8 +18,8 @@ console.log(JSON.stringify([...new Set(loaded.filter((name) => name !== undefine
 `
 
 describe("the CLI at start", () => {
-  it("loads the AWS clients dev uses, and no deploy-only or admin-only one", async () => {
+  it("loads only the DynamoDB client: no Lambda client before an invocation, no deploy-only or admin-only one", async () => {
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", LIST_AWS_CLIENTS], { timeout: 60_000 })
-    expect(JSON.parse(stdout)).toEqual(["client-dynamodb", "client-lambda"])
+    expect(JSON.parse(stdout)).toEqual(["client-dynamodb"])
   }, 60_000)
 })
