@@ -8,73 +8,18 @@
  * expired token is refreshed by the SDK when the server answers 401.
  */
 import { spawn } from "node:child_process"
-import { createHash, randomBytes } from "node:crypto"
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises"
+import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { homedir } from "node:os"
-import { join } from "node:path"
 import { auth, type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js"
 import { withOAuth } from "@modelcontextprotocol/sdk/client/middleware.js"
-import {
-  type OAuthClientInformationMixed,
-  OAuthClientInformationFullSchema,
-  OAuthClientInformationSchema,
-  type OAuthClientMetadata,
-  type OAuthTokens,
-  OAuthTokensSchema
-} from "@modelcontextprotocol/sdk/shared/auth.js"
+import type { OAuthClientMetadata } from "@modelcontextprotocol/sdk/shared/auth.js"
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { Either, Schema } from "effect"
+import { clientOf, configDir, openCredentials, type Stored, tokensOf } from "./OAuthCredentials.js"
 
 /** Signing in did not succeed; the message says why, for the person. */
 export class SignInFailed extends Error {
   override readonly name = "SignInFailed"
-}
-
-/** Where the CLI keeps what it remembers: `$MCP_LAMBDA_SAM_CONFIG_DIR`, else the XDG config dir. */
-export const configDir = (env: NodeJS.ProcessEnv = process.env) =>
-  env["MCP_LAMBDA_SAM_CONFIG_DIR"] ??
-    join(env["XDG_CONFIG_HOME"] !== undefined && env["XDG_CONFIG_HOME"] !== "" ? env["XDG_CONFIG_HOME"] : join(homedir(), ".config"), "mcp-lambda-sam")
-
-/** The file that holds one server's client registration and tokens. */
-export const credentialsFile = (directory: string, serverUrl: URL) =>
-  join(directory, "oauth", `${createHash("sha256").update(serverUrl.href).digest("hex").slice(0, 24)}.json`)
-
-const Stored = Schema.Struct({
-  server: Schema.String,
-  client: Schema.optional(Schema.Unknown),
-  tokens: Schema.optional(Schema.Unknown)
-})
-type Stored = typeof Stored.Type
-
-const clientOf = (value: unknown): OAuthClientInformationMixed | undefined => {
-  const full = OAuthClientInformationFullSchema.safeParse(value)
-  if (full.success) return full.data
-  const plain = OAuthClientInformationSchema.safeParse(value)
-  return plain.success ? plain.data : undefined
-}
-
-const tokensOf = (value: unknown): OAuthTokens | undefined => {
-  const parsed = OAuthTokensSchema.safeParse(value)
-  return parsed.success ? parsed.data : undefined
-}
-
-const readStored = async (file: string, server: string): Promise<Stored> => {
-  const text = await readFile(file, "utf8").catch(() => undefined)
-  if (text === undefined) return { server }
-  const decoded = Schema.decodeUnknownEither(Schema.parseJson(Stored))(text)
-  return Either.isRight(decoded) && decoded.right.server === server ? decoded.right : { server }
-}
-
-/** Written whole and renamed into place: 0600 from the start, in a 0700 directory. */
-const writeStored = async (file: string, directory: string, stored: Stored) => {
-  await mkdir(directory, { recursive: true, mode: 0o700 })
-  await chmod(directory, 0o700)
-  const temporary = `${file}.${process.pid}.tmp`
-  await writeFile(temporary, JSON.stringify(stored, null, 2), { mode: 0o600 })
-  await chmod(temporary, 0o600)
-  await rename(temporary, file)
 }
 
 const isLoopback = (url: URL) => url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) && url.port !== ""
@@ -133,12 +78,11 @@ export interface OAuthLogin {
 
 export const makeOAuthLogin = async (options: OAuthLoginOptions): Promise<OAuthLogin> => {
   const server = options.serverUrl.href
-  const directory = join(options.directory ?? configDir(), "oauth")
-  const file = credentialsFile(options.directory ?? configDir(), options.serverUrl)
-  let stored = await readStored(file, server)
+  const { file, save: write, stored: first } = await openCredentials(options.directory ?? configDir(), options.serverUrl)
+  let stored = first
   const save = async (change: Partial<Stored>) => {
     stored = { ...stored, ...change }
-    await writeStored(file, directory, stored)
+    await write(stored)
   }
 
   const given = options.redirectUri === undefined ? undefined : new URL(options.redirectUri)
