@@ -6,8 +6,12 @@
 import type { LambdaClient, LambdaClientConfig } from "@aws-sdk/client-lambda"
 import { lazyModule } from "../domain/LazyModules.js"
 
+const importLambda = () => import("@aws-sdk/client-lambda")
+let loading: ReturnType<typeof importLambda> | undefined
+const load = () => (loading ??= importLambda())
+
 /** `@aws-sdk/client-lambda`, once. */
-export const LambdaApi = lazyModule(() => import("@aws-sdk/client-lambda"))
+export const LambdaApi = lazyModule(load)
 
 /** Only `send` is used, so tests can hand in a client that fails on purpose. */
 export type LambdaSend = Pick<LambdaClient, "send">
@@ -19,7 +23,7 @@ export const lazyLambdaClient = (config: LambdaClientConfig): LambdaSend & { rea
   let made: Promise<LambdaClient> | undefined
   let client: LambdaClient | undefined
   const get = () =>
-    made ??= import("@aws-sdk/client-lambda").then((api) => {
+    made ??= load().then((api) => {
       client = new api.LambdaClient(config)
       return client
     })

@@ -49,17 +49,16 @@ export const make = Effect.gen(function* () {
       yield* Ref.set(lastStamp, { stamp: fresh, at: now })
       return fresh
     })
-  const stampNow = stamp
 
   const all = Effect.fn("Catalog.all")(function* <T extends RegistrationType>(type: T) {
-    const stamp = yield* stampNow
+    const now = yield* stamp
     const cached = yield* Ref.get(cache)
-    const hit = cached.stamp === stamp ? cached.byType.get(type) : undefined
+    const hit = cached.stamp === now ? cached.byType.get(type) : undefined
     const items = hit ?? (yield* listAll(registry, type))
     if (hit === undefined) {
       yield* Ref.update(cache, (current) => ({
-        stamp,
-        byType: new Map(current.stamp === stamp ? current.byType : []).set(type, items)
+        stamp: now,
+        byType: new Map(current.stamp === now ? current.byType : []).set(type, items)
       }))
     }
     return items.filter((registration): registration is Of<T> => isOfType(registration, type))
