@@ -26,6 +26,8 @@ const config = {
   mutate: [
     "src/mcp/**/*.ts",
     "src/layers/DynamoDBSessionStore.ts",
+    "src/layers/DynamoDBOutbox.ts",
+    "src/layers/OutboxBodies.ts",
     "src/layers/MemorySessionStore.ts",
     "src/http/StreamableHttp.ts",
     "src/http/LegacySse.ts",
