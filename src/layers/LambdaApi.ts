@@ -6,7 +6,11 @@
 import type { LambdaClient, LambdaClientConfig } from "@aws-sdk/client-lambda"
 import { lazyModule } from "../domain/LazyModules.js"
 
-const importLambda = () => import("@aws-sdk/client-lambda")
+// Bundled, the package is CommonJS behind `import()`: its exports come as the default export.
+const importLambda = () =>
+  import("@aws-sdk/client-lambda").then((module) =>
+    "LambdaClient" in module ? module : (module as unknown as { readonly default: typeof module }).default
+  )
 let loading: ReturnType<typeof importLambda> | undefined
 const load = () => (loading ??= importLambda())
 
