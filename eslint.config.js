@@ -3,7 +3,7 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".aws-sam/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".aws-sam/**", ".stryker-tmp*/**", "reports/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
