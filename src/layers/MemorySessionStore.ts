@@ -26,18 +26,17 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
     const ttl = Duration.toMillis(options.ttl ?? DEFAULT_SESSION_TTL)
     const slots = yield* Ref.make<Slots>(new Map())
 
-    /** Runs `f` on a live session's slot atomically; expired slots are dropped on the way. */
+    /**
+     * Runs `f` on a live session's slot atomically (an expired one is not found, and is replaced by
+     * `create`), without its outbox entries older than a TTL, like the outbox items' TTL on DynamoDB.
+     */
     const modifySlot = <A>(id: SessionId, f: (slot: Slot, now: number) => readonly [A, Slot | undefined]) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.modify(slots, (current): readonly [Either.Either<A, SessionNotFound>, Slots] => {
           const slot = current.get(id)
-          if (slot === undefined || slot.session.expiresAt <= now) {
-            if (slot === undefined) return [Either.left(new SessionNotFound({ sessionId: id })), current]
-            const pruned = new Map(current)
-            pruned.delete(id)
-            return [Either.left(new SessionNotFound({ sessionId: id })), pruned]
-          }
-          const [result, next] = f(slot, now)
+          if (slot === undefined || slot.session.expiresAt <= now) return [Either.left(new SessionNotFound({ sessionId: id })), current]
+          const outbox = slot.outbox.filter((entry) => entry.createdAt > now - ttl)
+          const [result, next] = f({ ...slot, outbox }, now)
           const updated = new Map(current)
           if (next === undefined) updated.delete(id)
           else updated.set(id, next)
@@ -79,10 +78,8 @@ export const makeMemory = (options: SessionStoreOptions = {}): Effect.Effect<Ses
           createdAt: now,
           ...(stream === undefined ? {} : { stream })
         }
-        // Like the outbox items' TTL on DynamoDB: entries older than a TTL are gone.
-        const kept = slot.outbox.filter((old) => old.createdAt > now - ttl)
         const session: Session = { ...slot.session, expiresAt: now + ttl }
-        return [entry, { session, outbox: [...kept, entry], lastSeq: entry.seq }] as const
+        return [entry, { session, outbox: [...slot.outbox, entry], lastSeq: entry.seq }] as const
       })
 
     // Appends here take their number and write in one step: a number is never missing, but a

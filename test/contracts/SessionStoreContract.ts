@@ -7,9 +7,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, type Layer, TestClock } from "effect"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, SessionId } from "../../src/domain/Session.js"
-import { SessionStore } from "../../src/services/SessionStore.js"
+import { isSkipped, SessionStore, SKIPPED } from "../../src/services/SessionStore.js"
 
 const indexOf = (entry: OutboxEntry): unknown => "params" in entry.message ? entry.message.params?.["i"] : undefined
+const methodOf = (entry: OutboxEntry): string | undefined => "method" in entry.message ? entry.message.method : undefined
 
 export const newSession = (id: string, principal = "arn:aws:iam::123456789012:user/alice"): NewSession => ({
   id: id as SessionId,
@@ -91,6 +92,81 @@ export const sessionStoreContract = <E>(
         expect((yield* store.get(id)).id).toBe(id)
       })))
 
+    it.effect("a session is gone exactly a TTL after its last use, and its id then starts afresh", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        yield* store.append(id, notification("n/old"))
+        yield* TestClock.adjust(Duration.millis(Duration.toMillis(Duration.minutes(10)) - 1))
+        expect((yield* store.get(id)).id).toBe(id)
+        yield* TestClock.adjust(Duration.millis(1))
+        const tags = [
+          yield* Effect.flip(store.get(id)),
+          yield* Effect.flip(store.update(id, { initialized: true })),
+          yield* Effect.flip(store.touch(id)),
+          yield* Effect.flip(store.append(id, notification("n/late"))),
+          yield* Effect.flip(store.readAfter(id, 0)),
+          yield* Effect.flip(store.remove(id))
+        ].map((error) => error._tag)
+        expect(tags).toEqual(Array.from({ length: 6 }, () => "SessionNotFound"))
+        // The expired session's id may be taken again: a new session, with an empty outbox.
+        const again = yield* store.create(newSession(id, "someone-else"))
+        expect(again.principal).toBe("someone-else")
+        expect(yield* store.readAfter(id, 0)).toEqual([])
+        yield* store.append(id, notification("n/new"))
+        expect((yield* store.readAfter(id, 0)).map((entry) => entry.message)).toEqual([notification("n/new")])
+      })))
+
+    it.effect("an outbox message is read for a TTL after its write, and not after", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        yield* store.append(id, notification("n/old"))
+        yield* TestClock.adjust(Duration.minutes(8))
+        yield* store.append(id, notification("n/new"))
+        const methods = Effect.map(store.readAfter(id, 0), (entries) => entries.map((entry) => methodOf(entry)))
+        yield* TestClock.adjust(Duration.millis(Duration.toMillis(Duration.minutes(2)) - 1))
+        expect(yield* methods).toEqual(["n/old", "n/new"])
+        yield* TestClock.adjust(Duration.millis(1))
+        expect(yield* methods).toEqual(["n/new"])
+      })))
+
+    it.effect("a number whose message expired may be given up, and then reads as skipped, in order", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const old = yield* store.append(id, notification("n/old"))
+        yield* TestClock.adjust(Duration.minutes(8))
+        const recent = yield* store.append(id, notification("n/recent"))
+        yield* TestClock.adjust(Duration.minutes(3))
+        expect((yield* store.readAfter(id, 0)).map((entry) => entry.seq)).toEqual([recent.seq])
+        expect(yield* store.abandon(id, old.seq)).toBe(true)
+        expect((yield* store.readAfter(id, 0)).map((entry) => [entry.seq, methodOf(entry)])).toEqual([
+          [old.seq, SKIPPED.method],
+          [recent.seq, "n/recent"]
+        ])
+        // Giving it up again changes nothing.
+        expect(yield* store.abandon(id, old.seq)).toBe(false)
+        expect(yield* store.readAfter(id, 0)).toHaveLength(2)
+      })))
+
+    it.effect("a number given up before it is taken never swallows the message appended next", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const first = yield* store.append(id, notification("n/1"))
+        // Whether a store marks a number no append has taken yet is its own affair.
+        yield* store.abandon(id, first.seq + 1)
+        const second = yield* store.append(id, notification("n/2"))
+        const read = yield* store.readAfter(id, 0)
+        const seqs = read.map((entry) => entry.seq)
+        expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b))
+        expect(read.filter((entry) => !isSkipped(entry.message)).map((entry) => [entry.seq, methodOf(entry)])).toEqual([
+          [first.seq, "n/1"],
+          [second.seq, "n/2"]
+        ])
+      })))
+
     it.effect("appends get unique increasing sequence numbers, read after a cursor", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
@@ -148,6 +224,35 @@ export const sessionStoreContract = <E>(
         expect(read.map((entry) => entry.message)).toEqual([repetitive, random, notification("n/after")])
       })), 60_000)
 
+    it.effect("an outbox of large messages is read whole, page after page", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        // ~250 KB each, kept as they are: DynamoDB cuts its 1 MB pages after about four.
+        const sent = Array.from({ length: 6 }, (_, i) => notification("n/large", { i, text: randomBytes(180 * 1024).toString("base64") }))
+        yield* Effect.forEach(sent, (message) => store.append(id, message), { discard: true })
+        const read: Array<OutboxEntry> = []
+        for (let cursor = 0; ;) {
+          const page = yield* store.readAfter(id, cursor)
+          if (page.length === 0) break
+          read.push(...page)
+          cursor = page[page.length - 1]!.seq
+        }
+        expect(read.map((entry) => entry.message)).toEqual(sent)
+      })), 60_000)
+
+    it.effect("a message of several megabytes comes back whole", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        // Incompressible past 3 MB: more than ten parts of an item's size on DynamoDB, read in order.
+        const huge = notification("n/huge", { text: randomBytes(3 * 1024 * 1024 + 512 * 1024).toString("base64") })
+        yield* store.append(id, huge)
+        yield* store.append(id, notification("n/after"))
+        const read = yield* store.readAfter(id, 0)
+        expect(read.map((entry) => entry.message)).toEqual([huge, notification("n/after")])
+      })), 60_000)
+
     it.effect("a number whose message is there cannot be given up", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
@@ -157,13 +262,19 @@ export const sessionStoreContract = <E>(
         expect((yield* store.readAfter(id, 0)).map((read) => read.message)).toEqual([notification("n/1")])
       })))
 
-    it.effect("removing a session removes its outbox", () =>
+    it.effect("removing a session removes its whole outbox", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
         yield* store.create(newSession(id))
-        yield* store.append(id, notification("n/1"))
+        // More than one batch of deletes on DynamoDB (25 keys each).
+        yield* Effect.forEach(Array.from({ length: 30 }, (_, i) => i), (i) => store.append(id, notification("n", { i })), {
+          discard: true
+        })
         yield* store.remove(id)
         yield* store.create(newSession(id))
-        expect(yield* store.readAfter(id, 0)).toEqual([])
+        expect(yield* store.readAfter(id, 0, 1000)).toEqual([])
+        // Its numbers are free again: nothing left over refuses or hides a new message.
+        yield* store.append(id, notification("n/after"))
+        expect((yield* store.readAfter(id, 0)).map((entry) => entry.message)).toEqual([notification("n/after")])
       })))
   })

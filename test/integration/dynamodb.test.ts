@@ -211,20 +211,6 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
       }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
     }))
 
-  it.effect("expired outbox items are not read, even while DynamoDB still holds them", () =>
-    Effect.gen(function* () {
-      const sessions = yield* SessionStore
-      const id = "session-expiry-0123456789" as SessionId
-      yield* sessions.create(newSession(id))
-      yield* sessions.append(id, notification("old"))
-      yield* TestClock.adjust(Duration.minutes(8))
-      yield* sessions.touch(id)
-      yield* sessions.append(id, notification("new"))
-      yield* TestClock.adjust(Duration.minutes(3))
-      const entries = yield* sessions.readAfter(id, 0)
-      expect(entries.map((entry) => (entry.message as { method: string }).method)).toEqual(["new"])
-    }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))))
-
   it.effect("an append never overwrites a live message under its number; an expired leftover is replaced", () =>
     Effect.gen(function* () {
       const names = freshTableNames()
