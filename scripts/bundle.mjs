@@ -16,6 +16,11 @@ export const HANDLERS = {
 export const esbuildOptions = {
   bundle: true,
   platform: "node",
+  // The ES module builds of the AWS SDK (its packages' `module` field) before the CommonJS ones:
+  // esbuild can drop what a client never calls, and the SDK's own lazy `import()`s (the credential
+  // providers a Lambda function never uses: SSO, INI files, web identity, …) become chunks loaded
+  // on first use, not code compiled at every cold start.
+  mainFields: ["module", "main"],
   target: "node22",
   format: "esm",
   minify: true,
