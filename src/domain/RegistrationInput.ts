@@ -5,7 +5,7 @@
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { InvalidRegistration, Problem } from "./errors.js"
-import { checkSchema } from "./JsonSchema.js"
+import { JsonSchema } from "./LazyModules.js"
 import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
 import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registration.js"
 
@@ -26,15 +26,22 @@ const invalid = (path: string, message: string) => new InvalidRegistration({ pro
 
 const decodeSpec = Schema.decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
 
-/** A tool's `inputSchema` and `outputSchema` against their dialect's meta-schema, and their patterns against RE2. */
-const schemaProblems = (input: Record<string, unknown>): ReadonlyArray<Problem> =>
-  ["inputSchema", "outputSchema"].flatMap((field) => {
+/**
+ * A tool's `inputSchema` and `outputSchema` against their dialect's meta-schema, and their
+ * patterns against RE2. Ajv and re2js are loaded here, on the first tool written, not at init:
+ * listing, reading or deleting registrations never needs them.
+ */
+const schemaProblems = (input: Record<string, unknown>): Effect.Effect<ReadonlyArray<Problem>> => {
+  const schemas = ["inputSchema", "outputSchema"].flatMap((field) => {
     const schema = input[field]
-    if (!isPlainObject(schema) || schema["type"] !== "object") return []
-    return checkSchema(schema).map((issue) =>
-      new Problem({ path: issue.path === "" ? field : `${field}.${issue.path}`, message: issue.message })
-    )
+    return isPlainObject(schema) && schema["type"] === "object" ? [{ field, schema }] : []
   })
+  if (schemas.length === 0) return Effect.succeed([])
+  return Effect.map(JsonSchema, ({ checkSchema }) =>
+    schemas.flatMap(({ field, schema }) =>
+      checkSchema(schema).map((issue) => new Problem({ path: issue.path === "" ? field : `${field}.${issue.path}`, message: issue.message }))
+    ))
+}
 
 /**
  * Turns an API body into a normalised spec: the shorthand `parameters` becomes `inputSchema`
@@ -49,7 +56,7 @@ export const decodeRegistrationInput = (input: unknown): Effect.Effect<Registrat
     }
     const normalised = yield* normalise(kind.right.type, input)
     const decoded = decodeSpec(normalised)
-    const schemas = kind.right.type === "tool" ? schemaProblems(normalised) : []
+    const schemas = kind.right.type === "tool" ? yield* schemaProblems(normalised) : []
     if (Either.isRight(decoded) && schemas.length === 0) return decoded.right
     return yield* new InvalidRegistration({ problems: [...(Either.isLeft(decoded) ? problemsOf(decoded.left) : []), ...schemas] })
   })

@@ -1,7 +1,12 @@
 /** Registration specs used across the suites. */
 import { Effect } from "effect"
+import { JsonSchema } from "../../src/domain/LazyModules.js"
 import { type RegistrationSpec } from "../../src/domain/Registration.js"
 import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
+
+// A tool's schemas are checked by a module loaded on first use (an `import()`): loaded once here,
+// the specs below decode synchronously.
+await Effect.runPromise(JsonSchema)
 
 export const arn = (name: string, region = "us-east-1") => `arn:aws:lambda:${region}:123456789012:function:${name}`
 
