@@ -4,8 +4,14 @@ import { Chunk, Context, Duration, Effect, Fiber, Layer, Stream, TestClock } fro
 import { StoreError } from "../../src/domain/errors.js"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../../src/domain/Session.js"
-import { contiguous, GAP_TIMEOUT, OUTAGE_TOLERANCE, tailOutbox } from "../../src/mcp/Outbox.js"
+import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
+import { layerMemory as sessionStoreMemory } from "../../src/layers/MemorySessionStore.js"
+import * as Catalog from "../../src/mcp/Catalog.js"
+import { type CatalogSeries, contiguous, GAP_TIMEOUT, OUTAGE_TOLERANCE, tailOutbox, watchRegistry } from "../../src/mcp/Outbox.js"
+import { Registry } from "../../src/services/Registry.js"
 import { SessionStore, type SessionStoreShape, SKIPPED } from "../../src/services/SessionStore.js"
+import { newSession } from "../contracts/SessionStoreContract.js"
+import { promptSpec, resourceSpec, toolSpec } from "../support/fixtures.js"
 
 const id = "session-gap-0123456789" as SessionId
 const entry = (seq: number): OutboxEntry => ({ sessionId: id, seq, message: notification(`n/${seq}`), createdAt: 0 })
@@ -122,4 +128,102 @@ describe("tailOutbox", () => {
       yield* TestClock.adjust(Duration.sum(OUTAGE_TOLERANCE, Duration.seconds(2)))
       expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber))).toEqual([])
     }))
+})
+
+describe("watchRegistry", () => {
+  const watched = Layer.mergeAll(sessionStoreMemory({ ttl: Duration.hours(1) }), Catalog.layer).pipe(
+    Layer.provideMerge(registryMemory)
+  )
+  const interval = Duration.seconds(5)
+
+  /** The methods in the session's outbox, and what its streams last saw of the registry. */
+  const outbox = Effect.gen(function* () {
+    const store = yield* SessionStore
+    const entries = yield* store.readAfter(id, 0)
+    return entries.map((entry) => ("method" in entry.message ? entry.message.method : undefined))
+  })
+  const catalogSeen = Effect.map(Effect.flatMap(SessionStore, (store) => store.get(id)), (session) => session.catalogSeen)
+
+  /** Runs a watch for `seconds` of the TestClock, then stops it. */
+  const watchFor = (seconds: number, series?: CatalogSeries) =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.fork(watchRegistry(id, interval, series))
+      yield* TestClock.adjust(Duration.seconds(seconds))
+      yield* Fiber.interrupt(fiber)
+    })
+
+  it.effect("announces each kind of registration that changes, and nothing while none does", () =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      yield* Effect.flatMap(SessionStore, (store) => store.create(newSession(id)))
+      yield* registry.create(toolSpec("before"))
+      const fiber = yield* Effect.fork(watchRegistry(id, interval))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* registry.create(toolSpec("weather"))
+      yield* TestClock.adjust(interval)
+      expect(yield* outbox).toEqual(["notifications/tools/list_changed"])
+      yield* registry.create(resourceSpec("readme", { uri: "file:///readme.md" }))
+      yield* registry.create(promptSpec("greet"))
+      yield* TestClock.adjust(interval)
+      yield* TestClock.adjust(interval)
+      expect(yield* outbox).toEqual([
+        "notifications/tools/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/prompts/list_changed"
+      ])
+      yield* Fiber.interrupt(fiber)
+      // Without a series nothing is recorded on the session.
+      expect(yield* catalogSeen).toBeUndefined()
+    }).pipe(Effect.provide(watched)))
+
+  it.effect("a stream continuing a series announces what changed since the previous one, and records what it saw", () =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      yield* Effect.flatMap(SessionStore, (store) => store.create(newSession(id)))
+      yield* watchFor(1, { seen: undefined })
+      const first = yield* catalogSeen
+      expect(first).toBeDefined()
+      expect(yield* outbox).toEqual([])
+      // Changed while no stream was open.
+      yield* registry.create(promptSpec("greet"))
+      yield* watchFor(1, { seen: first })
+      expect(yield* outbox).toEqual(["notifications/prompts/list_changed"])
+      const second = yield* catalogSeen
+      expect(second).not.toBe(first)
+      // Nothing changed since: nothing announced.
+      yield* watchFor(1, { seen: second })
+      expect(yield* outbox).toEqual(["notifications/prompts/list_changed"])
+    }).pipe(Effect.provide(watched)))
+
+  it.effect("a series record that cannot be read starts the watch afresh, announcing nothing", () =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      yield* Effect.flatMap(SessionStore, (store) => store.create(newSession(id)))
+      yield* registry.create(toolSpec("weather"))
+      for (const seen of ["not json", JSON.stringify({ stamp: "s" }), JSON.stringify(["s"]), JSON.stringify(["s", 1, 2, 3])]) {
+        yield* watchFor(1, { seen })
+        expect(yield* outbox).toEqual([])
+      }
+      // What it recorded instead continues the series.
+      yield* registry.create(toolSpec("news"))
+      yield* watchFor(1, { seen: yield* catalogSeen })
+      expect(yield* outbox).toEqual(["notifications/tools/list_changed"])
+    }).pipe(Effect.provide(watched)))
+
+  it.effect("the watch ends with its session", () =>
+    Effect.gen(function* () {
+      const registry = yield* Registry
+      const store = yield* SessionStore
+      yield* store.create(newSession(id))
+      const fiber = yield* Effect.fork(watchRegistry(id, interval))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* store.remove(id)
+      yield* registry.create(toolSpec("weather"))
+      yield* TestClock.adjust(interval)
+      expect(fiber.unsafePoll()).not.toBeNull()
+      // With a series, already its first record finds the session gone.
+      const series = yield* Effect.fork(watchRegistry(id, interval, { seen: undefined }))
+      yield* TestClock.adjust(Duration.seconds(1))
+      expect(series.unsafePoll()).not.toBeNull()
+    }).pipe(Effect.provide(watched)))
 })
