@@ -157,11 +157,11 @@ export const makeOutbox = ({ TableName, call, expiry, live, query, storeError }:
     const output = yield* query("SessionStore.readAfter", id, after, limit, true)
     const items = (output.Items ?? []).map((item) => unmarshall(item))
     const session = items.find((raw) => raw["sk"] === SESSION_SK)
-    const messages = items.filter((raw) => raw["sk"] !== SESSION_SK).slice(0, limit)
+    const messages = items.filter((raw) => raw["sk"] !== SESSION_SK)
     // A deleted or expired session ends its stream. A page cut short (by the limit, or by
-    // DynamoDB's 1 MB per page) stops before the session item: messages that new were
-    // appended to a live session.
-    const pageCut = messages.length === limit || output.LastEvaluatedKey !== undefined
+    // DynamoDB's 1 MB per page; either way DynamoDB says where to go on) stops before the
+    // session item: messages that new were appended to a live session.
+    const pageCut = output.LastEvaluatedKey !== undefined
     if (!pageCut && (session === undefined || Number(session["expiresAt"]) <= now)) {
       return yield* new SessionNotFound({ sessionId: id })
     }

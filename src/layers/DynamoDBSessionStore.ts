@@ -138,10 +138,10 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
 
     const touch = (id: SessionId) => set("SessionStore.touch", id, {}).pipe(Effect.asVoid, Effect.withSpan("SessionStore.touch"))
 
-    /** Outbox items, in order, with a sequence number above `after`. */
     /**
      * Outbox items after `after`, in order. With `withSession`, the range runs on to the session
-     * item ("msg#…" sorts before "session"), so one request also tells whether the session lives.
+     * item ("msg#…" sorts before "session"), so one request also tells whether the session lives
+     * (unless `limit` messages fill the page first).
      */
     const query = (operation: string, id: SessionId, after: number, limit: number | undefined, withSession = false) =>
       call(operation, (client) =>
@@ -154,7 +154,7 @@ export const make = (options: DynamoDBSessionStoreOptions) =>
             ":from": messageKey(after + 1),
             ":to": withSession ? SESSION_SK : MESSAGE_END
           }),
-          ...(limit === undefined ? {} : { Limit: withSession ? limit + 1 : limit })
+          ...(limit === undefined ? {} : { Limit: limit })
         }))).pipe(Effect.mapError(storeError(operation)))
 
     const remove = Effect.fn("SessionStore.remove")(function* (id: SessionId) {

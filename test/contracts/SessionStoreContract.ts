@@ -48,6 +48,20 @@ export const sessionStoreContract = <E>(
         expect((yield* Effect.flip(store.remove(id)))._tag).toBe("SessionNotFound")
       })))
 
+    it.effect("a client's info and capabilities come back as the client sent them, whatever their shape", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        const clientInfo = { name: "client", version: "1.0.0", title: "" }
+        // Numbers beyond 2^53 and empty containers are the client's business, not the store's.
+        const clientCapabilities = { roots: { listChanged: true }, experimental: { "x-quota": { bytes: 1e21 }, empty: {}, list: [] } }
+        const created = yield* store.create({ ...newSession(id), clientInfo, clientCapabilities })
+        expect(created).toMatchObject({ clientInfo, clientCapabilities })
+        expect(yield* store.get(id)).toMatchObject({ clientInfo, clientCapabilities })
+        const changed = { ...clientCapabilities, sampling: { n: 2 ** 60 } }
+        expect(yield* store.update(id, { clientCapabilities: changed })).toMatchObject({ clientInfo, clientCapabilities: changed })
+        expect((yield* store.get(id)).clientCapabilities).toEqual(changed)
+      })))
+
     it.effect("refuses to create a live session twice", () =>
       run(Effect.gen(function* () {
         const store = yield* SessionStore
@@ -179,6 +193,18 @@ export const sessionStoreContract = <E>(
         const rest = yield* store.readAfter(id, first.seq)
         expect(rest.map((entry) => entry.seq)).toEqual([second.seq])
         expect(yield* store.readAfter(id, second.seq)).toEqual([])
+      })))
+
+    it.effect("a message appended to a response stream reads back with that stream's name", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        yield* store.create(newSession(id))
+        const own = yield* store.append(id, notification("n/own"))
+        const posted = yield* store.append(id, notification("n/posted"), "post-1")
+        expect([own.stream, posted.stream]).toEqual([undefined, "post-1"])
+        const read = yield* store.readAfter(id, 0)
+        expect(read.map((entry) => [methodOf(entry), entry.stream])).toEqual([["n/own", undefined], ["n/posted", "post-1"]])
+        expect("stream" in read[0]!).toBe(false)
       })))
 
     it.effect("concurrent appends lose nothing and never share a sequence number", () =>

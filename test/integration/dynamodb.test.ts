@@ -1,6 +1,7 @@
 /** The DynamoDB stores on DynamoDB Local: the same contract suites as the memory layers, and more. */
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
+import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Layer, TestClock } from "effect"
 import { inject } from "vitest"
@@ -102,6 +103,71 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
     }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))), { timeout: 30_000 })
 
   // Live clock: the backoff waits are a few milliseconds of real time around real I/O.
+  it.live("an append whose numbers are given up three times running fails; given up twice, it lands on the third", () =>
+    Effect.gen(function* () {
+      const store = yield* SessionStore
+      const id = "session-abandon-3-0123456789" as SessionId
+      yield* store.create(newSession(id))
+      const first = yield* store.append(id, notification("n/1"))
+      for (const seq of [first.seq + 1, first.seq + 2]) expect(yield* store.abandon(id, seq)).toBe(true)
+      expect((yield* store.append(id, notification("n/2"))).seq).toBe(first.seq + 3)
+      for (const seq of [first.seq + 4, first.seq + 5, first.seq + 6]) expect(yield* store.abandon(id, seq)).toBe(true)
+      const refused = yield* Effect.flip(store.append(id, notification("n/3")))
+      expect(refused).toMatchObject({ _tag: "StoreError", operation: "SessionStore.append" })
+      const read = yield* store.readAfter(id, 0)
+      expect(read.filter((entry) => !isSkipped(entry.message)).map((entry) => entry.message)).toEqual([
+        notification("n/1"),
+        notification("n/2")
+      ])
+    }).pipe(Effect.provide(sessionStoreLayer(endpoint, Duration.minutes(10)))), { timeout: 30_000 })
+
+  it.effect("every item carries its expiry for DynamoDB's TTL, in epoch seconds rounded up", () =>
+    Effect.gen(function* () {
+      const names = freshTableNames()
+      const ttl = Duration.minutes(10)
+      yield* Effect.gen(function* () {
+        const dynamo = yield* DynamoDB.DynamoDB
+        const store = yield* DynamoDBSessionStore.make({ tableName: names.sessions, ttl, retry: testRetry })
+        const id = "session-ttl-0123456789" as SessionId
+        /** Each item of the session's partition: its sort key, expiry and TTL attribute. */
+        const expiries = dynamo.send("test.query", (client) =>
+          client.send(new QueryCommand({
+            TableName: names.sessions,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: marshall({ ":pk": id }),
+            ConsistentRead: true
+          }))).pipe(Effect.map((output) =>
+            Object.fromEntries((output.Items ?? []).map((item) => unmarshall(item)).map((item) => [item["sk"], [item["expiresAt"], item["ttl"]]]))
+          ))
+        /** What an item written now carries. */
+        const written = Effect.map(Clock.currentTimeMillis, (now) => {
+          const expiresAt = now + Duration.toMillis(ttl)
+          return [expiresAt, Math.ceil(expiresAt / 1000)]
+        })
+        // Off a whole second, so rounding shows.
+        yield* TestClock.adjust(Duration.millis(1_234))
+        yield* store.create(newSession(id))
+        expect(yield* expiries).toEqual({ session: yield* written })
+        yield* TestClock.adjust(Duration.millis(500))
+        yield* store.touch(id)
+        expect(yield* expiries).toEqual({ session: yield* written })
+        yield* TestClock.adjust(Duration.millis(500))
+        yield* store.update(id, { initialized: true })
+        expect(yield* expiries).toEqual({ session: yield* written })
+        // A message in parts: the session's expiry is pushed, the message and its parts expire with it.
+        yield* TestClock.adjust(Duration.millis(500))
+        const big = yield* store.append(id, notification("n/big", { text: randomBytes(512 * 1024).toString("base64") }))
+        const atAppend = yield* written
+        const afterAppend = yield* expiries
+        expect(Object.keys(afterAppend).filter((sk) => sk.startsWith("blob#")).length).toBeGreaterThan(1)
+        expect(Object.values(afterAppend)).toEqual(Object.keys(afterAppend).map(() => atAppend))
+        // A number given up expires a TTL after it was.
+        yield* TestClock.adjust(Duration.millis(500))
+        yield* store.abandon(id, big.seq + 1)
+        expect((yield* expiries)[`msg#${String(big.seq + 1).padStart(12, "0")}`]).toEqual(yield* written)
+      }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
+    }), { timeout: 30_000 })
+
   it.live("throttled calls are retried with backoff until they succeed", () =>
     Effect.gen(function* () {
       const faults = faultInjecting(endpoint, { failures: 0, name: "ProvisionedThroughputExceededException" })
