@@ -168,6 +168,48 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
       }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
     }), { timeout: 30_000 })
 
+  it.effect("a message is kept as JSON text up to 300 KB, gzipped beyond, and in parts past an item's size", () =>
+    Effect.gen(function* () {
+      const names = freshTableNames()
+      yield* Effect.gen(function* () {
+        const dynamo = yield* DynamoDB.DynamoDB
+        const store = yield* DynamoDBSessionStore.make({ tableName: names.sessions, retry: testRetry })
+        const id = "session-bodies-0123456789" as SessionId
+        const items = dynamo.send("test.query", (client) =>
+          client.send(new QueryCommand({
+            TableName: names.sessions,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: marshall({ ":pk": id }),
+            ConsistentRead: true
+          }))).pipe(Effect.map((output) => (output.Items ?? []).map((item) => unmarshall(item))))
+        /** A notification whose JSON text is exactly `bytes` long. */
+        const ofSize = (bytes: number, fill: (length: number) => string = (length) => "x".repeat(length)) =>
+          notification("n", { text: fill(bytes - JSON.stringify(notification("n", { text: "" })).length) })
+        const limit = 300 * 1024
+        const random = (length: number) => randomBytes(length).toString("base64").slice(0, length)
+        const sent = [ofSize(limit), ofSize(limit + 1), ofSize(limit + 1, random), ofSize(2 * limit, random)]
+        yield* store.create(newSession(id))
+        for (const message of sent) yield* store.append(id, message)
+        const stored = yield* items
+        const bodyOf = (seq: number) => {
+          const item = stored.find((raw) => raw["sk"] === `msg#${String(seq).padStart(12, "0")}`)!
+          return ["message", "messageGz", "parts"].filter((name) => item[name] !== undefined).map((name) => [name, typeof item[name]])
+        }
+        expect([1, 2, 3, 4].map(bodyOf)).toEqual([
+          [["message", "string"]],
+          [["messageGz", "object"]],
+          [["messageGz", "object"]],
+          [["parts", "number"]]
+        ])
+        expect(stored.find((raw) => raw["sk"] === "msg#000000000001")!["message"]).toBe(JSON.stringify(sent[0]))
+        expect(stored.filter((raw) => String(raw["sk"]).startsWith("blob#000000000004#")).map((raw) => raw["sk"])).toEqual([
+          "blob#000000000004#0000",
+          "blob#000000000004#0001"
+        ])
+        expect((yield* store.readAfter(id, 0)).map((entry) => entry.message)).toEqual(sent)
+      }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
+    }), { timeout: 30_000 })
+
   it.live("throttled calls are retried with backoff until they succeed", () =>
     Effect.gen(function* () {
       const faults = faultInjecting(endpoint, { failures: 0, name: "ProvisionedThroughputExceededException" })
