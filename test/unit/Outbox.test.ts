@@ -93,6 +93,41 @@ describe("tailOutbox", () => {
       expect(seqs).toEqual([1, 3, 4])
     }))
 
+  it.effect("a backlog longer than a page is delivered at once, page after page", () =>
+    Effect.gen(function* () {
+      const visible = new Set(Array.from({ length: 250 }, (_, i) => i + 1))
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(Stream.take(250), Stream.runCollect, Effect.provide(scriptedStore(visible)))
+      )
+      // Less than the shortest poll interval.
+      yield* TestClock.adjust(Duration.millis(50))
+      expect(fiber.unsafePoll()).not.toBeNull()
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)).toEqual([...visible])
+    }))
+
+  it.effect("a message is delivered within the shortest poll interval after activity, and the longest while idle", () =>
+    Effect.gen(function* () {
+      const visible = new Set([1])
+      const delivered: Array<number> = []
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(
+          Stream.runForEach((e) => Effect.sync(() => delivered.push(e.seq))),
+          Effect.provide(scriptedStore(visible))
+        )
+      )
+      yield* TestClock.adjust(Duration.millis(1))
+      expect(delivered).toEqual([1])
+      visible.add(2)
+      yield* TestClock.adjust(options.minPollInterval)
+      expect(delivered).toEqual([1, 2])
+      // Idle for a long while: polls back off, but no further than the longest interval.
+      yield* TestClock.adjust(Duration.minutes(5))
+      visible.add(3)
+      yield* TestClock.adjust(options.maxPollInterval)
+      expect(delivered).toEqual([1, 2, 3])
+      yield* Fiber.interrupt(fiber)
+    }))
+
   /** A store whose reads fail while `failing.on` is set, and otherwise hold the entries in `visible`. */
   const flakyStore = (visible: Set<number>, failing: { on: boolean }) =>
     Layer.map(scriptedStore(visible), (context) => {
