@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
 import type { Duration} from "effect";
-import { Effect, Either, Fiber, Option, Queue, Stream } from "effect"
+import { Deferred, Effect, Fiber, Option, Queue, Stream } from "effect"
 import { isNotification, type JsonRpcMessage, type JsonRpcResponse } from "../domain/JsonRpc.js"
 import type { Session } from "../domain/Session.js"
 import type { Live, Outcome } from "../mcp/Engine.js"
@@ -56,14 +56,18 @@ export const replyLive = (
 ) =>
   Effect.gen(function* () {
     const queue = yield* Queue.unbounded<Option.Option<JsonRpcMessage>>()
-    const running = yield* Effect.forkDaemon(handle((message) => Queue.offer(queue, Option.some(message))))
-    const first = yield* Effect.raceFirst(
-      Effect.map(Fiber.join(running), Either.right),
-      Effect.map(Queue.take(queue), Either.left)
+    // Awaited, not taken from the queue: a message taken by the race's loser would be lost.
+    const sent = yield* Deferred.make<void>()
+    const running = yield* Effect.forkDaemon(
+      handle((message) => Effect.zipRight(Queue.offer(queue, Option.some(message)), Deferred.succeed(sent, undefined)))
+    )
+    const done = yield* Effect.raceFirst(
+      Effect.map(Fiber.join(running), Option.some),
+      Effect.as(Deferred.await(sent), Option.none())
     ).pipe(Effect.onInterrupt(() => Fiber.interrupt(running)))
-    if (Either.isRight(first)) {
+    if (Option.isSome(done)) {
       const early = [...(yield* Queue.takeAll(queue))].flatMap(Option.toArray).filter(isNotification)
-      const outcome = { ...first.right, notifications: [...early, ...first.right.notifications] }
+      const outcome = { ...done.value, notifications: [...early, ...done.value.notifications] }
       return reply(outcome, headers, statusOf(outcome))
     }
     // The responses follow the notifications; `none` ends the stream.
@@ -72,7 +76,7 @@ export const replyLive = (
       Effect.zipRight(Queue.offer(queue, Option.none())),
       Effect.forkDaemon
     )
-    const events = Stream.concat(Stream.succeed(first.left), Stream.fromQueue(queue)).pipe(
+    const events = Stream.fromQueue(queue).pipe(
       Stream.takeWhile(Option.isSome),
       Stream.filterMap((message) => message),
       Stream.map((message) => messageFrame(message)),
@@ -109,11 +113,14 @@ export const replyResumable = (
             messages.map((message) => messageFrame(message))
           ))
       )
-    const send = (framed: ReadonlyArray<Uint8Array>) => Queue.offerAll(frames, framed.map(Option.some))
+    // Awaited, not taken from the queue: a frame taken by the race's loser would be lost.
+    const sent = yield* Deferred.make<void>()
+    const send = (framed: ReadonlyArray<Uint8Array>) =>
+      Effect.zipRight(Queue.offerAll(frames, framed.map(Option.some)), Deferred.succeed(sent, undefined))
     const running = yield* Effect.forkDaemon(handle((message) => Effect.flatMap(keep([message]), send)))
     const first = yield* Effect.raceAll([
       Effect.map(Fiber.join(running), (outcome) => ({ _tag: "Done" as const, outcome })),
-      Effect.map(Queue.take(frames), (frame) => ({ _tag: "Sent" as const, frame })),
+      Effect.as(Deferred.await(sent), { _tag: "Sent" as const }),
       Effect.as(Effect.sleep(options.streamAfter), { _tag: "Slow" as const })
     ]).pipe(Effect.onInterrupt(() => Fiber.interrupt(running)))
     if (first._tag === "Done" && (yield* Queue.isEmpty(frames))) return reply(first.outcome)
@@ -131,7 +138,6 @@ export const replyResumable = (
     if (Option.isSome(background)) background.value.keep(Effect.runPromise(Fiber.await(finished)))
 
     const priming = primingFrame(responseEventId(stream, target.session.lastSeq ?? 0), options.retryInterval)
-    const opening = first._tag === "Sent" ? [priming, ...Option.toArray(first.frame)] : [priming]
     const events = Stream.fromQueue(frames).pipe(Stream.takeWhile(Option.isSome), Stream.filterMap((frame) => frame))
-    return sse(Stream.concat(Stream.fromIterable(opening), yield* bounded(events, options)), {})
+    return sse(Stream.concat(Stream.succeed(priming), yield* bounded(events, options)), {})
   })
