@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parseLambdaArn } from "../../src/domain/LambdaArn.js"
+import { decodeRegistration, specOf } from "../../src/domain/Registration.js"
 import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { arn } from "../support/fixtures.js"
 
@@ -240,6 +241,157 @@ describe("Registration input", () => {
     Effect.gen(function* () {
       const found = yield* problems({ type: "tool", name: "bad name", description: 3, lambdaArn: "nope" })
       expect(found.map((problem) => problem.path).sort()).toEqual(["description", "lambdaArn", "name"])
+    }))
+})
+
+describe("what a registration may hold", () => {
+  const resource = { type: "resource", name: "notes", description: "Notes", lambdaArn: arn("notes") }
+  const prompt = { type: "prompt", name: "p", description: "d", lambdaArn: arn("p") }
+  const accepted = (input: unknown) => Effect.map(decodeRegistrationInput(input), () => "accepted")
+  const refusal = (input: unknown) =>
+    Effect.map(problems(input), (found) => found.map((problem) => `${problem.path}: ${problem.message}`))
+  // An optional field that fails its rule is also reported as "Expected undefined, actual …".
+  const ruleBroken = (input: unknown) =>
+    Effect.map(refusal(input), (found) => found.filter((problem) => !/: Expected undefined, actual /.test(problem)))
+
+  it.effect("a name of 1 to 64 letters, digits, '_', '-' and '.', nothing else", () =>
+    Effect.gen(function* () {
+      const rule = "name: must be 1–64 characters, each a letter, digit, '_', '-' or '.'"
+      for (const name of ["a", "AZaz09_.-", "x".repeat(64), "Z", "9", "-lead", "trail."]) {
+        expect(yield* accepted({ ...tool, name })).toBe("accepted")
+      }
+      for (const name of ["", "x".repeat(65), "a b", "a/b", "wëather", "a:b", "a\nb"]) {
+        expect(yield* refusal({ ...tool, name })).toEqual([rule])
+      }
+    }))
+
+  it.effect("a body that is null or a string is not a registration", () =>
+    Effect.gen(function* () {
+      for (const input of [null, "tool", 7]) {
+        expect(yield* refusal(input)).toEqual([": a registration must be a JSON object"])
+      }
+    }))
+
+  it.effect("icons are https: URLs or data:image/ URIs", () =>
+    Effect.gen(function* () {
+      const icons = [{ src: "https://example.com/i.png", mimeType: "image/png", sizes: ["48x48"], theme: "dark" }, {
+        src: "data:image/svg+xml;base64,PHN2Zy8+"
+      }]
+      expect(yield* decodeRegistrationInput({ ...tool, icons })).toMatchObject({ icons })
+      for (const src of ["http://example.com/i.png", "see https://example.com/i.png", "data:text/html,<b>", "file:///i.png"]) {
+        expect(yield* ruleBroken({ ...tool, icons: [{ src }] })).toEqual(["icons.0.src: must be an https: URL or a data:image/ URI"])
+      }
+    }))
+
+  it.effect("a resource uri is absolute, without spaces, and at most 8192 characters", () =>
+    Effect.gen(function* () {
+      for (const uri of ["file:///notes.txt", "x:", "urn:isbn:0451450523", "a+b.c-d://h/p?q", `https://h/${"a".repeat(8182)}`]) {
+        expect(yield* accepted({ ...resource, uri })).toBe("accepted")
+      }
+      for (const uri of ["notes.txt", "1x://a", "file:///a b", " file:///a", "://a", "-x:a"]) {
+        expect(yield* ruleBroken({ ...resource, uri })).toEqual(["uri: must be an absolute URI such as file:///notes.txt"])
+      }
+      expect(yield* ruleBroken({ ...resource, uri: `https://h/${"a".repeat(8183)}` })).toEqual([
+        "uri: must be at most 8192 characters"
+      ])
+      expect(yield* ruleBroken({ ...resource, uriTemplate: `https://h/{id}${"a".repeat(8179)}` })).toEqual([
+        "uriTemplate: must be at most 8192 characters"
+      ])
+    }))
+
+  it.effect("a uriTemplate that does not parse is refused with the parser's reason", () =>
+    Effect.gen(function* () {
+      const [problem] = yield* ruleBroken({ ...resource, uriTemplate: "notes://{id}/{rest" })
+      expect(problem).toMatch(/^uriTemplate: is not a valid RFC 6570 URI template: \S/)
+    }))
+
+  it.effect("a MIME type is type/subtype, parameters allowed", () =>
+    Effect.gen(function* () {
+      const base = { ...resource, uri: "file:///a" }
+      for (const mimeType of ["text/plain", "text/plain; charset=utf-8", "application/vnd.api+json", "image/svg+xml"]) {
+        expect(yield* accepted({ ...base, mimeType })).toBe("accepted")
+      }
+      for (const mimeType of ["text", "text/", "/plain", "text/plain extra", " text/plain", "text/pl ain"]) {
+        expect(yield* ruleBroken({ ...base, mimeType })).toEqual(["mimeType: must be a MIME type such as text/plain"])
+      }
+    }))
+
+  it.effect("completions name variables of the uriTemplate (none for a fixed uri), or are \"function\"", () =>
+    Effect.gen(function* () {
+      expect(yield* accepted({ ...resource, uriTemplate: "notes://{a}/{b}", completions: { a: [], b: ["x"] } })).toBe(
+        "accepted"
+      )
+      expect(yield* accepted({ ...resource, uriTemplate: "notes://{a}", completions: "function" })).toBe("accepted")
+      expect(yield* refusal({ ...resource, uri: "file:///a", completions: { a: ["x"] } })).toEqual([
+        "completions.a: is not a variable of the uriTemplate"
+      ])
+    }))
+
+  it.effect("prompt completions name its arguments; each argument has a name", () =>
+    Effect.gen(function* () {
+      const args = [{ name: "text", required: true }, { name: "tone" }]
+      expect(yield* accepted({ ...prompt, arguments: args, completions: { tone: ["formal"] } })).toBe("accepted")
+      expect(yield* accepted({ ...prompt, arguments: args, completions: "function" })).toBe("accepted")
+      expect(yield* refusal({ ...prompt, arguments: args, completions: { tone: [], mood: ["calm"], text: [] } })).toEqual([
+        "completions.mood: is not a prompt argument"
+      ])
+      expect(yield* refusal({ ...prompt, arguments: [{ name: "" }] })).toEqual(["arguments.0.name: must not be empty"])
+      expect(yield* refusal({ ...prompt, arguments: [{ name: "a" }, { name: "b" }, { name: "b" }] })).toEqual([
+        "arguments: names 'b' twice"
+      ])
+    }))
+
+  it.effect("taskStart only on a tool that may run as a task", () =>
+    Effect.gen(function* () {
+      const refused = "taskStart: applies only to a tool whose taskSupport is \"optional\" or \"required\""
+      expect(yield* refusal({ ...tool, taskStart: "function" })).toEqual([refused])
+      expect(yield* refusal({ ...tool, taskSupport: "forbidden", taskStart: "immediate" })).toEqual([refused])
+      expect(yield* accepted({ ...tool, taskSupport: "optional", taskStart: "function" })).toBe("accepted")
+      expect(yield* accepted({ ...tool, taskSupport: "required", taskStart: "immediate" })).toBe("accepted")
+      expect(yield* accepted({ ...tool, taskSupport: "forbidden" })).toBe("accepted")
+    }))
+})
+
+describe("stored registrations", () => {
+  const stored = {
+    ...tool,
+    inputSchema: { type: "object" },
+    id: "tool-weather",
+    version: 3,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-02T00:00:00.000Z",
+    createdBy: "alice",
+    updatedBy: "bob"
+  }
+
+  it.effect("decode with their bookkeeping; the spec is the definition without it", () =>
+    Effect.gen(function* () {
+      const registration = yield* decodeRegistration(stored)
+      expect(registration).toEqual(stored)
+      expect(specOf(registration)).toEqual({ ...tool, inputSchema: { type: "object" } })
+    }))
+
+  it.effect("an item whose id or version is not one a store writes does not decode", () =>
+    Effect.gen(function* () {
+      for (const bad of [
+        { id: "agent-weather" },
+        { id: "tool-" },
+        { id: "tool-bad name" },
+        { id: "xtool-weather" },
+        { id: `tool-${"x".repeat(65)}` },
+        { version: 0 },
+        { version: 1.5 }
+      ]) {
+        expect((yield* Effect.either(decodeRegistration({ ...stored, ...bad })))._tag).toBe("Left")
+      }
+      for (const id of ["resource-a.b", "prompt-A_Z-09"]) {
+        const type = id.split("-")[0]!
+        const item = type === "resource"
+          ? { ...stored, type, id, uri: "file:///a", inputSchema: undefined }
+          : { ...stored, type, id, arguments: [], inputSchema: undefined }
+        const { inputSchema: _, ...rest } = item
+        expect((yield* Effect.either(decodeRegistration(rest)))._tag).toBe("Right")
+      }
     }))
 })
 
