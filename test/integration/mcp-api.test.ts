@@ -246,6 +246,114 @@ describe("Streamable HTTP at /mcp", () => {
   })
 })
 
+describe("Streamable HTTP: what each refusal says, and which revision gets what", () => {
+  const errorOf = async (response: Response) => ((await readJson(response)) as { error: { code: number; message: string } }).error
+  const get = (server: ReturnType<typeof webHandler>, headers: Record<string, string>) =>
+    server.fetch(new Request("http://local/mcp", { headers }))
+  const initializeAt = (protocolVersion: string) => ({ ...initialize, params: { ...initialize.params, protocolVersion } })
+
+  it("Accept: media types match whatever their case and parameters; a type/* range covers its subtypes, and only those", async () => {
+    const server = start()
+    for (const accept of ["Application/JSON;q=0.9, TEXT/Event-Stream", "application/*, text/*", "text/*;q=0.5,application/json", "*/*;q=0.1"]) {
+      expect((await post(server, initialize, { accept })).status).toBe(200)
+    }
+    for (const accept of ["application/*", "text/*, image/json", "image/*, text/event-stream", "", "application/json text/event-stream"]) {
+      const refused = await post(server, initialize, { accept })
+      expect(refused.status).toBe(406)
+      expect(await errorOf(refused)).toEqual({
+        code: -32600,
+        message: "Not Acceptable: Accept must allow application/json and text/event-stream"
+      })
+    }
+    const sessionId = await openSession(server)
+    const stream = await get(server, { accept: "Text/*", "mcp-session-id": sessionId })
+    expect(stream.status).toBe(200)
+    await stream.body!.cancel()
+    const refused = await get(server, { accept: "application/json, image/*", "mcp-session-id": sessionId })
+    expect(refused.status).toBe(406)
+    expect(await errorOf(refused)).toEqual({ code: -32600, message: "Not Acceptable: Accept must allow text/event-stream" })
+  })
+
+  it("each refusal names its reason: no JSON, no session id, an unknown session, an unsupported version", async () => {
+    const server = start()
+    expect(await errorOf(await post(server, "{\"jsonrpc\":"))).toEqual({ code: -32700, message: "Parse error: the body is not JSON" })
+    const required = { code: -32600, message: "Bad Request: the Mcp-Session-Id header is required" }
+    for (const headers of [{}, { "mcp-session-id": "" }]) {
+      const missing = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, headers)
+      expect(missing.status).toBe(400)
+      expect(await errorOf(missing)).toEqual(required)
+    }
+    const unknown = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-session-id": "x".repeat(32) })
+    expect(unknown.status).toBe(404)
+    expect(await errorOf(unknown)).toEqual({ code: -32600, message: "Session not found: it may have expired or ended" })
+    const sessionId = await openSession(server)
+    const version = { "mcp-session-id": sessionId, "mcp-protocol-version": "1999-01-01" }
+    const badPost = await post(server, { jsonrpc: "2.0", id: 1, method: "ping" }, version)
+    expect(badPost.status).toBe(400)
+    expect(await errorOf(badPost)).toEqual({ code: -32600, message: "Unsupported MCP-Protocol-Version: 1999-01-01" })
+    const badGet = await get(server, { accept: "text/event-stream", ...version })
+    expect(badGet.status).toBe(400)
+    expect(await errorOf(badGet)).toEqual({ code: -32600, message: "Unsupported MCP-Protocol-Version: 1999-01-01" })
+    const noSession = await server.fetch(new Request("http://local/mcp", { method: "DELETE" }))
+    expect(noSession.status).toBe(400)
+    expect(await errorOf(noSession)).toEqual(required)
+  })
+
+  it("an initialize that fails opens no session: its error comes back without a session id", async () => {
+    const server = start()
+    const failed = await post(server, { jsonrpc: "2.0", id: 0, method: "initialize", params: { capabilities: {} } })
+    expect(failed.status).toBe(200)
+    expect(failed.headers.get("mcp-session-id")).toBeNull()
+    expect(await readJson(failed)).toMatchObject({ id: 0, error: { code: -32602 } })
+  })
+
+  it("an initialize under a 2026-07-28 header is a request of an older revision: its version header is unsupported", async () => {
+    const server = start()
+    const response = await post(server, initialize, { "mcp-protocol-version": "2026-07-28" })
+    expect(response.status).toBe(400)
+    expect(await errorOf(response)).toEqual({ code: -32600, message: "Unsupported MCP-Protocol-Version: 2026-07-28" })
+  })
+
+  it("a session negotiates the version its client asked for: a 2025-06-18 stream has no priming event, a 2025-11-25 one does", async () => {
+    const server = start({ keepAliveInterval: "50 millis" })
+    const older = (await post(server, initializeAt("2025-06-18"))).headers.get("mcp-session-id")!
+    const newer = await openSession(server)
+    const opening = async (sessionId: string) =>
+      readEvents(await get(server, { accept: "text/event-stream", "mcp-session-id": sessionId }), (text) => text.includes(": keep-alive"))
+    expect(await opening(older)).not.toMatch(/^(id|retry): /m)
+    expect(await opening(newer)).toMatch(/^id: 0\nretry: \d+\ndata: \n\n/)
+  })
+
+  it("a 2025-06-18 session's streamed answer has no event ids; a 2025-11-25 session's is resumable", async () => {
+    const server = start()
+    const call = async (sessionId: string) => {
+      await post(server, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "debug" } }, { "mcp-session-id": sessionId })
+      const response = await post(server, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "weather", arguments: { city: "Oslo" } } }, {
+        "mcp-session-id": sessionId
+      })
+      expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/)
+      const text = await response.text()
+      expect(dataOf(text).map((message) => message.method ?? "response")).toEqual(["notifications/message", "response"])
+      return text
+    }
+    const older = (await post(server, initializeAt("2025-06-18"))).headers.get("mcp-session-id")!
+    expect(await call(older)).not.toMatch(/^id:/m)
+    expect(await call(await openSession(server))).toMatch(/^id: \d+@[0-9a-f]{16}$/m)
+  })
+
+  it("2025-03-26 batches: notifications and answers alone are 202; a batch holding a request is answered with an array", async () => {
+    const server = start()
+    const sessionId = (await post(server, initializeAt("2025-03-26"))).headers.get("mcp-session-id")!
+    const headers = { "mcp-session-id": sessionId }
+    const quiet = await post(server, [{ jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: 9, result: {} }], headers)
+    expect(quiet.status).toBe(202)
+    expect(await quiet.text()).toBe("")
+    const mixed = await post(server, [{ jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: 1, method: "ping" }], headers)
+    expect(mixed.status).toBe(200)
+    expect(await readJson(mixed)).toEqual([{ jsonrpc: "2.0", id: 1, result: {} }])
+  })
+})
+
 describe("legacy HTTP+SSE at /sse and /message", () => {
   const message = (server: ReturnType<typeof webHandler>, query: string, body: unknown, principal?: string) =>
     server.fetch(
@@ -297,6 +405,76 @@ describe("legacy HTTP+SSE at /sse and /message", () => {
     const streamable = await openSession(server, "alice")
     expect((await message(server, `?sessionId=${streamable}`, initialize, "alice")).status).toBe(404)
     await reader.cancel()
+  })
+})
+
+describe("legacy HTTP+SSE: what each refusal says, and the session's lifetime", () => {
+  const message = (server: ReturnType<typeof webHandler>, query: string, body: unknown) =>
+    server.fetch(
+      new Request(`http://local/message${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body)
+      }),
+      "alice"
+    )
+  const openLegacy = async (server: ReturnType<typeof webHandler>) => {
+    const stream = await server.fetch(new Request("http://local/sse", { headers: { accept: "text/event-stream" } }), "alice")
+    const reader = stream.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    return { reader, query: `?sessionId=${/sessionId=([^\n]+)/.exec(first)![1]!}` }
+  }
+
+  it("POST /message names what is wrong: no sessionId, an unknown session, a body that is not JSON-RPC", async () => {
+    const server = start()
+    for (const query of ["", "?sessionId=", "?other=1"]) {
+      const missing = await message(server, query, initialize)
+      expect(missing.status).toBe(400)
+      expect(await readJson(missing)).toEqual({ error: "BadRequest", message: "The sessionId query parameter is required" })
+    }
+    const unknown = await message(server, `?sessionId=${"z".repeat(32)}`, initialize)
+    expect(await readJson(unknown)).toMatchObject({ error: { code: -32600, message: "Session not found: it may have expired or ended" } })
+    const { query, reader } = await openLegacy(server)
+    for (const body of [[], [initialize, { hello: "world" }], { jsonrpc: "2.0", id: 1 }]) {
+      const refused = await message(server, query, body)
+      expect(refused.status).toBe(400)
+      expect(await readJson(refused)).toEqual({ error: "BadRequest", message: "The body is not a JSON-RPC message" })
+    }
+    const accepted = await message(server, query, initialize)
+    expect(accepted.status).toBe(202)
+    expect(await accepted.text()).toBe("Accepted")
+    await reader.cancel()
+  })
+
+  it("notifications a request sends reach the stream while it runs, before its response", async () => {
+    const server = start()
+    const { query, reader } = await openLegacy(server)
+    expect((await message(server, query, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "debug" } })).status).toBe(202)
+    expect((await message(server, query, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "weather", arguments: { city: "Oslo" } } })).status)
+      .toBe(202)
+    const decoder = new TextDecoder()
+    let text = ""
+    while (!dataOf(text).some((event) => event.id === 2)) {
+      const next = await reader.read()
+      if (next.done) break
+      text += decoder.decode(next.value)
+    }
+    await reader.cancel()
+    expect(dataOf(text).map((event) => event.method ?? `response ${event.id}`)).toEqual(["response 1", "notifications/message", "response 2"])
+  })
+
+  it("the session ends with its stream: once the client leaves, POST /message is 404", async () => {
+    const server = start()
+    const { query, reader } = await openLegacy(server)
+    expect((await message(server, query, initialize)).status).toBe(202)
+    await reader.cancel()
+    const deadline = Date.now() + 5_000
+    let status = 202
+    while (status !== 404 && Date.now() < deadline) {
+      status = (await message(server, query, { jsonrpc: "2.0", id: 1, method: "ping" })).status
+      if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(status).toBe(404)
   })
 })
 
