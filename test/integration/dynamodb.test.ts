@@ -210,6 +210,38 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
       }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
     }), { timeout: 30_000 })
 
+  it.effect("a failing DynamoDB call fails the session store's operation with a StoreError naming it", () =>
+    Effect.gen(function* () {
+      const faults = faultInjecting(endpoint, { failures: 0, name: "AccessDeniedException" })
+      const names = freshTableNames()
+      const layer = DynamoDBSessionStore.layer({ tableName: names.sessions, retry: testRetry }).pipe(
+        Layer.provide(tablesLayer(names)),
+        Layer.provide(faults.layer)
+      )
+      yield* Effect.gen(function* () {
+        const store = yield* SessionStore
+        const id = "session-failing-0123456789" as SessionId
+        yield* store.create(newSession(id))
+        yield* store.append(id, notification("n/1"))
+        faults.state.remaining = 1_000
+        const operations: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+          ["create", store.create(newSession("session-other-0123456789"))],
+          ["get", store.get(id)],
+          ["update", store.update(id, { initialized: true })],
+          ["touch", store.touch(id)],
+          ["remove", store.remove(id)],
+          ["append", store.append(id, notification("n/2"))],
+          ["abandon", store.abandon(id, 2)],
+          ["readAfter", store.readAfter(id, 0)]
+        ]
+        for (const [name, operation] of operations) {
+          const operationName = `SessionStore.${name}`
+          // The store's error, and the DynamoDB call's under it.
+          expect(yield* Effect.flip(operation)).toMatchObject({ _tag: "StoreError", operation: operationName, cause: { operation: operationName } })
+        }
+      }).pipe(Effect.provide(layer))
+    }), { timeout: 30_000 })
+
   it.live("throttled calls are retried with backoff until they succeed", () =>
     Effect.gen(function* () {
       const faults = faultInjecting(endpoint, { failures: 0, name: "ProvisionedThroughputExceededException" })
