@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, type Layer, TestClock } from "effect"
+import { Duration, Effect, type Layer, TestClock, Tracer } from "effect"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, SessionId } from "../../src/domain/Session.js"
 import { isSkipped, SessionStore, SKIPPED } from "../../src/services/SessionStore.js"
@@ -19,6 +19,22 @@ export const newSession = (id: string, principal = "arn:aws:iam::123456789012:us
   protocolVersion: "2025-11-25",
   initialized: false
 })
+
+/** The names of the spans `effect` opens, with its result. */
+const spansOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const names: Array<string> = []
+    const base = yield* Effect.tracer
+    const recording = Tracer.make({
+      span: (name, ...rest) => {
+        names.push(name)
+        return base.span(name, ...rest)
+      },
+      context: (f, fiber) => base.context(f, fiber)
+    })
+    yield* Effect.withTracer(effect, recording)
+    return names
+  })
 
 /** `makeLayer(ttl)` gives a fresh, empty store whose sessions live `ttl` after their last use. */
 export const sessionStoreContract = <E>(
@@ -60,6 +76,24 @@ export const sessionStoreContract = <E>(
         const changed = { ...clientCapabilities, sampling: { n: 2 ** 60 } }
         expect(yield* store.update(id, { clientCapabilities: changed })).toMatchObject({ clientInfo, clientCapabilities: changed })
         expect((yield* store.get(id)).clientCapabilities).toEqual(changed)
+      })))
+
+    it.effect("each operation is traced under its name", () =>
+      run(Effect.gen(function* () {
+        const store = yield* SessionStore
+        const operations: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+          ["create", store.create(newSession(id))],
+          ["get", store.get(id)],
+          ["update", store.update(id, { initialized: true })],
+          ["touch", store.touch(id)],
+          ["append", store.append(id, notification("n/1"))],
+          ["abandon", store.abandon(id, 1)],
+          ["readAfter", store.readAfter(id, 0)],
+          ["remove", store.remove(id)]
+        ]
+        for (const [name, operation] of operations) {
+          expect(yield* spansOf(operation)).toContain(`SessionStore.${name}`)
+        }
       })))
 
     it.effect("refuses to create a live session twice", () =>
