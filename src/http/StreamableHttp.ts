@@ -4,6 +4,7 @@ import { Duration, Effect } from "effect"
 import { looksLikeRequest } from "../domain/JsonRpc.js"
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { claimsModernEra } from "../domain/Modern.js"
+import { isPlainObject } from "../domain/Registration.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
 import { currentPrincipal } from "./HostContext.js"
@@ -26,9 +27,7 @@ const resumable = (version: string) => version >= "2025-11-25"
 
 const hasRequest = (parsed: unknown) => (Array.isArray(parsed) ? parsed.some(looksLikeRequest) : looksLikeRequest(parsed))
 
-const isInitialize = (parsed: unknown) =>
-  typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
-  (parsed as { method?: unknown }).method === "initialize"
+const isInitialize = (parsed: unknown) => isPlainObject(parsed) && parsed["method"] === "initialize"
 
 const checkVersionHeader = (request: HttpServerRequest.HttpServerRequest) => {
   const version = request.headers[VERSION_HEADER]

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import type { McpApiOptions } from "../../src/http/McpApi.js"
 import { layerMemory } from "../../src/layers/MemoryRateLimiter.js"
 import { type Json, readJson } from "../support/json.js"
+import { modernRequest } from "../support/modernRequest.js"
 import { webHandler } from "../support/servers.js"
 
 let app: ReturnType<typeof webHandler> | undefined
@@ -341,6 +342,43 @@ describe("Streamable HTTP: what each refusal says, and which revision gets what"
     expect(await call(await openSession(server))).toMatch(/^id: \d+@[0-9a-f]{16}$/m)
   })
 
+  it("a 2026-07-28 request is served on /mcp without a session", async () => {
+    const server = start()
+    const { body, headers } = modernRequest(1, "tools/list")
+    const response = await post(server, body, headers)
+    expect(response.status).toBe(200)
+    expect(response.headers.get("mcp-session-id")).toBeNull()
+    expect((await readJson(response)).result.tools).toHaveLength(7)
+  })
+
+  it("the capabilities a client declared at initialize are the session's: elicitation is asked of it only when declared", async () => {
+    const server = start()
+    const ask = async (capabilities: Record<string, unknown>) => {
+      const init = await post(server, { ...initialize, params: { ...initialize.params, capabilities } })
+      const sessionId = init.headers.get("mcp-session-id")!
+      const call = await post(server, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "onboarding", arguments: {} } }, {
+        "mcp-session-id": sessionId
+      })
+      const text = await readEvents(call, (seen) => seen.includes("elicitation/create") || /"result"|"error"/.test(seen), 3_000)
+      return text.includes("elicitation/create") ? "asked" : dataOf(text)[0]?.result ?? JSON.parse(text).result
+    }
+    expect(await ask({ elicitation: {} })).toBe("asked")
+    expect(await ask({})).toEqual({
+      content: [{ type: "text", text: "Onboarding without a profile: The client did not declare the elicitation capability" }]
+    })
+  })
+
+  it("2025-03-26: a batch holding a request streams the notifications it sends, as a single request does", async () => {
+    const server = start()
+    const sessionId = (await post(server, initializeAt("2025-03-26"))).headers.get("mcp-session-id")!
+    const headers = { "mcp-session-id": sessionId }
+    await post(server, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "debug" } }, headers)
+    const call = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "weather", arguments: { city: "Oslo" } } }
+    const batch = await post(server, [{ jsonrpc: "2.0", method: "notifications/initialized" }, call], headers)
+    expect(batch.headers.get("content-type")).toMatch(/^text\/event-stream/)
+    expect(dataOf(await batch.text()).map((message) => message.method ?? "response")).toContain("notifications/message")
+  })
+
   it("2025-03-26 batches: notifications and answers alone are 202; a batch holding a request is answered with an array", async () => {
     const server = start()
     const sessionId = (await post(server, initializeAt("2025-03-26"))).headers.get("mcp-session-id")!
@@ -461,6 +499,17 @@ describe("legacy HTTP+SSE: what each refusal says, and the session's lifetime", 
     }
     await reader.cancel()
     expect(dataOf(text).map((event) => event.method ?? `response ${event.id}`)).toEqual(["response 1", "notifications/message", "response 2"])
+  })
+
+  it("a message whose session ends while it is handled is 404, saying so", async () => {
+    const server = start()
+    const { query, reader } = await openLegacy(server)
+    const countdown = message(server, query, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "countdown", arguments: { steps: 3 } } })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await reader.cancel()
+    const ended = await countdown
+    expect(ended.status).toBe(404)
+    expect(await readJson(ended)).toMatchObject({ error: { code: -32600, message: "Session not found: it ended while the message was handled" } })
   })
 
   it("the session ends with its stream: once the client leaves, POST /message is 404", async () => {
