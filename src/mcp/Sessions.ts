@@ -98,6 +98,7 @@ export const make = (options: SessionsOptions) =>
     const open: SessionsShape["open"] = (principal, transport, start) =>
       store.create({ ...start, id: newSessionId(), principal, transport }).pipe(
         // 24 random bytes do not collide; if they did, that is a defect.
+        // Stryker disable next-line ArrowFunction: unreachable (a collision of 24 random bytes)
         Effect.catchTag("SessionAlreadyExists", (error) => Effect.die(error)),
         Effect.withSpan("Sessions.open")
       )
@@ -127,7 +128,9 @@ export const make = (options: SessionsOptions) =>
         ? Effect.void
         : Effect.flatMap(touchDue(session), (due) => (due ? store.touch(session.id) : Effect.void))).pipe(
           Effect.catchTag("SessionNotFound", () => Effect.void),
-          Effect.catchTag("StoreError", (error) => Effect.logError("Session write failed", error))
+          Effect.catchTag("StoreError", (error) =>
+            // Stryker disable next-line StringLiteral: log text
+            Effect.logError("Session write failed", error))
         )
 
     const append: SessionsShape["append"] = (id, messages, stream) =>
@@ -137,11 +140,13 @@ export const make = (options: SessionsOptions) =>
         // Too large for a session's stream: a request still gets an answer, an error saying so.
         if ("id" in message && ("result" in message || "error" in message) && message.id !== null) {
           return Effect.zipRight(
+            // Stryker disable next-line StringLiteral: log text
             Effect.logWarning(`A ${bytes}-character answer to request ${String(message.id)} is over the stream's limit`),
             store.append(id, failure(message.id, ErrorCode.InternalError, tooLarge(bytes)), stream)
           )
         }
         return Effect.zipRight(
+          // Stryker disable next-line StringLiteral,ConditionalExpression: log text
           Effect.logWarning(`A ${bytes}-character message (${"method" in message ? message.method : "?"}) is over the stream's limit; not sent`),
           Effect.succeed<OutboxEntry | undefined>(undefined)
         )

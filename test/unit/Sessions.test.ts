@@ -3,7 +3,7 @@
  * what an oversized message becomes, and what a session's and a response stream's streams carry.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock, Tracer } from "effect"
 import { StoreError } from "../../src/domain/errors.js"
 import { ErrorCode, failure, type JsonRpcMessage, notification, success } from "../../src/domain/JsonRpc.js"
 import type { OutboxEntry } from "../../src/domain/Session.js"
@@ -63,6 +63,23 @@ describe("Sessions", () => {
       ])
       // Each session gets an id of its own.
       expect((yield* sessions.open(alice, "streamable-http", start)).id).not.toBe(session.id)
+    }).pipe(Effect.provide(sessionsLayer())))
+
+  it.effect("opening and resolving a session are traced under their names", () =>
+    Effect.gen(function* () {
+      const sessions = yield* Sessions
+      const names: Array<string> = []
+      const base = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (name, ...rest) => {
+          names.push(name)
+          return base.span(name, ...rest)
+        },
+        context: (f, fiber) => base.context(f, fiber)
+      })
+      const session = yield* Effect.withTracer(sessions.open(alice, "streamable-http", start), recording)
+      yield* Effect.withTracer(sessions.resolve(session.id, "streamable-http", alice), recording)
+      expect(names.filter((name) => name.startsWith("Sessions."))).toEqual(["Sessions.open", "Sessions.resolve"])
     }).pipe(Effect.provide(sessionsLayer())))
 
   it.effect("touch keeps the engine's changes and pushes the expiry; after appends, only changes are written", () =>
