@@ -48,7 +48,7 @@ export const make = (options: LegacySseOptions) => {
   // Handled here, answered on the session's stream.
   const message = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const sessionId = new URLSearchParams(request.url.split("?")[1] ?? "").get("sessionId")
+    const sessionId = new URLSearchParams(request.url.split("?")[1]).get("sessionId")
     if (sessionId === null || sessionId === "") return yield* badRequest("The sessionId query parameter is required")
     const { principal, session, sessions } = yield* resolveSession(sessionId, "sse")
     const parsed = yield* readJson(request, options.maxBodyBytes)
@@ -60,6 +60,7 @@ export const make = (options: LegacySseOptions) => {
     // Notifications reach the stream while the request runs; responses follow.
     const live = (notification: JsonRpcMessage) =>
       sessions.append(session.id, [notification]).pipe(
+        // Stryker disable next-line StringLiteral: a log line's wording
         Effect.catchAll((error) => Effect.logWarning("A notification could not be appended to the outbox", error))
       )
     const outcome = yield* engine.handle(requestContextOf(session, principal), parsed, live)
@@ -70,6 +71,7 @@ export const make = (options: LegacySseOptions) => {
       // sending it again would handle it again.
       Effect.catchTag("StoreError", (error) =>
         Effect.zipRight(
+          // Stryker disable next-line StringLiteral: a log line's wording
           Effect.logError("An answer could not be stored for its session's stream", error),
           new HttpProblem({
             status: 500,

@@ -109,6 +109,7 @@ export const replyResumable = (
         Effect.map((entries) => entries.map(entryFrame)),
         Effect.catchAll((error) =>
           Effect.as(
+            // Stryker disable next-line StringLiteral: a log line's wording
             Effect.logWarning("Messages of a response stream could not be kept for resumption", error),
             messages.map((message) => messageFrame(message))
           ))

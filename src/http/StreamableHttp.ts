@@ -3,7 +3,7 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect } from "effect"
 import { looksLikeRequest } from "../domain/JsonRpc.js"
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
-import { claimsModernEra } from "../domain/Modern.js"
+import { claimsModernEra, trimHeaderValue } from "../domain/Modern.js"
 import { isPlainObject } from "../domain/Registration.js"
 import { McpEngine } from "../mcp/Engine.js"
 import { requestContextOf, Sessions } from "../mcp/Sessions.js"
@@ -56,7 +56,7 @@ export const make = (options: StreamableHttpOptions) => {
     if (isModernMessage(parsed, request)) return yield* modern(parsed as Record<string, unknown>)
     // A 2026-07-28 header over a body that is no request of that revision: say what is wrong with it.
     const header = request.headers[VERSION_HEADER]
-    if (header !== undefined && claimsModernEra(header.trim()) && !isInitialize(parsed)) {
+    if (header !== undefined && claimsModernEra(trimHeaderValue(header)) && !isInitialize(parsed)) {
       return yield* rpcHttpError(400, "Invalid Request: the body is not a JSON-RPC request (MCP-Protocol-Version names the 2026-07-28 revision)")
     }
     yield* checkVersionHeader(request)
