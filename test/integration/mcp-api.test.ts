@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest"
 import type { McpApiOptions } from "../../src/http/McpApi.js"
 import { layerMemory } from "../../src/layers/MemoryRateLimiter.js"
+import { layerMemory as leasesMemory } from "../../src/services/StreamLeases.js"
 import { type Json, readJson } from "../support/json.js"
 import { modernRequest } from "../support/modernRequest.js"
 import { webHandler } from "../support/servers.js"
@@ -323,6 +324,33 @@ describe("Streamable HTTP: what each refusal says, and which revision gets what"
       readEvents(await get(server, { accept: "text/event-stream", "mcp-session-id": sessionId }), (text) => text.includes(": keep-alive"))
     expect(await opening(older)).not.toMatch(/^(id|retry): /m)
     expect(await opening(newer)).toMatch(/^id: 0\nretry: \d+\ndata: \n\n/)
+  })
+
+  it("a 2025-11-25 session's standing stream ends when idle and says when to come back; it takes no stream lease", async () => {
+    const server = (app = webHandler({ idleStreamWindow: "300 millis", idleStreamRetry: "7 seconds" }, undefined, {}, undefined, leasesMemory(1)))
+    const sessions = [await openSession(server, "alice"), await openSession(server, "alice")]
+    const texts = await Promise.all(sessions.map(async (sessionId) => {
+      const stream = await server.fetch(new Request("http://local/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }), "alice")
+      expect(stream.status).toBe(200)
+      return stream.text()
+    }))
+    for (const text of texts) expect(text).toMatch(/^id: 0\nretry: 7000\ndata: \n\n/)
+  })
+
+  it("without an idle window a 2025-11-25 session's stream stays open, and so holds one of the caller's stream leases", async () => {
+    const server = (app = webHandler({ idleStreamWindow: "0 millis", retryInterval: "3 seconds" }, undefined, {}, undefined, leasesMemory(1)))
+    const open = async () => {
+      const sessionId = await openSession(server, "alice")
+      return server.fetch(new Request("http://local/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }), "alice")
+    }
+    const first = await open()
+    expect(first.status).toBe(200)
+    const reader = first.body!.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^id: 0\nretry: 3000\ndata: \n\n/)
+    const second = await open()
+    expect(second.status).toBe(429)
+    expect(await readJson(second)).toMatchObject({ error: { code: -32600, message: expect.stringContaining("Too many open streams") } })
+    await reader.cancel()
   })
 
   it("a 2025-06-18 session's streamed answer has no event ids; a 2025-11-25 session's is resumable", async () => {
