@@ -4,7 +4,7 @@
  * learns of the request, and what the client's notifications and answers leave in the inbox.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, TestClock, Duration } from "effect"
+import { Duration, Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { StoreError } from "../../src/domain/errors.js"
 import { ErrorCode } from "../../src/domain/JsonRpc.js"
 import type { SessionId } from "../../src/domain/Session.js"
@@ -27,10 +27,14 @@ const functions = {
   },
   tagged: async () => ({ content: [{ type: "text", text: "with meta" }], _meta: { "example.com/trace": "t-1" } }),
   notes: async () => "a note",
+  asking: async () => ({
+    resultType: "input_required",
+    inputRequests: { confirm: { method: "elicitation/create", params: { message: "Sure?", requestedSchema: { type: "object", properties: {} } } } }
+  }),
   forever: () => new Promise(() => {})
 }
 const engine = engineWith(
-  [toolSpec("echo"), toolSpec("tagged"), toolSpec("forever"), resourceSpec("notes", { uri: "notes://1" })],
+  [toolSpec("echo"), toolSpec("tagged"), toolSpec("forever"), resourceSpec("notes", { uri: "notes://1" }), resourceSpec("asking", { uri: "ask://1" })],
   functions,
   { listTtl: "30 seconds" }
 )
@@ -111,6 +115,18 @@ describe("batches (2025-03-26)", () => {
   })
 })
 
+describe("batch items run side by side", () => {
+  it.effect("so a cancellation in the same batch stops a call before it", () =>
+    Effect.gen(function* () {
+      const outcome = yield* handle({ ...v2025_03_26, sessionId: session }, [
+        { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "forever", arguments: {} } },
+        { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "long" } },
+        ping("short")
+      ])
+      expect(outcome.responses).toEqual([{ jsonrpc: "2.0", id: "short", result: {} }])
+    }).pipe(Effect.provide(engine)))
+})
+
 describe("eras", () => {
   it.effect("a method of the other era is not found", () =>
     Effect.gen(function* () {
@@ -152,6 +168,20 @@ describe("2026-07-28 results", () => {
         resultType: "complete",
         _meta: { "example.com/trace": "t-1", ...serverInfo }
       })
+    }).pipe(Effect.provide(engine)))
+})
+
+describe("2026-07-28 results (cont.)", () => {
+  it.effect("an input-required answer keeps its resultType and carries no caching hints, even for a read", () =>
+    Effect.gen(function* () {
+      const outcome = yield* handle(
+        { ...modern, clientCapabilities: { elicitation: {} } },
+        request("resources/read", { uri: "ask://1" })
+      )
+      const result = (outcome.responses[0] as unknown as { result: Record<string, unknown> }).result
+      expect(result["resultType"]).toBe("input_required")
+      expect(result).not.toHaveProperty("ttlMs")
+      expect(result).not.toHaveProperty("cacheScope")
     }).pipe(Effect.provide(engine)))
 })
 
@@ -205,6 +235,19 @@ describe("the client's notifications and answers", () => {
       expect((yield* Fiber.join(running)).responses).toEqual([])
       // Stopped here: nothing was left for another container.
       expect((yield* (yield* Inbox).read(session, [cancelKey(call.id)])).size).toBe(0)
+    }).pipe(Effect.provide(engine)))
+
+  it.effect("a cancellation names its request by id and id type: 1 and \"1\" are two requests", () =>
+    Effect.gen(function* () {
+      const call = (id: number | string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "forever", arguments: {} } })
+      const numbered = yield* Effect.fork(handle(inSession, call(1)))
+      const named = yield* Effect.fork(handle(inSession, call("1")))
+      yield* TestClock.adjust(Duration.millis(10))
+      yield* handle(inSession, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "1" } })
+      expect((yield* Fiber.join(named)).responses).toEqual([])
+      // The numbered call still runs: nothing ended it.
+      expect(yield* Fiber.poll(numbered)).toEqual(Option.none())
+      yield* Fiber.interrupt(numbered)
     }).pipe(Effect.provide(engine)))
 
   it.effect("an answer to one of the server's requests is kept for the waiting call; any other answer is not", () =>
