@@ -15,12 +15,11 @@ export const VERSION_HEADER = "mcp-protocol-version"
 export const rpcHttpError = (status: number, message: string, headers?: Record<string, string>) =>
   new RpcHttpError({ status, code: ErrorCode.InvalidRequest, message, headers })
 
-/** Whether the Accept header allows every one of `types` (wildcards count). */
+/** Whether the Accept header allows every one of `types` (wildcards count). MCP clients must send one. */
 export const accepts = (request: HttpServerRequest.HttpServerRequest, types: ReadonlyArray<string>) => {
-  const accepted = (request.headers["accept"] ?? "")
-    .split(",")
-    .map((part) => part.split(";")[0]?.trim().toLowerCase() ?? "")
-    .filter((part) => part !== "")
+  const header = request.headers["accept"]
+  if (header === undefined) return false
+  const accepted = header.split(",").map((part) => part.split(";")[0]!.trim().toLowerCase())
   return types.every((type) =>
     accepted.some((range) => range === type || range === "*/*" || range === `${type.split("/")[0]}/*`)
   )

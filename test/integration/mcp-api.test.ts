@@ -267,6 +267,12 @@ describe("Streamable HTTP: what each refusal says, and which revision gets what"
         message: "Not Acceptable: Accept must allow application/json and text/event-stream"
       })
     }
+    const withoutAccept = await server.fetch(new Request("http://local/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(initialize)
+    }))
+    expect(withoutAccept.status).toBe(406)
     const sessionId = await openSession(server)
     const stream = await get(server, { accept: "Text/*", "mcp-session-id": sessionId })
     expect(stream.status).toBe(200)
