@@ -384,6 +384,8 @@ describe("stored registrations", () => {
       ]) {
         expect((yield* Effect.either(decodeRegistration({ ...stored, ...bad })))._tag).toBe("Left")
       }
+      expect((yield* Effect.either(decodeRegistration({ ...stored, id: "tool-AZaz09_.-" })))._tag).toBe("Right")
+      expect((yield* Effect.either(decodeRegistration({ ...stored, id: `tool-${"x".repeat(64)}` })))._tag).toBe("Right")
       for (const id of ["resource-a.b", "prompt-A_Z-09"]) {
         const type = id.split("-")[0]!
         const item = type === "resource"
