@@ -128,6 +128,49 @@ describe("tailOutbox", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  /** `scriptedStore`, counting its reads. */
+  const countedStore = (visible: Set<number>, reads: { count: number }, failing = { on: false }) =>
+    Layer.map(scriptedStore(visible), (context) => {
+      const store = Context.get(context, SessionStore)
+      return Context.make(SessionStore, {
+        ...store,
+        readAfter: (sessionId, after, limit) =>
+          Effect.suspend(() => {
+            reads.count++
+            return failing.on
+              ? Effect.fail(new StoreError({ operation: "SessionStore.readAfter", cause: new Error("down") }))
+              : store.readAfter(sessionId, after, limit)
+          })
+      })
+    })
+
+  it.effect("an idle stream, or one whose reads fail, backs off to one read per longest poll interval", () =>
+    Effect.gen(function* () {
+      for (const failing of [false, true]) {
+        const reads = { count: 0 }
+        const fiber = yield* Effect.fork(
+          tailOutbox(id, 0, options).pipe(Stream.runDrain, Effect.provide(countedStore(new Set(), reads, { on: failing })))
+        )
+        // 100, 200, 400 and 800 ms, then a second at a time: 4 reads, then one a second.
+        yield* TestClock.adjust(Duration.seconds(10))
+        expect(reads.count).toBeGreaterThanOrEqual(10)
+        expect(reads.count).toBeLessThanOrEqual(14)
+        yield* Fiber.interrupt(fiber)
+      }
+    }))
+
+  it.effect("a number missing for the gap timeout is given up right then", () =>
+    Effect.gen(function* () {
+      const visible = new Set([1, 3])
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, options).pipe(Stream.take(2), Stream.runCollect, Effect.provide(scriptedStore(visible)))
+      )
+      // The hole is first seen on the poll after the one that delivered 1.
+      yield* TestClock.adjust(Duration.sum(GAP_TIMEOUT, options.minPollInterval))
+      expect(fiber.unsafePoll()).not.toBeNull()
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)).toEqual([1, 3])
+    }))
+
   /** A store whose reads fail while `failing.on` is set, and otherwise hold the entries in `visible`. */
   const flakyStore = (visible: Set<number>, failing: { on: boolean }) =>
     Layer.map(scriptedStore(visible), (context) => {
@@ -225,9 +268,11 @@ describe("watchRegistry", () => {
       expect(yield* outbox).toEqual(["notifications/prompts/list_changed"])
       const second = yield* catalogSeen
       expect(second).not.toBe(first)
-      // Nothing changed since: nothing announced.
-      yield* watchFor(1, { seen: second })
+      // Nothing changed since: nothing announced, and nothing written (the session's expiry stays).
+      const before = yield* Effect.flatMap(SessionStore, (store) => store.get(id))
+      yield* watchFor(30, { seen: second })
       expect(yield* outbox).toEqual(["notifications/prompts/list_changed"])
+      expect((yield* Effect.flatMap(SessionStore, (store) => store.get(id))).expiresAt).toBe(before.expiresAt)
     }).pipe(Effect.provide(watched)))
 
   it.effect("a series record that cannot be read starts the watch afresh, announcing nothing", () =>
