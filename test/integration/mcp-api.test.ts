@@ -538,8 +538,16 @@ describe("legacy HTTP+SSE: what each refusal says, and the session's lifetime", 
   it("a message whose session ends while it is handled is 404, saying so", async () => {
     const server = start()
     const { query, reader } = await openLegacy(server)
-    const countdown = message(server, query, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "countdown", arguments: { steps: 3 } } })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await message(server, query, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "debug" } })).status).toBe(202)
+    const countdown = message(server, query, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "countdown", arguments: { steps: 10 } } })
+    // The call has begun once its first log line reaches the stream; then the client leaves.
+    const decoder = new TextDecoder()
+    let text = ""
+    while (!text.includes("notifications/message")) {
+      const next = await reader.read()
+      if (next.done) break
+      text += decoder.decode(next.value)
+    }
     await reader.cancel()
     const ended = await countdown
     expect(ended.status).toBe(404)
