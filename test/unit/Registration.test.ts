@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parseLambdaArn } from "../../src/domain/LambdaArn.js"
-import { decodeRegistration, specOf } from "../../src/domain/Registration.js"
+import { decodeRegistration, idOf, specOf } from "../../src/domain/Registration.js"
 import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { arn } from "../support/fixtures.js"
 
@@ -370,6 +370,7 @@ describe("stored registrations", () => {
       const registration = yield* decodeRegistration(stored)
       expect(registration).toEqual(stored)
       expect(specOf(registration)).toEqual({ ...tool, inputSchema: { type: "object" } })
+      expect(idOf(specOf(registration))).toBe("tool-weather")
     }))
 
   it.effect("an item whose id or version is not one a store writes does not decode", () =>
