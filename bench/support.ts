@@ -49,10 +49,10 @@ export const LAMBDA_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
 }
 
-/** Runs a Node script to its end; its stdout. */
-export const runNode = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env) =>
+/** Runs a Node script to its end (with `node`, by default this process's binary); its stdout. */
+export const runNode = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env, node = process.execPath) =>
   new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, args, { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+    execFile(node, args, { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
       error === null ? resolve(stdout) : reject(new Error(`${error.message}\n${stderr}`))))
 
 /** The last line of a script's output: a handler may log JSON lines to stdout before it. */
