@@ -518,6 +518,17 @@ describe("legacy HTTP+SSE: what each refusal says, and the session's lifetime", 
     await reader.cancel()
   })
 
+  it("the endpoint event names /message whether the stream was opened at /sse or /sse/", async () => {
+    const server = start()
+    for (const path of ["/sse", "/sse/"]) {
+      const stream = await server.fetch(new Request(`http://local${path}`, { headers: { accept: "text/event-stream" } }), "alice")
+      const reader = stream.body!.getReader()
+      const first = new TextDecoder().decode((await reader.read()).value)
+      expect(first).toMatch(/^event: endpoint\ndata: \/message\?sessionId=[^\n]+\n\n/)
+      await reader.cancel()
+    }
+  })
+
   it("notifications a request sends reach the stream while it runs, before its response", async () => {
     const server = start()
     const { query, reader } = await openLegacy(server)
