@@ -11,7 +11,7 @@ import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.j
 import { layerMemory as sessionStoreMemory } from "../../src/layers/MemorySessionStore.js"
 import * as Catalog from "../../src/mcp/Catalog.js"
 import { STREAM_END } from "../../src/mcp/Outbox.js"
-import { MAX_MESSAGE_BYTES, Sessions, type SessionsOptions } from "../../src/mcp/Sessions.js"
+import { Sessions, type SessionsOptions } from "../../src/mcp/Sessions.js"
 import * as SessionsModule from "../../src/mcp/Sessions.js"
 import { SessionStore, type SessionStoreShape } from "../../src/services/SessionStore.js"
 
@@ -19,6 +19,8 @@ const TTL = Duration.minutes(10)
 const alice = "arn:aws:iam::123456789012:user/alice"
 const bob = "arn:aws:iam::123456789012:user/bob"
 const start = { protocolVersion: "2025-11-25", initialized: false }
+/** The largest message a session's stream carries: what a synchronous Lambda invocation can answer. */
+const MAX_MESSAGE_BYTES = 6 * 1024 * 1024
 
 const polling: SessionsOptions = {
   minPollInterval: Duration.millis(10),
@@ -104,6 +106,8 @@ describe("Sessions", () => {
     Effect.gen(function* () {
       const sessions = yield* Sessions
       const store = yield* SessionStore
+      // Not at the epoch: the session's last push is then a time of its own.
+      yield* TestClock.adjust(Duration.hours(1))
       const session = yield* sessions.open(alice, "streamable-http", start)
       yield* TestClock.adjust(Duration.millis(59_999))
       yield* sessions.touch(session, {})
