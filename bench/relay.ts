@@ -9,7 +9,8 @@
  * - Idle stream: DynamoDB requests per session-minute over six minutes of an idle GET /sse,
  *   on a test clock (so six minutes take seconds), against the baseline's 60.
  *
- * Targets (issue): relay p50 ≤ 100 ms; idle ≤ 12 requests per session-minute after the first minute.
+ * Targets (issue 13): relay p50 ≤ 50 ms and p99 ≤ 150 ms; idle ≤ 12 requests per session-minute
+ * after the first minute. `BENCH_POLL_MIN_MS` tries another `POLL_MIN_MS` than the default.
  */
 import type { ChildProcess } from "node:child_process"
 import { HttpApp } from "@effect/platform"
@@ -39,12 +40,13 @@ import { readSse } from "../test/support/sse.js"
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
 
 const MESSAGES = Number(process.env["BENCH_MESSAGES"] ?? 200)
-const TARGET_P50_MS = 100
+const TARGET_P50_MS = 50
+const TARGET_P99_MS = 150
 const TARGET_IDLE_PER_MINUTE = 12
 
 /** The AWS defaults of the MCP function (src/Settings.ts). */
 const LAMBDA_POLLING = {
-  minPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MIN_MS),
+  minPollInterval: Duration.millis(Number(process.env["BENCH_POLL_MIN_MS"] ?? Settings.DEFAULTS.POLL_MIN_MS)),
   maxPollInterval: Duration.millis(Settings.DEFAULTS.POLL_MAX_MS)
 }
 /** The original design: one poll a second, whatever happens. */
@@ -228,7 +230,9 @@ const main = async () => {
     console.log(`  this design:   p50 ${p50.toFixed(1)} ms   p99 ${p99.toFixed(1)} ms`)
     console.log(`  baseline (1 s polling): p50 ${b50.toFixed(1)} ms   p99 ${b99.toFixed(1)} ms`)
     console.log(`  ratio (this / baseline): p50 ${(p50 / b50).toFixed(3)}   p99 ${(p99 / b99).toFixed(3)}`)
-    console.log(`  target p50 ≤ ${TARGET_P50_MS} ms: ${p50 <= TARGET_P50_MS ? "met" : "MISSED"}\n`)
+    console.log(
+      `  targets: p50 ≤ ${TARGET_P50_MS} ms ${p50 <= TARGET_P50_MS ? "met" : "MISSED"}   p99 ≤ ${TARGET_P99_MS} ms ${p99 <= TARGET_P99_MS ? "met" : "MISSED"}\n`
+    )
 
     const perCall = await requestsPerCall(ours.handler, meter.total)
     console.log("DynamoDB requests per tools/call")
