@@ -46,7 +46,6 @@ export const decodeBody = <E>(
     const count = Number(raw["parts"])
     const seq = Number(raw["seq"])
     const parts = yield* readParts(partPrefix(seq))
-    // Stryker disable next-line ConditionalExpression: without the check gunzip refuses missing parts too; this names them
     if (parts.length !== count) {
       return yield* new StoreError({
         operation: "SessionStore.readAfter",

@@ -1,5 +1,5 @@
 /** The DynamoDB stores on DynamoDB Local: the same contract suites as the memory layers, and more. */
-import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
@@ -209,6 +209,26 @@ describe.skipIf(endpoint === "")("DynamoDB stores beyond the contract", () => {
         expect((yield* store.readAfter(id, 0)).map((entry) => entry.message)).toEqual(sent)
       }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
     }), { timeout: 30_000 })
+
+  it.effect("a message whose parts are not all there fails the read with a StoreError saying so", () =>
+    Effect.gen(function* () {
+      const names = freshTableNames()
+      yield* Effect.gen(function* () {
+        const dynamo = yield* DynamoDB.DynamoDB
+        const store = yield* DynamoDBSessionStore.make({ tableName: names.sessions, retry: testRetry })
+        const id = "session-parts-0123456789" as SessionId
+        yield* store.create(newSession(id))
+        const big = yield* store.append(id, notification("n/big", { text: randomBytes(512 * 1024).toString("base64") }))
+        yield* dynamo.send("test.delete", (client) =>
+          client.send(new DeleteItemCommand({
+            TableName: names.sessions,
+            Key: marshall({ pk: id, sk: `blob#${String(big.seq).padStart(12, "0")}#0001` })
+          })))
+        const error = yield* Effect.flip(store.readAfter(id, 0))
+        expect(error).toMatchObject({ _tag: "StoreError", operation: "SessionStore.readAfter" })
+        expect(String((error as { cause?: unknown }).cause)).toContain(`message ${big.seq} has 1 of 2 parts`)
+      }).pipe(Effect.provide(tablesLayer(names).pipe(Layer.provideMerge(clientLayer(endpoint)))))
+    }))
 
   it.effect("a failing DynamoDB call fails the session store's operation with a StoreError naming it", () =>
     Effect.gen(function* () {
