@@ -15,6 +15,7 @@ export type Of<T extends RegistrationType> = Extract<Registration, { readonly ty
 export const KINDS: ReadonlyArray<RegistrationType> = ["tool", "resource", "prompt"]
 
 export const isOfType = <T extends RegistrationType>(registration: Registration, type: T): registration is Of<T> =>
+  // Stryker disable next-line ConditionalExpression: listAll already returns only this type (the guard narrows it for the compiler)
   registration.type === type
 
 export interface CatalogShape {
@@ -35,10 +36,12 @@ interface Snapshot {
 
 export const make = Effect.gen(function* () {
   const registry = yield* Registry
+  // Stryker disable next-line ObjectLiteral: no registry stamp equals the empty start, so it is never a hit
   const cache = yield* Ref.make<Snapshot>({ stamp: "", byType: new Map() })
   // REGISTRY_STAMP_CACHE_MS: a container reads the stamp at most this often (0: on every use).
   const stampCacheMillis = yield* Effect.orDie(Settings.integer("REGISTRY_STAMP_CACHE_MS"))
   const lastStamp = yield* Ref.make<{ readonly stamp: string; readonly at: number } | undefined>(undefined)
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: at 0 the cached path reads the stamp every time too (this one skips the clock)
   const stamp: Effect.Effect<string, StoreError> = stampCacheMillis <= 0
     ? registry.stamp
     : Effect.gen(function* () {
@@ -50,17 +53,20 @@ export const make = Effect.gen(function* () {
       return fresh
     })
 
+  // Stryker disable next-line StringLiteral: span name, for tracing only
   const all = Effect.fn("Catalog.all")(function* <T extends RegistrationType>(type: T) {
     const now = yield* stamp
     const cached = yield* Ref.get(cache)
     const hit = cached.stamp === now ? cached.byType.get(type) : undefined
     const items = hit ?? (yield* listAll(registry, type))
+    // Stryker disable next-line ConditionalExpression: storing a hit again stores the same snapshot
     if (hit === undefined) {
       yield* Ref.update(cache, (current) => ({
         stamp: now,
         byType: new Map(current.stamp === now ? current.byType : []).set(type, items)
       }))
     }
+    // Stryker disable next-line MethodExpression: listAll already returns only this type (the filter narrows it for the compiler)
     return items.filter((registration): registration is Of<T> => isOfType(registration, type))
   })
 

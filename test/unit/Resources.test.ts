@@ -31,6 +31,7 @@ const functions = {
   },
   missing: async () => ({ statusCode: 404, body: "no such note" }),
   broken: async () => ({ statusCode: 500, body: { error: "disk full" } }),
+  invalid: async () => ({ contents: [{ uri: "i://1" }] }),
   throwing: async () => {
     throw new Error("boom")
   }
@@ -43,6 +44,7 @@ const engine = engineWith([
   resourceSpec("failingList", { uriTemplate: "failing://{x}" }),
   resourceSpec("missing", { uri: "m://1" }),
   resourceSpec("broken", { uri: "b://1" }),
+  resourceSpec("invalid", { uri: "i://1" }),
   resourceSpec("throwing", { uri: "t://1" })
 ], functions)
 
@@ -64,6 +66,11 @@ describe("resources/read", () => {
       expect(yield* rpcError("resources/read", { uri: "b://1" })).toEqual({
         code: ErrorCode.InternalError,
         message: "Resource 'broken' answered unusably: status 500: disk full"
+      })
+      // Unusable contents are the server's problem, not a missing resource.
+      expect(yield* rpcError("resources/read", { uri: "i://1" })).toEqual({
+        code: ErrorCode.InternalError,
+        message: "Resource 'invalid' answered unusably: invalid contents: contents.0.text: is missing; contents.0.blob: is missing"
       })
       expect(yield* rpcError("resources/read", { uri: "t://1" })).toEqual({ code: ErrorCode.InternalError, message: "Reading 't://1' failed: boom" })
     }).pipe(Effect.provide(engine)))
@@ -89,7 +96,7 @@ describe("resources/list", () => {
     Effect.gen(function* () {
       const outcome = yield* (yield* McpEngine).handle({ ...context, logLevel: "warning" }, request("resources/list", {}))
       const listed = (outcome.responses[0] as unknown as { result: { resources: Array<{ uri: string }> } }).result.resources
-      expect(listed.map((item) => item.uri)).toEqual(["b://1", "notes://special", "first://listed", "m://1", "second://listed", "t://1", "typed://a", "typed://b"])
+      expect(listed.map((item) => item.uri)).toEqual(["b://1", "notes://special", "first://listed", "i://1", "m://1", "second://listed", "t://1", "typed://a", "typed://b"])
       expect(outcome.notifications).toEqual([{
         jsonrpc: "2.0",
         method: "notifications/message",

@@ -26,6 +26,8 @@ describe("unwrap: the { statusCode, body } envelope", () => {
     expect(unwrap({ statusCode: 200, body: "{\"a\":1}" })).toEqual({ statusCode: 200, body: { a: 1 } })
     expect(unwrap({ statusCode: 201, body: "not json" })).toEqual({ statusCode: 201, body: "not json" })
     expect(unwrap({ statusCode: 200, body: { a: 1 } })).toEqual({ statusCode: 200, body: { a: 1 } })
+    // Only text is parsed: a value is kept as it is, even one whose text would parse.
+    expect(unwrap({ statusCode: 200, body: ["42"] })).toEqual({ statusCode: 200, body: ["42"] })
   })
 
   it("takes anything else as a bare answer: no numeric status, or no body", () => {
