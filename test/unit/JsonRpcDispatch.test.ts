@@ -54,7 +54,7 @@ const limiter = (allowed: number, takes: { count: number }) =>
   })
 
 describe("batches (2025-03-26)", () => {
-  it.effect("hold at most 100 messages", () =>
+  it.effect("hold at least one and at most 100 messages", () =>
     Effect.gen(function* () {
       const full = yield* handle(v2025_03_26, Array.from({ length: 100 }, (_, index) => ping(index)))
       expect(full.responses).toHaveLength(100)
@@ -66,6 +66,8 @@ describe("batches (2025-03-26)", () => {
         error: { code: ErrorCode.InvalidRequest, message: "Invalid Request: a batch holds at most 100 messages (this one has 101)" }
       }])
       expect(over.batch).toBe(false)
+      const empty = yield* handle(v2025_03_26, [])
+      expect(empty.responses).toEqual([{ jsonrpc: "2.0", id: null, error: { code: ErrorCode.InvalidRequest, message: "Invalid Request: empty batch" } }])
     }).pipe(Effect.provide(engine)))
 
   it.effect("count their requests (not notifications, not answers)", () =>
