@@ -11,10 +11,23 @@ import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registratio
 
 const Kind = Schema.Struct({ type: RegistrationType })
 
-const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map(
-    (issue) => new Problem({ path: issue.path.map(String).join("."), message: messageOf(issue) })
-  )
+/**
+ * Every problem of a decode, by path. An optional field that breaks its rule also fails the
+ * union's other member (`undefined`); that second issue says nothing the first does not, so it
+ * is dropped where the field, or something inside it, has another problem.
+ */
+const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: messageOf(issue),
+    undefinedAlternative: issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual ")
+  }))
+  const explained = issues.filter((issue) => !issue.undefinedAlternative).map((issue) => issue.path)
+  const explains = (path: string) => explained.some((other) => other === path || other.startsWith(`${path}.`))
+  return issues
+    .filter((issue) => !(issue.undefinedAlternative && explains(issue.path)))
+    .map((issue) => new Problem({ path: issue.path, message: issue.message }))
+}
 
 const messageOf = (issue: ParseResult.ArrayFormatterIssue): string => {
   if (issue._tag === "Missing") return "is required"

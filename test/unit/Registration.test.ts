@@ -250,9 +250,9 @@ describe("what a registration may hold", () => {
   const accepted = (input: unknown) => Effect.map(decodeRegistrationInput(input), () => "accepted")
   const refusal = (input: unknown) =>
     Effect.map(problems(input), (found) => found.map((problem) => `${problem.path}: ${problem.message}`))
-  // An optional field that fails its rule is also reported as "Expected undefined, actual …".
-  const ruleBroken = (input: unknown) =>
-    Effect.map(refusal(input), (found) => found.filter((problem) => !/: Expected undefined, actual /.test(problem)))
+  // The rule's own words, and nothing else: an optional field that fails its rule is not also
+  // reported as "Expected undefined, actual …" (the union's other member).
+  const ruleBroken = refusal
 
   it.effect("a name of 1 to 64 letters, digits, '_', '-' and '.', nothing else", () =>
     Effect.gen(function* () {
