@@ -16,7 +16,7 @@ export const DEFAULTS = {
   IDLE_STREAM_SECONDS: 2,
   /** How long such a client waits before it opens its stream again (the priming event's `retry`). */
   IDLE_STREAM_RETRY_SECONDS: 30,
-  POLL_MIN_MS: 50,
+  POLL_MIN_MS: 25,
   POLL_MAX_MS: 6000,
   REGISTRY_WATCH_SECONDS: 60,
   /** How long a container trusts the registry stamp it read (0: every request reads it; the template sets 1000). */
