@@ -23,7 +23,7 @@ import { serveFunction, setHandlerEnvironment } from "../test/support/functionUr
 import { serveLambdaInvoke } from "../test/support/lambdaInvokeStandIn.js"
 import { ServiceGroup, startDynamoDbLocal } from "../test/support/localServices.js"
 import { postModern } from "../test/support/modernRequest.js"
-import { readSse } from "../test/support/sse.js"
+import { answerText, readSse } from "../test/support/sse.js"
 import { copyBundle, met } from "./support.js"
 
 const PRINCIPAL = { "x-test-principal": "arn:aws:iam::123456789012:user/bench" }
@@ -41,8 +41,7 @@ const answerOf = async (answered: Response | Promise<Response>) => {
   const response = await answered
   const text = await response.text()
   if (!response.ok) throw new Error(`answered ${response.status}: ${text.slice(0, 300)}`)
-  const data = text.trimStart().startsWith("{") ? text : text.split("\n").filter((line) => line.startsWith("data:")).at(-1)?.slice(5) ?? "{}"
-  return JSON.parse(data) as { result?: { content?: ReadonlyArray<{ text?: string }> }; error?: unknown }
+  return JSON.parse(answerText(text) || "{}") as { result?: { content?: ReadonlyArray<{ text?: string }> }; error?: unknown }
 }
 
 const checkSum = (answer: Awaited<ReturnType<typeof answerOf>>, sum: number) => {

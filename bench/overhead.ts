@@ -14,6 +14,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { cpuMillis, median, met, peakRssMiB, quantile, serverUrl, stopServer } from "./support.js"
+import { answerText } from "../test/support/sse.js"
 
 export const CLIENTS = 8
 export const CALLS = Number(process.env["BENCH_CALLS"] ?? 3000)
@@ -73,10 +74,9 @@ const post = async (url: string, body: unknown, sessionId?: string) => {
   return { response, text: await response.text() }
 }
 
-/** The JSON-RPC message of an answer: the body, or the last `data:` line of a short event stream. */
+/** The JSON-RPC message of an answer. */
 const message = (text: string) => {
-  const data = text.trimStart().startsWith("{") ? text : text.split("\n").filter((line) => line.startsWith("data:")).at(-1)?.slice(5) ?? ""
-  return JSON.parse(data) as { readonly id?: number; readonly result?: { readonly content?: ReadonlyArray<{ readonly text?: string }> } }
+  return JSON.parse(answerText(text)) as { readonly id?: number; readonly result?: { readonly content?: ReadonlyArray<{ readonly text?: string }> } }
 }
 
 const session = async (url: string) => {

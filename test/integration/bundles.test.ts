@@ -24,6 +24,7 @@ import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../suppo
 import { readJson } from "../support/json.js"
 import { type LambdaInvokeStandIn, serveLambdaInvoke } from "../support/lambdaInvokeStandIn.js"
 import { postModern } from "../support/modernRequest.js"
+import { answerText } from "../support/sse.js"
 
 const dynamodb = inject("dynamodbEndpoint")
 const ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -139,8 +140,6 @@ describe.skipIf(dynamodb === "")("the Lambda bundles as built (lambda-local, Dyn
   it("the MCP bundle answers a stateless 2026-07-28 tools/call", async () => {
     const answered = await postModern(`${mcp.url}/mcp`, 9, "tools/call", { name: "adder", arguments: { a: 40, b: 2 } }, { headers: { "x-test-principal": ALICE } })
     expect(answered.status).toBe(200)
-    const text = await answered.text()
-    const json = text.trimStart().startsWith("{") ? text : text.split("\n").filter((line) => line.startsWith("data:")).at(-1)!.slice(5)
-    expect(JSON.parse(json)).toMatchObject({ id: 9, result: { content: [{ type: "text", text: "42" }] } })
+    expect(JSON.parse(answerText(await answered.text()))).toMatchObject({ id: 9, result: { content: [{ type: "text", text: "42" }] } })
   })
 })

@@ -16,6 +16,10 @@ export interface SseReader {
   readonly cancel: () => Promise<void>
 }
 
+/** The JSON-RPC message text of an answer: a JSON body, or the last `data:` line of a short event stream ("" if none). */
+export const answerText = (body: string) =>
+  body.trimStart().startsWith("{") ? body : body.split("\n").filter((line) => line.startsWith("data:")).at(-1)?.slice(5) ?? ""
+
 export const readSse = (response: Response): SseReader => {
   const events: Array<EventSourceMessage> = []
   const waiters = new Set<() => void>()
