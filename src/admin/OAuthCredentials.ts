@@ -14,6 +14,7 @@ import {
   OAuthTokensSchema
 } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { Either, Schema } from "effect"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 /** Where the CLI keeps what it remembers: `$MCP_LAMBDA_SAM_CONFIG_DIR`, else the XDG config dir. */
 export const configDir = (env: NodeJS.ProcessEnv = process.env) =>
@@ -46,7 +47,7 @@ export const tokensOf = (value: unknown): OAuthTokens | undefined => {
 const readStored = async (file: string, server: string): Promise<Stored> => {
   const text = await readFile(file, "utf8").catch(() => undefined)
   if (text === undefined) return { server }
-  const decoded = Schema.decodeUnknownEither(Schema.parseJson(Stored))(text)
+  const decoded = decodeUnknownEither(Schema.parseJson(Stored))(text)
   return Either.isRight(decoded) && decoded.right.server === server ? decoded.right : { server }
 }
 

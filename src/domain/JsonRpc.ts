@@ -1,5 +1,6 @@
 /** JSON-RPC 2.0 messages as MCP uses them (ids are strings or numbers, never null in requests). */
 import { type Either, type ParseResult, Schema } from "effect"
+import { decodeUnknownEither } from "./Decode.js"
 
 export const ErrorCode = {
   ParseError: -32700,
@@ -97,9 +98,9 @@ export const idOf = (value: unknown): RequestId | null => {
   return typeof id === "string" || typeof id === "number" ? id : null
 }
 
-const decodeRequest = Schema.decodeUnknownEither(JsonRpcRequest)
-const decodeNotification = Schema.decodeUnknownEither(JsonRpcNotification)
-const decodeResponse = Schema.decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
+const decodeRequest = decodeUnknownEither(JsonRpcRequest)
+const decodeNotification = decodeUnknownEither(JsonRpcNotification)
+const decodeResponse = decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
 
 /** Classifies by shape first, so that `{ "id": null, "method": … }` is a bad request, not a notification. */
 export const decodeMessage = (input: unknown): Either.Either<JsonRpcMessage, ParseResult.ParseError> => {

@@ -8,6 +8,7 @@ import { InvalidRegistration, Problem } from "./errors.js"
 import { JsonSchema } from "./LazyModules.js"
 import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
 import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registration.js"
+import { decodeUnknownEither } from "./Decode.js"
 
 const Kind = Schema.Struct({ type: RegistrationType })
 
@@ -37,7 +38,7 @@ const messageOf = (issue: ParseResult.ArrayFormatterIssue): string => {
 
 const invalid = (path: string, message: string) => new InvalidRegistration({ problems: [new Problem({ path, message })] })
 
-const decodeSpec = Schema.decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
+const decodeSpec = decodeUnknownEither(RegistrationSpec, { errors: "all", onExcessProperty: "error" })
 
 /**
  * A tool's `inputSchema` and `outputSchema` against their dialect's meta-schema, and their
@@ -63,7 +64,7 @@ const schemaProblems = (input: Record<string, unknown>): Effect.Effect<ReadonlyA
 export const decodeRegistrationInput = (input: unknown): Effect.Effect<RegistrationSpec, InvalidRegistration> =>
   Effect.gen(function* () {
     if (!isPlainObject(input)) return yield* invalid("", "a registration must be a JSON object")
-    const kind = Schema.decodeUnknownEither(Kind)(input)
+    const kind = decodeUnknownEither(Kind)(input)
     if (Either.isLeft(kind)) {
       return yield* invalid("type", "must be one of \"tool\", \"resource\", \"prompt\"")
     }

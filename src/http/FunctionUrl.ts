@@ -14,6 +14,7 @@ import { Readable, type Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { Context, Either, ParseResult, Schema } from "effect"
 import { BackgroundWork, Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 /** The parts of a Function URL event (payload format 2.0) the adapter reads; other fields are ignored. */
 export const FunctionUrlEvent = Schema.Struct({
@@ -165,7 +166,7 @@ export const writeResponse = async (response: Response, responseStream: Writable
 // ---------------------------------------------------------------------------
 // Handlers
 
-const decodeEvent = Schema.decodeUnknownEither(FunctionUrlEvent, { errors: "all" })
+const decodeEvent = decodeUnknownEither(FunctionUrlEvent, { errors: "all" })
 
 /** Every problem of a decoding, as `path: message`, on one line. */
 const describeParseError = (error: ParseResult.ParseError) =>

@@ -6,7 +6,7 @@
  * 2025 streams: the stream is backed by a short-lived session of its own, which ends with it.
  */
 import { HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Schema, Stream } from "effect"
+import { Effect, Either, Stream } from "effect"
 import { ErrorCode, failure, type JsonRpcMessage, notification, type RequestId, success } from "../domain/JsonRpc.js"
 import { LATEST_MODERN_VERSION, ListenParams, META } from "../domain/Modern.js"
 import { Sessions } from "../mcp/Sessions.js"
@@ -15,10 +15,11 @@ import { json } from "./Errors.js"
 import { bounded, type StreamOptions, withKeepAlive } from "./SessionStream.js"
 import { frame, SSE_HEADERS } from "./Sse.js"
 import { streamLease } from "./StreamLimit.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 export type ListenOptions = StreamOptions
 
-const decodeListen = Schema.decodeUnknownEither(ListenParams)
+const decodeListen = decodeUnknownEither(ListenParams)
 
 /** Which list_changed methods the filter lets through. */
 const LIST_CHANGED = {

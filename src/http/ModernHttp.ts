@@ -6,7 +6,7 @@
  * Closing that stream cancels the request. No session is read or written.
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Option } from "effect"
 import { ErrorCode, type RequestId } from "../domain/JsonRpc.js"
 import {
   claimsModernEra,
@@ -27,6 +27,7 @@ import { currentPrincipal } from "./HostContext.js"
 import { listen, type ListenOptions } from "./Listen.js"
 import { VERSION_HEADER } from "./McpHttp.js"
 import { replyLive } from "./Replies.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 const METHOD_HEADER = "mcp-method"
 const NAME_HEADER = "mcp-name"
@@ -49,7 +50,7 @@ export const isModernMessage = (parsed: unknown, request: HttpServerRequest.Http
 
 
 
-const decodeEnvelope = Schema.decodeUnknownEither(RequestEnvelope, { errors: "all" })
+const decodeEnvelope = decodeUnknownEither(RequestEnvelope, { errors: "all" })
 
 const mismatch = (id: RequestId | null, message: string) =>
   new RpcHttpError({ status: 400, code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${message}`, id })

@@ -27,6 +27,7 @@ import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./Body.js"
 import { HttpProblem, json } from "./Errors.js"
 import { type Caller, currentPrincipal } from "./HostContext.js"
 import { route } from "./Routes.js"
+import { decodeUnknownEither, decodeUnknownOption } from "../domain/Decode.js"
 
 export interface RegistrationApiOptions {
   readonly maxBodyBytes?: number | undefined
@@ -78,7 +79,7 @@ const authorize = (spec: RegistrationSpec) =>
     return { principal, ownerOnly: policy.ownerOnly }
   })
 
-const decodeId = Schema.decodeUnknownOption(RegistrationId)
+const decodeId = decodeUnknownOption(RegistrationId)
 
 /** `If-Match: "3"`, `If-Match: 3` or `W/"3"`: the version the client expects. */
 const parseIfMatch = (header: string | undefined): Either.Either<number | undefined, string> => {
@@ -98,7 +99,7 @@ const decodeResourceUpdate = (body: unknown) => {
   const invalid = (problems: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
     new HttpProblem({ status: 400, error: "InvalidUri", message: "The body must be {\"uri\": \"<absolute URI>\"}", problems })
   if (!isPlainObject(body)) return Either.left(invalid([{ path: "", message: "must be a JSON object" }]))
-  return Either.mapLeft(Schema.decodeUnknownEither(ResourceUpdate)(body), (error) =>
+  return Either.mapLeft(decodeUnknownEither(ResourceUpdate)(body), (error) =>
     invalid(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
       path: issue.path.map(String).join("."),
       message: issue._tag === "Missing" ? "is required" : issue.message
@@ -137,7 +138,7 @@ export const make = (options: RegistrationApiOptions = {}): HttpApp.Default<neve
     const registry = yield* Registry
     const query = new URLSearchParams(request.url.split("?")[1] ?? "")
     const rawType = query.get("type")
-    const type = rawType === null ? Option.some(undefined) : Schema.decodeUnknownOption(RegistrationType)(rawType)
+    const type = rawType === null ? Option.some(undefined) : decodeUnknownOption(RegistrationType)(rawType)
     if (Option.isNone(type)) {
       return yield* badRequest("BadRequest", "type must be tool, resource or prompt")
     }

@@ -8,6 +8,7 @@ import { Data, Effect, Either, Option, Schema, Stream } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import { LoggingLevel } from "../domain/Mcp.js"
 import { describeParseError } from "./Results.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 export const ProgressLine = Schema.Struct({
   type: Schema.Literal("progress"),
@@ -33,7 +34,7 @@ const TYPES: ReadonlySet<string> = new Set(["progress", "log", "resource_updated
 /** The function's stream broke the contract; the message says how (it reaches the client). */
 export class StreamProblem extends Data.TaggedError("StreamProblem")<{ readonly message: string }> {}
 
-const decodeLine = Schema.decodeUnknownEither(StreamLine, { errors: "all" })
+const decodeLine = decodeUnknownEither(StreamLine, { errors: "all" })
 
 /** One line: a known line, nothing (blank or of an unknown type), or the problem with it. */
 const parseLine = (text: string, number: number): Effect.Effect<Option.Option<StreamLine>, StreamProblem> => {

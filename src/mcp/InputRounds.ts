@@ -15,6 +15,7 @@ import { Inbox, replyKey } from "../services/Inbox.js"
 import { McpRequest } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
 import { describeParseError, unwrap } from "./Results.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 export const MAX_ROUNDS = 8
 
@@ -40,7 +41,7 @@ export type InputRequiredResult = typeof InputRequiredResult.Type
 /** Why a round of questions could not finish; the message reaches the client as a tool error. */
 export class InputProblem extends Data.TaggedError("InputProblem")<{ readonly message: string }> {}
 
-const decodeInputRequired = Schema.decodeUnknownEither(InputRequiredResult, { errors: "all" })
+const decodeInputRequired = decodeUnknownEither(InputRequiredResult, { errors: "all" })
 
 /** The input-required answer inside a function's answer, if that is what it is. */
 export const inputRequiredOf = (answer: unknown): Option.Option<Either.Either<InputRequiredResult, InputProblem>> => {

@@ -17,6 +17,7 @@ import type { Subscriptions } from "./Subscriptions.js"
 import type { TaskRunner } from "../services/TaskRunner.js"
 import type { TaskStore } from "../services/TaskStore.js"
 import { describeParseError } from "./Results.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 export interface EngineOptions {
   readonly serverInfo?: Implementation | undefined
@@ -115,7 +116,7 @@ export class ResultSchemaViolation extends Schema.TaggedError<ResultSchemaViolat
 /** Params as the method's schema reads them (an absent `params` is an empty object). */
 export const decodeParams = <P, I>(schema: Schema.Schema<P, I>, params: unknown) =>
   Either.mapLeft(
-    Schema.decodeUnknownEither(schema, { errors: "all" })(params ?? {}),
+    decodeUnknownEither(schema, { errors: "all" })(params ?? {}),
     (error) => new InvalidParams({ message: `Invalid params: ${describeParseError(error, "params")}` })
   )
 

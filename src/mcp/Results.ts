@@ -3,7 +3,7 @@
  * `{ statusCode, body }` (body as JSON text or a value) or a bare MCP result; anything else
  * becomes text (and structured content when it is an object).
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult } from "effect"
 import { JsonSchema } from "../domain/LazyModules.js"
 import {
   type CallToolResult,
@@ -16,6 +16,7 @@ import {
   ReadResourceResult as ReadResourceResultSchema
 } from "../domain/Mcp.js"
 import { isPlainObject, type ToolRegistration } from "../domain/Registration.js"
+import { decodeUnknownEither } from "../domain/Decode.js"
 
 export interface Unwrapped {
   readonly statusCode: number | undefined
@@ -62,7 +63,7 @@ export const describeParseError = (error: ParseResult.ParseError, root = "result
     .map((issue) => `${issue.path.join(".") || root}: ${issue.message}`)
     .join("; ")
 
-const decodeCallToolResult = Schema.decodeUnknownEither(CallToolResultSchema)
+const decodeCallToolResult = decodeUnknownEither(CallToolResultSchema)
 
 /** What reading a tool's answer needs of its registration (a task keeps just this). */
 export interface ToolShape {
@@ -130,7 +131,7 @@ export const toReadResourceResult = (
   if (failed !== undefined) return Either.left(failed)
   if (isPlainObject(body) && Array.isArray(body["contents"])) {
     return Either.mapLeft(
-      Schema.decodeUnknownEither(ReadResourceResultSchema)(body),
+      decodeUnknownEither(ReadResourceResultSchema)(body),
       (error) => new UnusableAnswer(`invalid contents: ${describeParseError(error)}`)
     )
   }
@@ -145,7 +146,7 @@ export const toListedResources = (answer: unknown): Either.Either<ReadonlyArray<
   const { statusCode, body } = unwrap(answer)
   const failed = errorStatus(statusCode, body)
   if (failed !== undefined) return Either.left(failed)
-  return Either.mapBoth(Schema.decodeUnknownEither(ListResourcesAnswer)(body), {
+  return Either.mapBoth(decodeUnknownEither(ListResourcesAnswer)(body), {
     onLeft: (error) => new UnusableAnswer(`invalid resource list: ${describeParseError(error)}`),
     onRight: (answer) => answer.resources
   })
@@ -159,7 +160,7 @@ export const toGetPromptResult = (answer: unknown): Either.Either<GetPromptResul
     return Either.right({ messages: [{ role: "user", content: text(body) }] })
   }
   return Either.mapLeft(
-    Schema.decodeUnknownEither(GetPromptResultSchema)(body),
+    decodeUnknownEither(GetPromptResultSchema)(body),
     (error) => new UnusableAnswer(`invalid prompt result: ${describeParseError(error)}`)
   )
 }

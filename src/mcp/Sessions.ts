@@ -4,7 +4,7 @@
  * only frames what this service returns.
  */
 import { randomBytes } from "node:crypto"
-import { Clock, Config, type ConfigError, Context, Duration, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Clock, Config, type ConfigError, Context, Duration, Effect, Layer, Option, Stream } from "effect"
 import type { SessionNotFound, StoreError } from "../domain/errors.js"
 import { ErrorCode, failure, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from "../domain/Mcp.js"
@@ -22,6 +22,7 @@ import * as Settings from "../Settings.js"
 import { Catalog } from "./Catalog.js"
 import type { RequestContext } from "./McpRequest.js"
 import { type CatalogSeries, type OutboxOptions, optionsConfig, responseStreamMessages, sessionMessages } from "./Outbox.js"
+import { decodeUnknownOption } from "../domain/Decode.js"
 
 export type SessionStart = Omit<NewSession, "id" | "principal" | "transport">
 
@@ -78,7 +79,7 @@ export const requestContextOf = (session: Session, principal: string): RequestCo
   clientCapabilities: session.clientCapabilities
 })
 
-const decodeSessionId = Schema.decodeUnknownOption(SessionId)
+const decodeSessionId = decodeUnknownOption(SessionId)
 const newSessionId = () => randomBytes(24).toString("base64url") as SessionId
 
 export interface SessionsOptions extends OutboxOptions {

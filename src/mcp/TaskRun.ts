@@ -15,7 +15,7 @@
  * on this run, so a cancel (or a newer run) always wins over a late answer. A running task
  * checks every few seconds whether it was cancelled, and drops the invocation if so.
  */
-import { Cause, Duration, Effect, Either, FiberSet, Layer, Option, Schema } from "effect"
+import { Cause, Duration, Effect, Either, FiberSet, Layer, Option } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import { isPlainObject, type JsonObject } from "../domain/Registration.js"
 import {
@@ -34,6 +34,7 @@ import { readAnswer, type StreamProblem } from "./FunctionStream.js"
 import { inputRequiredOf, missingCapability, notDeclared } from "./InputRounds.js"
 import { describeInvocationError } from "./Invoke.js"
 import { toCallToolResult, toolError, unwrap } from "./Results.js"
+import { decodeUnknownOption } from "../domain/Decode.js"
 
 export interface RunOptions {
   /** How long the function may run (default 15 minutes, Lambda's own limit). */
@@ -45,7 +46,7 @@ export interface RunOptions {
 /** A result bigger than this is not kept (a DynamoDB item holds 400 KB, with the task's other fields). */
 export const MAX_RESULT_BYTES = 300_000
 
-const decodeTaskError = Schema.decodeUnknownOption(TaskError)
+const decodeTaskError = decodeUnknownOption(TaskError)
 
 /** `{ "error": { code, message, data? } }` and nothing else: the function's JSON-RPC error. */
 export const taskErrorOf = (answer: unknown): Option.Option<TaskError> => {

@@ -11,6 +11,7 @@ import { lookup } from "../Lookup.js"
 import { method } from "../Method.js"
 import { describeParseError, unwrap } from "../Results.js"
 import { allResources } from "./resources.js"
+import { decodeUnknownEither } from "../../domain/Decode.js"
 
 const MAX_VALUES = 100
 
@@ -20,7 +21,7 @@ const FunctionCompletion = Schema.Struct({
   total: Schema.optional(Schema.Number),
   hasMore: Schema.optional(Schema.Boolean)
 })
-const decodeCompletion = Schema.decodeUnknownEither(FunctionCompletion)
+const decodeCompletion = decodeUnknownEither(FunctionCompletion)
 
 const byFunction = (registration: Registration, params: typeof CompleteParams.Type) =>
   Effect.gen(function* () {

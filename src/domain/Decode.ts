@@ -1,0 +1,29 @@
+/**
+ * Decoding that never throws. `Schema.decodeUnknownEither` can throw on input that JSON may
+ * carry: a union of structs told apart by a literal field (`jsonrpc`, `type`, …) reads that
+ * field with `String(value)`, and `{ "toString": null }` makes that throw (effect 3.22). On
+ * untrusted input a throw would be a defect and a 500; here it is a parse error like any other,
+ * reported at the schema's top.
+ */
+import { Either, Option, ParseResult, Schema } from "effect"
+import type { ParseOptions } from "effect/SchemaAST"
+
+const UNREADABLE = "a value that cannot be read (an object whose toString or valueOf is not a function)"
+
+/** `Schema.decodeUnknownEither`, but a throw while decoding is a `ParseError`. */
+export const decodeUnknownEither = <A, I>(schema: Schema.Schema<A, I, never>, options?: ParseOptions) => {
+  const decode = Schema.decodeUnknownEither(schema, options)
+  return (input: unknown): Either.Either<A, ParseResult.ParseError> => {
+    try {
+      return decode(input)
+    } catch {
+      return Either.left(new ParseResult.ParseError({ issue: new ParseResult.Type(schema.ast, input, UNREADABLE) }))
+    }
+  }
+}
+
+/** `Schema.decodeUnknownOption`, but a throw while decoding is `None`. */
+export const decodeUnknownOption = <A, I>(schema: Schema.Schema<A, I, never>, options?: ParseOptions) => {
+  const decode = decodeUnknownEither(schema, options)
+  return (input: unknown): Option.Option<A> => Option.getRight(decode(input))
+}

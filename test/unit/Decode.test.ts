@@ -1,0 +1,55 @@
+/**
+ * Values JSON can carry that make effect's union decoding throw: `{ "toString": null }` where a
+ * union looks for a literal (`jsonrpc`, `type`). Each is a clear refusal, never a defect.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Exit, Option, Schema } from "effect"
+import { decodeUnknownEither, decodeUnknownOption } from "../../src/domain/Decode.js"
+import { decodeMessage, ErrorCode } from "../../src/domain/JsonRpc.js"
+import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
+import { toCallToolResult, toGetPromptResult } from "../../src/mcp/Results.js"
+import { engineWith, rpcError } from "../support/engine.js"
+import { promptSpec } from "../support/fixtures.js"
+
+/** Parsed from JSON text, as every such value arrives. */
+const unreadable = JSON.parse("{\"toString\":null}") as unknown
+const Tagged = Schema.Union(Schema.Struct({ type: Schema.Literal("a") }), Schema.Struct({ type: Schema.Literal("b") }))
+
+describe("decoding a value that cannot be turned into text", () => {
+  it("throws in effect's own union decoder (why the wrapper exists)", () => {
+    expect(() => Schema.decodeUnknownEither(Tagged)({ type: unreadable })).toThrow(TypeError)
+  })
+
+  it("is a parse error, or None, through the wrapper; other input decodes as before", () => {
+    const failed = decodeUnknownEither(Tagged)({ type: unreadable })
+    expect(Either.isLeft(failed) && failed.left.message).toMatch(/cannot be read/)
+    expect(decodeUnknownOption(Tagged)({ type: unreadable })).toEqual(Option.none())
+    expect(decodeUnknownEither(Tagged)({ type: "b" })).toEqual(Either.right({ type: "b" }))
+    expect(Either.isLeft(decodeUnknownEither(Tagged)({ type: "c" }))).toBe(true)
+  })
+
+  it("is not a JSON-RPC message", () => {
+    for (const input of [{ jsonrpc: unreadable, id: false }, { jsonrpc: unreadable, id: 1, result: {} }, { jsonrpc: "2.0", id: unreadable, error: unreadable }]) {
+      expect(Either.isLeft(decodeMessage(input))).toBe(true)
+    }
+  })
+
+  it.effect("is an invalid registration", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(decodeRegistrationInput({ type: unreadable, name: "t", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:t" }))
+      expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toMatch(/InvalidRegistration/)
+    }))
+
+  it.effect("is an unusable function answer", () =>
+    Effect.gen(function* () {
+      const called = yield* toCallToolResult({ name: "t" }, { content: [{ type: unreadable, text: "x" }] })
+      expect(called.isError).toBe(true)
+      expect(Either.isLeft(toGetPromptResult({ messages: [{ role: "user", content: { type: unreadable } }] }))).toBe(true)
+    }))
+
+  it.effect("is invalid params in a request", () =>
+    rpcError("completion/complete", { ref: { type: unreadable, name: "trip" }, argument: { name: "city", value: "" } }).pipe(
+      Effect.map((error) => expect(error.code).toBe(ErrorCode.InvalidParams)),
+      Effect.provide(engineWith([promptSpec("trip", { parameters: { city: "string" } })], {}))
+    ))
+})
