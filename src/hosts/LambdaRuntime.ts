@@ -1,32 +1,44 @@
 /**
- * Turns an app and its layer into a Lambda handler. The runtime is built once per container,
- * on the first request, and reused; the invoke mode (`INVOKE_MODE`, set by the template to
- * match the Function URL) picks streaming or buffered responses. `process.env` is read here,
- * in the hosts and in the CLI entry only.
+ * Turns an app and its services into a Lambda handler. The services are built once per
+ * container, on the first request, and reused (a build that fails is tried again by the next
+ * request); the invoke mode (`INVOKE_MODE`, set by the template to match the Function URL)
+ * picks streaming or buffered responses. `process.env` is read here, in the hosts and in the
+ * CLI entry only.
  */
 import { HttpApp } from "@effect/platform"
-import { Config, Effect, Layer, Logger, LogLevel } from "effect"
+import { Config, type Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
 import { bufferedHandler, streamingHandler, type WebHandler } from "../http/FunctionUrl.js"
 import type { Caller } from "../http/HostContext.js"
 import { DEFAULTS } from "../Settings.js"
+import { containerRuntime } from "./Services.js"
 
-/** `LOG_LEVEL`: one JSON log line per entry (CloudWatch Logs Insights can query the fields). */
-export const logging = Layer.merge(
-  Logger.json,
-  Layer.unwrapEffect(Effect.map(
-    Config.withDefault(Config.logLevel("LOG_LEVEL"), LogLevel.allLevels.find((level) => level.label === DEFAULTS.LOG_LEVEL)!),
-    Logger.minimumLogLevel
-  ))
+/** `LOG_LEVEL`, or the default. */
+export const logLevelConfig = Config.withDefault(
+  Config.logLevel("LOG_LEVEL"),
+  LogLevel.allLevels.find((level) => level.label === DEFAULTS.LOG_LEVEL)!
 )
 
+/** `LOG_LEVEL`: one JSON log line per entry (CloudWatch Logs Insights can query the fields). */
+export const logging = Layer.merge(Logger.json, Layer.unwrapEffect(Effect.map(logLevelConfig, Logger.minimumLogLevel)))
+
 /**
- * The handler of `app` over `layer`. The app may also require `Caller`: the Function URL
- * adapter provides it with every request (from the IAM authorizer), never the layer.
+ * The handler of `app` over its services: a `Context` built by an effect (what the hosts do,
+ * see `Services.ts`) or a layer. The app may also require `Caller`: the Function URL adapter
+ * provides it with every request (from the IAM authorizer), never the services.
  */
-export const lambdaHandler = <E, R, RE>(app: HttpApp.Default<E, R | Caller>, layer: Layer.Layer<R, RE>) => {
-  // The per-request context that `FunctionUrl.requestContext` builds holds the Caller.
-  const { handler } = HttpApp.toWebHandlerLayer(app as HttpApp.Default<E, R>, Layer.merge(layer, logging))
-  const run: WebHandler = handler
+export const lambdaHandler = <E, R, RE>(
+  app: HttpApp.Default<E, R | Caller>,
+  services: Layer.Layer<R, RE> | Effect.Effect<Context.Context<R>, RE, Scope.Scope>
+) => {
+  const build = Layer.isLayer(services)
+    ? Layer.build(services as Layer.Layer<R, RE>)
+    : (services as Effect.Effect<Context.Context<R>, RE, Scope.Scope>)
+  const runtime = containerRuntime("function", build, logLevelConfig)
+  let handle: WebHandler | undefined
+  const run: WebHandler = (request, context) =>
+    handle !== undefined
+      ? handle(request, context)
+      : runtime().then((ready) => (handle ??= HttpApp.toWebHandlerRuntime(ready)(app as HttpApp.Default<E, R>))(request, context))
   // Read synchronously here: the handler's shape must be known when the module loads.
   const invokeMode = process.env["INVOKE_MODE"] ?? DEFAULTS.INVOKE_MODE
   return invokeMode === "BUFFERED" ? bufferedHandler(run) : streamingHandler(run)

@@ -8,17 +8,25 @@
  * The handler never throws for a run that went wrong (the run records that on the task), so
  * Lambda does not retry it; a repeated delivery is harmless anyway, since a run begins once.
  */
-import { Duration, Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Runtime, Schema } from "effect"
 import { TaskRunEvent } from "../domain/Task.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import { runTask } from "../mcp/TaskRun.js"
-import { logging } from "./LambdaRuntime.js"
+import { TaskStore } from "../services/TaskStore.js"
+import { ToolInvoker } from "../services/ToolInvoker.js"
+import { logLevelConfig } from "./LambdaRuntime.js"
+import { add, containerRuntime } from "./Services.js"
 
-export const taskRunnerLayer = Layer.merge(DynamoDBTaskStore.layerConfig, LambdaInvoker.layerConfig).pipe(
-  Layer.provide(DynamoDB.layerConfig)
+/** The task store and the invoker, built one after another (`Services.ts`). */
+export const taskRunnerServices = add(DynamoDB.DynamoDB, DynamoDB.makeConfig)(Context.empty()).pipe(
+  Effect.flatMap(add(TaskStore, DynamoDBTaskStore.makeConfig)),
+  Effect.flatMap(add(ToolInvoker, LambdaInvoker.makeConfig))
 )
+
+/** `taskRunnerServices` as a layer (for other Effect programs; the handler builds the context directly). */
+export const taskRunnerLayer = Layer.scopedContext(taskRunnerServices)
 
 /** What the runner reads of the Lambda context. */
 export interface RunnerContext {
@@ -44,8 +52,12 @@ export const runEvent = (event: unknown, context: RunnerContext) =>
     Effect.catchTag("ParseError", (error) => Effect.logError("The task runner got an event that is not a task run", error))
   )
 
-/** The task runner's handler (invoked asynchronously by the MCP function). The runtime is built once per container. */
+/**
+ * The task runner's handler (invoked asynchronously by the MCP function). The runtime is built
+ * once per container, on the first event (a build that fails is tried again by the next).
+ */
 export const taskRunnerHandler = () => {
-  const runtime = ManagedRuntime.make(Layer.merge(taskRunnerLayer, logging))
-  return (event: unknown, context: RunnerContext): Promise<void> => runtime.runPromise(runEvent(event, context))
+  const runtime = containerRuntime("task runner", taskRunnerServices, logLevelConfig)
+  return (event: unknown, context: RunnerContext): Promise<void> =>
+    runtime().then((ready) => Runtime.runPromise(ready)(runEvent(event, context)))
 }

@@ -12,7 +12,7 @@
  *   `insufficient_scope` when a required scope is missing.
  */
 import type { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, ConfigError, Context, Effect, Either, Layer, Option } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as JoseTokenVerifier from "../layers/JoseTokenVerifier.js"
 import { principalOf, TokenVerifier, type TokenVerifierShape } from "../services/TokenVerifier.js"
 import * as Settings from "../Settings.js"
@@ -34,25 +34,31 @@ const noMetadata = () => Option.none()
 const NO_IDENTITY =
   "This server takes IAM-signed requests only and this one carries no caller identity (a Function URL with AuthType NONE?). Set MCP_AUTH to OAUTH, or to NONE for a public server."
 
+/** The host's caller; a request without identity is refused. */
+export const iamCaller: AuthenticatorShape = {
+  authenticate: () =>
+    Effect.flatMap(Caller, (caller) =>
+      caller.principal === ANONYMOUS
+        ? Effect.zipRight(
+          Effect.logWarning("Request without caller identity refused (MCP_AUTH=IAM)"),
+          Effect.fail(new HttpProblem({ status: 403, error: "Forbidden", message: NO_IDENTITY }))
+        )
+        : Effect.succeed(caller)),
+  metadata: noMetadata
+}
+
+/** Public: every caller is `anonymous`, whatever the host says. */
+export const anonymousCaller: AuthenticatorShape = {
+  authenticate: () => Effect.succeed({ principal: ANONYMOUS }),
+  metadata: noMetadata
+}
+
 export class Authenticator extends Context.Tag("mcp-lambda-sam/Authenticator")<Authenticator, AuthenticatorShape>() {
   /** The host's caller; a request without identity is refused. */
-  static readonly iam: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
-    authenticate: () =>
-      Effect.flatMap(Caller, (caller) =>
-        caller.principal === ANONYMOUS
-          ? Effect.zipRight(
-            Effect.logWarning("Request without caller identity refused (MCP_AUTH=IAM)"),
-            Effect.fail(new HttpProblem({ status: 403, error: "Forbidden", message: NO_IDENTITY }))
-          )
-          : Effect.succeed(caller)),
-    metadata: noMetadata
-  })
+  static readonly iam: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, iamCaller)
 
   /** Public: every caller is `anonymous`, whatever the host says. */
-  static readonly public: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, {
-    authenticate: () => Effect.succeed({ principal: ANONYMOUS }),
-    metadata: noMetadata
-  })
+  static readonly public: Layer.Layer<Authenticator> = Layer.succeed(Authenticator, anonymousCaller)
 }
 
 /** Refuses requests that carry no caller identity (an app that is IAM-only, like the Registration API). */
@@ -236,11 +242,12 @@ export const oauthConfig = Effect.gen(function* () {
 })
 
 /** The authenticator `MCP_AUTH` names (`IAM`, `OAUTH` or `NONE`). */
-export const layerConfig: Layer.Layer<Authenticator, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const mode = yield* Config.withDefault(Config.literal("IAM", "OAUTH", "NONE")("MCP_AUTH"), Settings.DEFAULTS.MCP_AUTH)
-    if (mode === "IAM") return Authenticator.iam
-    if (mode === "NONE") return Authenticator.public
-    return layerOAuth(yield* oauthConfig)
-  })
-)
+export const makeConfig: Effect.Effect<AuthenticatorShape, ConfigError.ConfigError, Scope.Scope> = Effect.gen(function* () {
+  const mode = yield* Config.withDefault(Config.literal("IAM", "OAUTH", "NONE")("MCP_AUTH"), Settings.DEFAULTS.MCP_AUTH)
+  if (mode === "IAM") return iamCaller
+  if (mode === "NONE") return anonymousCaller
+  // Bearer tokens: the verifier's layer (its key sets and caches), built once.
+  return Context.get(yield* Layer.build(layerOAuth(yield* oauthConfig)), Authenticator)
+})
+
+export const layerConfig: Layer.Layer<Authenticator, ConfigError.ConfigError> = Layer.scoped(Authenticator, makeConfig)

@@ -4,7 +4,7 @@
  * (`maxAttempts: 1`) so that this one policy — testable with a fault-injecting layer — applies.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb"
-import { Config, type ConfigError, Context, Data, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Config, type ConfigError, Context, Data, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 
 export class DynamoCallError extends Data.TaggedError("DynamoCallError")<{
   readonly operation: string
@@ -60,26 +60,26 @@ export const make = (client: DynamoDBClient): DynamoDBShape => ({
     })
 })
 
-export const layer = (config: DynamoDBClientConfig = {}): Layer.Layer<DynamoDB> =>
-  Layer.scoped(
-    DynamoDB,
-    Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => new DynamoDBClient({ ...config, maxAttempts: 1 })),
-        (client) => Effect.sync(() => client.destroy())
-      ),
-      make
-    )
+/** The service over its own client, destroyed with the scope. */
+export const makeScoped = (config: DynamoDBClientConfig = {}) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => new DynamoDBClient({ ...config, maxAttempts: 1 })),
+      (client) => Effect.sync(() => client.destroy())
+    ),
+    make
   )
 
+export const layer = (config: DynamoDBClientConfig = {}): Layer.Layer<DynamoDB> => Layer.scoped(DynamoDB, makeScoped(config))
+
 /** From the environment: `AWS_REGION`, and `DYNAMODB_ENDPOINT` for DynamoDB Local. */
-export const layerConfig: Layer.Layer<DynamoDB, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const region = yield* Config.option(Config.string("AWS_REGION"))
-    const endpoint = yield* Config.option(Config.string("DYNAMODB_ENDPOINT"))
-    return layer({
-      ...(Option.isSome(region) ? { region: region.value } : {}),
-      ...(Option.isSome(endpoint) ? { endpoint: endpoint.value } : {})
-    })
+export const makeConfig: Effect.Effect<DynamoDBShape, ConfigError.ConfigError, Scope.Scope> = Effect.gen(function* () {
+  const region = yield* Config.option(Config.string("AWS_REGION"))
+  const endpoint = yield* Config.option(Config.string("DYNAMODB_ENDPOINT"))
+  return yield* makeScoped({
+    ...(Option.isSome(region) ? { region: region.value } : {}),
+    ...(Option.isSome(endpoint) ? { endpoint: endpoint.value } : {})
   })
-)
+})
+
+export const layerConfig: Layer.Layer<DynamoDB, ConfigError.ConfigError> = Layer.scoped(DynamoDB, makeConfig)

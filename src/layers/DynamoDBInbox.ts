@@ -98,4 +98,6 @@ export const make = (options: DynamoDBInboxOptions) =>
 export const layer = (options: DynamoDBInboxOptions): Layer.Layer<Inbox, never, DynamoDB> => Layer.effect(Inbox, make(options))
 
 /** In `SESSION_TABLE_NAME`. */
-export const layerConfig = Layer.unwrapEffect(Effect.map(Config.string("SESSION_TABLE_NAME"), (tableName) => layer({ tableName })))
+export const makeConfig = Effect.flatMap(Config.string("SESSION_TABLE_NAME"), (tableName) => make({ tableName }))
+
+export const layerConfig = Layer.effect(Inbox, makeConfig)

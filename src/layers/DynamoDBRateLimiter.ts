@@ -8,7 +8,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { Clock, Config, Effect, Layer } from "effect"
 import { StoreError } from "../domain/errors.js"
 import * as Settings from "../Settings.js"
-import { RateLimiter, type RateLimiterShape, WINDOW_MILLIS, windowOf } from "../services/RateLimiter.js"
+import { allowAll, RateLimiter, type RateLimiterShape, WINDOW_MILLIS, windowOf } from "../services/RateLimiter.js"
 import { DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
 import { TTL_ATTRIBUTE } from "./Tables.js"
 
@@ -44,11 +44,11 @@ export const layer = (options: DynamoDBRateLimiterOptions): Layer.Layer<RateLimi
   Layer.effect(RateLimiter, make(options))
 
 /** `RATE_LIMIT_PER_MINUTE` requests per principal, counted in `SESSION_TABLE_NAME`; 0 is no limit. */
-export const layerConfig = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const limitPerMinute = yield* Settings.integer("RATE_LIMIT_PER_MINUTE")
-    if (limitPerMinute <= 0) return RateLimiter.unlimited
-    const tableName = yield* Config.string("SESSION_TABLE_NAME")
-    return layer({ tableName, limitPerMinute })
-  })
-)
+export const makeConfig = Effect.gen(function* () {
+  const limitPerMinute = yield* Settings.integer("RATE_LIMIT_PER_MINUTE")
+  if (limitPerMinute <= 0) return allowAll
+  const tableName = yield* Config.string("SESSION_TABLE_NAME")
+  return yield* make({ tableName, limitPerMinute })
+})
+
+export const layerConfig = Layer.effect(RateLimiter, makeConfig)

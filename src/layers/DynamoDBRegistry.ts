@@ -181,6 +181,6 @@ export const layer = (options: DynamoDBRegistryOptions): Layer.Layer<Registry, n
   Layer.effect(Registry, make(options))
 
 /** `REGISTRATION_TABLE_NAME` from the environment. */
-export const layerConfig = Layer.unwrapEffect(
-  Effect.map(Config.string("REGISTRATION_TABLE_NAME"), (tableName) => layer({ tableName }))
-)
+export const makeConfig = Effect.flatMap(Config.string("REGISTRATION_TABLE_NAME"), (tableName) => make({ tableName }))
+
+export const layerConfig = Layer.effect(Registry, makeConfig)

@@ -196,11 +196,11 @@ export const layer = (options: DynamoDBSessionStoreOptions): Layer.Layer<Session
   Layer.effect(SessionStore, make(options))
 
 /** `SESSION_TABLE_NAME` and `SESSION_TTL_SECONDS` from the environment. */
-export const layerConfig = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const tableName = yield* Config.string("SESSION_TABLE_NAME")
-    const ttlSeconds = yield* Settings.integer("SESSION_TTL_SECONDS")
-    return layer({ tableName, ttl: Duration.seconds(ttlSeconds) })
-  })
-)
+export const makeConfig = Effect.gen(function* () {
+  const tableName = yield* Config.string("SESSION_TABLE_NAME")
+  const ttlSeconds = yield* Settings.integer("SESSION_TTL_SECONDS")
+  return yield* make({ tableName, ttl: Duration.seconds(ttlSeconds) })
+})
+
+export const layerConfig = Layer.effect(SessionStore, makeConfig)
 

@@ -6,7 +6,7 @@
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Effect, Layer } from "effect"
+import { Clock, Config, Effect, Layer, Option } from "effect"
 import { StoreError } from "../domain/errors.js"
 import * as Settings from "../Settings.js"
 import { StreamLeases, type StreamLeasesShape, withLease } from "../services/StreamLeases.js"
@@ -89,12 +89,15 @@ export const layer = (options: DynamoDBStreamLeasesOptions): Layer.Layer<StreamL
  * `MAX_STREAMS_PER_CALLER` leases per principal in `SESSION_TABLE_NAME`. With 0 there is no cap:
  * the layer provides nothing, and the transports, which look the service up as optional, count nothing.
  */
+export const makeConfig = Effect.gen(function* () {
+  const limit = yield* Settings.integer("MAX_STREAMS_PER_CALLER")
+  if (limit <= 0) return Option.none<StreamLeasesShape>()
+  const tableName = yield* Config.string("SESSION_TABLE_NAME")
+  return Option.some(yield* make({ tableName, limit }))
+})
+
 export const layerConfig = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const limit = yield* Settings.integer("MAX_STREAMS_PER_CALLER")
-    if (limit <= 0) return Layer.empty
-    const tableName = yield* Config.string("SESSION_TABLE_NAME")
+  Effect.map(makeConfig, (leases) =>
     // Offered as an optional service: typed as providing nothing.
-    return layer({ tableName, limit }) as Layer.Layer<never, never, DynamoDB>
-  })
+    Option.isNone(leases) ? Layer.empty : (Layer.succeed(StreamLeases, leases.value) as Layer.Layer<never>))
 )

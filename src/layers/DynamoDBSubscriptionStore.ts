@@ -73,4 +73,6 @@ export const layer = (options: DynamoDBSubscriptionStoreOptions): Layer.Layer<Su
   Layer.effect(SubscriptionStore, make(options))
 
 /** In `SESSION_TABLE_NAME`. */
-export const layerConfig = Layer.unwrapEffect(Effect.map(Config.string("SESSION_TABLE_NAME"), (tableName) => layer({ tableName })))
+export const makeConfig = Effect.flatMap(Config.string("SESSION_TABLE_NAME"), (tableName) => make({ tableName }))
+
+export const layerConfig = Layer.effect(SubscriptionStore, makeConfig)

@@ -89,4 +89,6 @@ export const layer = (options: DynamoDBTaskStoreOptions): Layer.Layer<TaskStore,
   Layer.effect(TaskStore, make(options))
 
 /** In `SESSION_TABLE_NAME`. */
-export const layerConfig = Layer.unwrapEffect(Effect.map(Config.string("SESSION_TABLE_NAME"), (tableName) => layer({ tableName })))
+export const makeConfig = Effect.flatMap(Config.string("SESSION_TABLE_NAME"), (tableName) => make({ tableName }))
+
+export const layerConfig = Layer.effect(TaskStore, makeConfig)

@@ -220,23 +220,19 @@ export const layer = (options: LambdaInvokerOptions = {}): Layer.Layer<ToolInvok
  * `AWS_REGION`, `LAMBDA_ENDPOINT` (for local tests) and `INVOKE_TIMEOUT_SECONDS`; functions
  * outside `TOOL_FUNCTION_ARNS` are refused without a call.
  */
-export const layerConfig = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const region = yield* Config.option(Config.string("AWS_REGION"))
-    const endpoint = yield* Config.option(Config.string("LAMBDA_ENDPOINT"))
-    const timeoutSeconds = yield* Settings.integer("INVOKE_TIMEOUT_SECONDS")
-    const patterns = yield* toolFunctionPatterns
-    const options = {
-      client: {
-        ...(Option.isSome(region) ? { region: region.value } : {}),
-        ...(Option.isSome(endpoint) ? { endpoint: endpoint.value } : {})
-      },
-      timeout: Duration.seconds(timeoutSeconds)
-    }
-    return Layer.scoped(
-      ToolInvoker,
-      Effect.map(makeScoped(options), (invoker) =>
-        restrict(invoker, (arn) => (allows(patterns, arn) ? undefined : describePatterns(patterns))))
-    )
+export const makeConfig = Effect.gen(function* () {
+  const region = yield* Config.option(Config.string("AWS_REGION"))
+  const endpoint = yield* Config.option(Config.string("LAMBDA_ENDPOINT"))
+  const timeoutSeconds = yield* Settings.integer("INVOKE_TIMEOUT_SECONDS")
+  const patterns = yield* toolFunctionPatterns
+  const invoker = yield* makeScoped({
+    client: {
+      ...(Option.isSome(region) ? { region: region.value } : {}),
+      ...(Option.isSome(endpoint) ? { endpoint: endpoint.value } : {})
+    },
+    timeout: Duration.seconds(timeoutSeconds)
   })
-)
+  return restrict(invoker, (arn) => (allows(patterns, arn) ? undefined : describePatterns(patterns)))
+})
+
+export const layerConfig = Layer.scoped(ToolInvoker, makeConfig)

@@ -38,17 +38,17 @@ export const make = (client: LambdaSend, functionName: string): TaskRunnerShape 
   })
 })
 
-export const layer = (options: LambdaTaskRunnerOptions): Layer.Layer<TaskRunner> =>
-  Layer.scoped(
-    TaskRunner,
-    Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => lazyLambdaClient({ ...options.client })),
-        (client) => Effect.sync(() => client.destroy())
-      ),
-      (client) => make(client, options.functionName)
-    )
+/** A runner with its own client, released with the scope. */
+export const makeScoped = (options: LambdaTaskRunnerOptions) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => lazyLambdaClient({ ...options.client })),
+      (client) => Effect.sync(() => client.destroy())
+    ),
+    (client) => make(client, options.functionName)
   )
+
+export const layer = (options: LambdaTaskRunnerOptions): Layer.Layer<TaskRunner> => Layer.scoped(TaskRunner, makeScoped(options))
 
 /** The client's settings from the environment: `AWS_REGION`, and `LAMBDA_ENDPOINT` for local tests. */
 export const clientConfig = Effect.gen(function* () {

@@ -6,7 +6,7 @@
  * It is the method table (`Methods/`) under JSON-RPC dispatch (`Dispatch.ts`), reading the
  * registry through the shared `Catalog`.
  */
-import { Context, type Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
 import { TaskRunner } from "../services/TaskRunner.js"
@@ -51,3 +51,10 @@ export const layer = <E = never, R = never>(
     Layer.provide(Layer.merge(Layer.succeed(EngineSettings, settings), taskPorts))
   )
 }
+
+/**
+ * The engine as an effect, over the ports, a task store and a task runner in its context (for
+ * a server without tasks: `noTaskStore`, `noRuns`, and `tasks: { enabled: false }`).
+ */
+export const make = (options: EngineOptions = {}, methods: ReadonlyArray<Method<any, any>> = METHODS) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  Effect.provideService(Dispatch.make(methods), EngineSettings, engineSettings(options))

@@ -98,22 +98,23 @@ const configuredKey = Effect.gen(function* () {
  * on Lambda a key every container shares (the session table holds it), in the dev server
  * one random key of the process.
  */
+export const makeWithFallback = <R>(fallback: Effect.Effect<Redacted.Redacted<Uint8Array>, never, R>) =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<R>()
+    const configured = yield* configuredKey
+    if (Option.isSome(configured)) return makeWithKey(Effect.succeed(configured.value))
+    // Kept once fetched; a failed fetch is tried again by the next request.
+    const kept = yield* Ref.make(Option.none<Redacted.Redacted<Uint8Array>>())
+    const key = Effect.flatMap(Ref.get(kept), Option.match({
+      onSome: Effect.succeed,
+      onNone: () => Effect.tap(Effect.provide(fallback, context), (fetched) => Ref.set(kept, Option.some(fetched)))
+    }))
+    return makeWithKey(key)
+  })
+
+/** `makeWithFallback` as a layer. */
 export const layerWithFallback = <R>(fallback: Effect.Effect<Redacted.Redacted<Uint8Array>, never, R>) =>
-  Layer.effect(
-    RequestStateSeal,
-    Effect.gen(function* () {
-      const context = yield* Effect.context<R>()
-      const configured = yield* configuredKey
-      if (Option.isSome(configured)) return makeWithKey(Effect.succeed(configured.value))
-      // Kept once fetched; a failed fetch is tried again by the next request.
-      const kept = yield* Ref.make(Option.none<Redacted.Redacted<Uint8Array>>())
-      const key = Effect.flatMap(Ref.get(kept), Option.match({
-        onSome: Effect.succeed,
-        onNone: () => Effect.tap(Effect.provide(fallback, context), (fetched) => Ref.set(kept, Option.some(fetched)))
-      }))
-      return makeWithKey(key)
-    })
-  )
+  Layer.effect(RequestStateSeal, makeWithFallback(fallback))
 
 /** `REQUEST_STATE_KEY`, or a random key of this process (enough for one process: the dev server, tests). */
 export const layerConfig = layerWithFallback(Effect.sync(() => Redacted.make(new Uint8Array(randomBytes(32)))))

@@ -173,13 +173,13 @@ export const layer = (options: SessionsOptions): Layer.Layer<Sessions, never, Se
  * Polling and watch intervals from `POLL_MIN_MS`, `POLL_MAX_MS`, `REGISTRY_WATCH_SECONDS`; a
  * session's expiry (`SESSION_TTL_SECONDS`) pushed at most once a minute.
  */
-export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, SessionStore | Catalog> = Layer.unwrapEffect(
-  Effect.map(
-    Config.all([optionsConfig, Settings.integer("SESSION_TTL_SECONDS")]),
-    ([outbox, ttlSeconds]) =>
-      layer({
-        ...outbox,
-        touchEvery: { ttl: Duration.seconds(ttlSeconds), every: Duration.seconds(Settings.FIXED.sessionTouchSeconds) }
-      })
-  )
+export const makeConfig = Effect.flatMap(
+  Config.all([optionsConfig, Settings.integer("SESSION_TTL_SECONDS")]),
+  ([outbox, ttlSeconds]) =>
+    make({
+      ...outbox,
+      touchEvery: { ttl: Duration.seconds(ttlSeconds), every: Duration.seconds(Settings.FIXED.sessionTouchSeconds) }
+    })
 )
+
+export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, SessionStore | Catalog> = Layer.effect(Sessions, makeConfig)

@@ -14,11 +14,14 @@ export interface RateLimiterShape {
   readonly take: (principal: string) => Effect.Effect<RateDecision, StoreError>
 }
 
+/** No limit: every request is allowed. */
+export const allowAll: RateLimiterShape = {
+  take: () => Effect.succeed({ allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY })
+}
+
 export class RateLimiter extends Context.Tag("mcp-lambda-sam/RateLimiter")<RateLimiter, RateLimiterShape>() {
   /** No limit: every request is allowed. */
-  static readonly unlimited: Layer.Layer<RateLimiter> = Layer.succeed(RateLimiter, {
-    take: () => Effect.succeed({ allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY })
-  })
+  static readonly unlimited: Layer.Layer<RateLimiter> = Layer.succeed(RateLimiter, allowAll)
 }
 
 export const WINDOW_MILLIS = 60_000

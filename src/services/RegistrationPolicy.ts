@@ -48,13 +48,12 @@ export const toolFunctionPatterns: Config.Config<ReadonlyArray<string>> = Config
 )
 
 /** `TOOL_FUNCTION_ARNS` and `REGISTRATION_OWNER_ONLY`. */
-export const layerConfig = Layer.effect(
-  RegistrationPolicy,
-  Effect.map(
-    Config.all({
-      patterns: toolFunctionPatterns,
-      ownerOnly: Config.boolean("REGISTRATION_OWNER_ONLY").pipe(Config.withDefault(DEFAULTS.REGISTRATION_OWNER_ONLY))
-    }),
-    ({ ownerOnly, patterns }) => fromPatterns(patterns, ownerOnly)
-  )
+export const makeConfig = Effect.map(
+  Config.all({
+    patterns: toolFunctionPatterns,
+    ownerOnly: Config.boolean("REGISTRATION_OWNER_ONLY").pipe(Config.withDefault(DEFAULTS.REGISTRATION_OWNER_ONLY))
+  }),
+  ({ ownerOnly, patterns }) => fromPatterns(patterns, ownerOnly)
 )
+
+export const layerConfig = Layer.effect(RegistrationPolicy, makeConfig)

@@ -12,9 +12,12 @@ export interface TaskRunnerShape {
   readonly start: (taskId: TaskId, run: number) => Effect.Effect<void, TaskStartFailed>
 }
 
+/** For a server without tasks (the extension is then not offered, so nothing calls it). */
+export const noRuns: TaskRunnerShape = {
+  start: (taskId) => Effect.fail(new TaskStartFailed({ taskId, cause: new Error("this server runs no tasks") }))
+}
+
 export class TaskRunner extends Context.Tag("mcp-lambda-sam/TaskRunner")<TaskRunner, TaskRunnerShape>() {
   /** For a server without tasks (the extension is then not offered, so nothing calls it). */
-  static readonly unavailable: Layer.Layer<TaskRunner> = Layer.succeed(TaskRunner, {
-    start: (taskId) => Effect.fail(new TaskStartFailed({ taskId, cause: new Error("this server runs no tasks") }))
-  })
+  static readonly unavailable: Layer.Layer<TaskRunner> = Layer.succeed(TaskRunner, noRuns)
 }

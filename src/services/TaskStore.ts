@@ -54,8 +54,11 @@ export const modify = (
 }
 
 /** For an engine without tasks: knows no task and keeps none. */
-export const noTasks: Layer.Layer<TaskStore> = Layer.succeed(TaskStore, {
+export const noTaskStore: TaskStoreShape = {
   create: (task) => Effect.fail(new StoreError({ operation: "TaskStore.create", cause: new Error(`no task store (task ${task.taskId})`) })),
   get: () => Effect.succeed(Option.none()),
   replace: (task) => Effect.fail(new TaskChanged({ taskId: task.taskId, version: task.version - 1 }))
-})
+}
+
+/** For an engine without tasks: knows no task and keeps none. */
+export const noTasks: Layer.Layer<TaskStore> = Layer.succeed(TaskStore, noTaskStore)
