@@ -5,9 +5,10 @@
  * picks streaming or buffered responses. `process.env` is read here, in the hosts and in the
  * CLI entry only.
  */
-import { HttpApp } from "@effect/platform"
+import type { HttpApp } from "@effect/platform"
 import { Config, type Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
-import { bufferedHandler, streamingHandler, type WebHandler } from "../http/FunctionUrl.js"
+import { bufferedHandler, streamingHandler } from "../http/FunctionUrl.js"
+import { type AppRunner, appRunner } from "../http/LambdaExchange.js"
 import type { Caller } from "../http/HostContext.js"
 import { DEFAULTS } from "../Settings.js"
 import { containerRuntime } from "./Services.js"
@@ -34,11 +35,11 @@ export const lambdaHandler = <E, R, RE>(
     ? Layer.build(services as Layer.Layer<R, RE>)
     : (services as Effect.Effect<Context.Context<R>, RE, Scope.Scope>)
   const runtime = containerRuntime("function", build, logLevelConfig)
-  let handle: WebHandler | undefined
-  const run: WebHandler = (request, context) =>
+  let handle: AppRunner | undefined
+  const run: AppRunner = (request, context) =>
     handle !== undefined
       ? handle(request, context)
-      : runtime().then((ready) => (handle ??= HttpApp.toWebHandlerRuntime(ready)(app as HttpApp.Default<E, R>))(request, context))
+      : runtime().then((ready) => (handle ??= appRunner(ready, app as HttpApp.Default<E, R>))(request, context))
   // Read synchronously here: the handler's shape must be known when the module loads.
   const invokeMode = process.env["INVOKE_MODE"] ?? DEFAULTS.INVOKE_MODE
   return invokeMode === "BUFFERED" ? bufferedHandler(run) : streamingHandler(run)

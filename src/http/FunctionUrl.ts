@@ -1,6 +1,7 @@
 /**
- * Lambda Function URLs ↔ web `Request`/`Response`: the one adapter between the HTTP apps and
- * the Lambda Node.js runtime, for both invoke modes.
+ * Lambda Function URLs ↔ the HTTP apps (`LambdaExchange.ts`: the platform's request made from
+ * the event, the app's response sent as it is): the one adapter between the apps and the Lambda
+ * Node.js runtime, for both invoke modes.
  *
  * - RESPONSE_STREAM: `awslambda.streamifyResponse`; the first write (through
  *   `awslambda.HttpResponseStream.from`) fixes status and headers, then each body chunk is
@@ -12,8 +13,11 @@
  */
 import { Readable, type Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
+import type { ReadableStream as WebReadableStream } from "node:stream/web"
+import type { HttpServerRequest } from "@effect/platform"
 import { Context, Either, ParseResult, Schema } from "effect"
 import { BackgroundWork, Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
+import { type AppRunner, type Reply, serverRequest } from "./LambdaExchange.js"
 import { decodeUnknownEither } from "../domain/Decode.js"
 
 /** The parts of a Function URL event (payload format 2.0) the adapter reads; other fields are ignored. */
@@ -52,8 +56,6 @@ export interface BufferedResult {
   readonly isBase64Encoded: boolean
 }
 
-/** What a web handler from `HttpApp.toWebHandler…` is. */
-export type WebHandler = (request: Request, context?: Context.Context<never>) => Promise<Response>
 
 /** Principal of an anonymous caller (a Function URL with `AuthType: NONE`). */
 export const ANONYMOUS = "anonymous"
@@ -63,22 +65,18 @@ export const callerOf = (event: FunctionUrlEvent): CallerIdentity => {
   return iam?.userArn === undefined ? { principal: ANONYMOUS } : { principal: iam.userArn, accountId: iam.accountId }
 }
 
-export const toRequest = (event: FunctionUrlEvent): Request => {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers.set(name, value)
-  }
-  if (event.cookies !== undefined && event.cookies.length > 0) headers.set("cookie", event.cookies.join("; "))
-  const host = event.requestContext.domainName ?? headers.get("host") ?? "lambda-url.local"
+/** The request an event stands for (throws a `TypeError` for one HTTP forbids, as a web `Request` would). */
+export const toRequest = (event: FunctionUrlEvent): HttpServerRequest.HttpServerRequest => {
+  const headers: Record<string, string | undefined> = { ...event.headers }
+  if (event.cookies !== undefined && event.cookies.length > 0) headers["cookie"] = event.cookies.join("; ")
+  const hostHeader = Object.entries(headers).find(([name]) => name.toLowerCase() === "host")?.[1]
+  const host = event.requestContext.domainName ?? hostHeader ?? "lambda-url.local"
   const query = event.rawQueryString === undefined || event.rawQueryString === "" ? "" : `?${event.rawQueryString}`
-  const method = event.requestContext.http.method.toUpperCase()
-  const hasBody = method !== "GET" && method !== "HEAD" && event.body !== undefined
-  return new Request(`https://${host}${event.rawPath}${query}`, {
-    method,
+  return serverRequest({
+    method: event.requestContext.http.method,
+    url: `https://${host}${event.rawPath}${query}`,
     headers,
-    ...(hasBody
-      ? { body: event.isBase64Encoded === true ? Buffer.from(event.body!, "base64") : event.body! }
-      : {})
+    body: event.body === undefined ? undefined : event.isBase64Encoded === true ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8")
   })
 }
 
@@ -112,13 +110,6 @@ const settle = async (background: Set<Promise<unknown>>, context: LambdaInvocati
   clearTimeout(timer)
 }
 
-const headersOf = (response: Response) => {
-  const headers: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = value
-  })
-  return headers
-}
 
 // ---------------------------------------------------------------------------
 // The Lambda runtime's streaming globals
@@ -140,19 +131,22 @@ export const awslambda = (): AwsLambdaGlobal | undefined =>
   (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda
 
 /**
- * Writes a web Response to a Lambda response stream, chunk by chunk. When the client goes
- * away (the stream closes or errors), the body is cancelled, which ends the app's stream, and
- * the write ends quietly; a failure of the body itself is rethrown.
+ * Writes a reply to a Lambda response stream, chunk by chunk. When the client goes away (the
+ * stream closes or errors), a streamed body is cancelled, which ends the app's stream, and the
+ * write ends quietly; a failure of the body itself is rethrown.
  */
-export const writeResponse = async (response: Response, responseStream: Writable, lambda: AwsLambdaGlobal) => {
-  const cookies = response.headers.getSetCookie()
+export const writeResponse = async (response: Reply, responseStream: Writable, lambda: AwsLambdaGlobal) => {
   const stream = lambda.HttpResponseStream.from(responseStream, {
     statusCode: response.status,
-    headers: headersOf(response),
-    ...(cookies.length > 0 ? { cookies } : {})
+    headers: { ...response.headers },
+    ...(response.cookies.length > 0 ? { cookies: response.cookies } : {})
   })
-  // Destroying this source (pipeline does when the stream goes first) cancels the web body.
-  const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body)
+  // Destroying this source (pipeline does when the stream goes first) cancels a streamed body.
+  const body = response.body === undefined
+    ? Readable.from([])
+    : response.body instanceof Uint8Array
+    ? Readable.from([response.body])
+    : Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
   // The body failed before the stream did: the app's error, not a departed client.
   let bodyFailed = false
   body.once("error", () => {
@@ -177,7 +171,7 @@ const describeParseError = (error: ParseResult.ParseError) =>
     .join("; ")
 
 interface Invocation {
-  readonly request: Request
+  readonly request: HttpServerRequest.HttpServerRequest
   readonly services: Context.Context<never>
   readonly background: Set<Promise<unknown>>
 }
@@ -188,7 +182,7 @@ const invocationOf = (event: unknown, context: LambdaInvocationContext): Either.
     Either.mapLeft(describeParseError),
     Either.flatMap((decoded) =>
       Either.try({
-        // `new Request` rejects what the schema lets through, e.g. an invalid method or header.
+        // `toRequest` rejects what the schema lets through, e.g. an invalid method or header.
         try: () => {
           const background = new Set<Promise<unknown>>()
           return { request: toRequest(decoded), services: requestContext(decoded, context, background), background }
@@ -200,18 +194,33 @@ const invocationOf = (event: unknown, context: LambdaInvocationContext): Either.
 
 const badRequest = (reason: string) => {
   console.error(JSON.stringify({ message: "Rejected a malformed Function URL event", logLevel: "ERROR", reason }))
-  return Response.json({ error: "BadRequest", message: reason }, { status: 400 })
+  const reply: Reply = {
+    status: 400,
+    headers: { "content-type": "application/json" },
+    cookies: [],
+    body: Buffer.from(JSON.stringify({ error: "BadRequest", message: reason }))
+  }
+  return reply
+}
+
+/** A reply's whole body (a streamed one read to its end). */
+const bytesOf = async (body: Reply["body"]): Promise<Buffer> => {
+  if (body === undefined) return Buffer.alloc(0)
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const chunks: Array<Uint8Array> = []
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk)
+  return Buffer.concat(chunks)
 }
 
 /** The app's response, and a promise of the work it left running. */
-const respond = (run: WebHandler, event: unknown, context: LambdaInvocationContext) =>
+const respond = (run: AppRunner, event: unknown, context: LambdaInvocationContext) =>
   Either.match(invocationOf(event, context), {
     onLeft: (reason) => ({ response: Promise.resolve(badRequest(reason)), settled: () => Promise.resolve() }),
     onRight: ({ background, request, services }) => ({ response: run(request, services), settled: () => settle(background, context) })
   })
 
 /** A RESPONSE_STREAM handler. Needs the runtime's `awslambda` global (lambda-local provides one too). */
-export const streamingHandler = (run: WebHandler) => {
+export const streamingHandler = (run: AppRunner) => {
   const lambda = awslambda()
   if (lambda === undefined) {
     throw new Error("awslambda.streamifyResponse is not available: run under the Lambda Node.js runtime or set INVOKE_MODE=BUFFERED")
@@ -226,16 +235,16 @@ export const streamingHandler = (run: WebHandler) => {
 const TEXTUAL = /^(text\/|application\/(json|problem\+json|javascript|xml))/
 
 /** A BUFFERED handler: the whole response at once. */
-export const bufferedHandler = (run: WebHandler) =>
+export const bufferedHandler = (run: AppRunner) =>
 async (event: unknown, context: LambdaInvocationContext): Promise<BufferedResult> => {
   const { response: pending, settled } = respond(run, event, context)
   const response = await pending
-  const body = Buffer.from(await response.arrayBuffer())
+  const body = await bytesOf(response.body)
   await settled()
-  const textual = TEXTUAL.test(response.headers.get("content-type") ?? "text/plain")
+  const textual = TEXTUAL.test(response.headers["content-type"] ?? "text/plain")
   return {
     statusCode: response.status,
-    headers: headersOf(response),
+    headers: { ...response.headers },
     body: textual ? body.toString("utf8") : body.toString("base64"),
     isBase64Encoded: !textual
   }

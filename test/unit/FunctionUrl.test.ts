@@ -1,10 +1,11 @@
 /**
  * The Function URL adapter off Lambda: events are decoded (a malformed one is answered 400 in
- * both invoke modes), and `writeResponse` copies a web body to a stub of the runtime's response
- * stream, a `Writable` that records what it is given.
+ * both invoke modes) into the platform's request, and `writeResponse` copies a reply's body to a
+ * stub of the runtime's response stream, a `Writable` that records what it is given.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
-import { Context } from "effect"
+import type { HttpServerRequest } from "@effect/platform"
+import { Context, Effect, Exit, Stream } from "effect"
 import { Writable } from "node:stream"
 import { setImmediate } from "node:timers/promises"
 import {
@@ -13,9 +14,9 @@ import {
   bufferedHandler,
   type ResponseStreamMetadata,
   streamingHandler,
-  type WebHandler,
   writeResponse
 } from "../../src/http/FunctionUrl.js"
+import type { AppRunner, Reply } from "../../src/http/LambdaExchange.js"
 import { Caller, InvocationDeadline } from "../../src/http/HostContext.js"
 
 const ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -79,15 +80,23 @@ const event = (overrides: Record<string, unknown> = {}) => ({
   ...overrides
 })
 
-/** A web handler that keeps what it was called with. */
+/** An app that keeps what it was called with. */
 const recordingApp = () => {
-  const calls: Array<{ request: Request; services: Context.Context<never> | undefined }> = []
-  const run: WebHandler = async (request, services) => {
+  const calls: Array<{ request: HttpServerRequest.HttpServerRequest; services: Context.Context<never> | undefined }> = []
+  const run: AppRunner = async (request, services) => {
     calls.push({ request, services })
-    return new Response("ok", { headers: { "content-type": "text/plain" } })
+    return { status: 200, headers: { "content-type": "text/plain" }, cookies: [], body: Buffer.from("ok") }
   }
   return { calls, run }
 }
+
+/** A reply with `body`, as the apps' responses become. */
+const reply = (body: Reply["body"], status = 200, headers: Record<string, string> = {}, cookies: ReadonlyArray<string> = []): Reply => ({
+  status,
+  headers,
+  cookies,
+  body
+})
 
 const MALFORMED: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ["not an object", null, /event: Expected FunctionUrlEvent, actual null/],
@@ -96,7 +105,10 @@ const MALFORMED: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ["a path that would name another host", event({ rawPath: "@evil.example/" }), /rawPath: Expected a string starting with "\/"/],
   ["a header that is not a string", event({ headers: { "x-n": 1 } }), /headers\.x-n: Expected string, actual 1/],
   ["another payload format", event({ version: "1.0" }), /version: Expected "2\.0", actual "1\.0"/],
-  ["a method a Request refuses", event({ requestContext: { http: { method: "GE T" } } }), /not a valid request/]
+  ["a method a Request refuses", event({ requestContext: { http: { method: "GE T" } } }), /not a valid request/],
+  ["a method HTTP servers must not serve", event({ requestContext: { http: { method: "TRACE" } } }), /not a valid request/],
+  ["a header value HTTP forbids", event({ headers: { "x-split": "a\r\nx-injected: 1" } }), /not a valid request/],
+  ["a header name HTTP forbids", event({ headers: { "x bad": "1" } }), /not a valid request/]
 ]
 
 describe("FunctionUrl", () => {
@@ -159,21 +171,30 @@ describe("FunctionUrl", () => {
       return app.calls[0]!
     }
 
-    it("becomes a Request with its method, URL, headers and body; extra fields are ignored", async () => {
-      const { request } = await adapt(event({ routeKey: "$default", requestContext: { ...event().requestContext, stage: "$default" } }))
+    it("becomes a request with its method, URL, headers and body; extra fields are ignored", async () => {
+      const { request } = await adapt(event({
+        routeKey: "$default",
+        headers: { "Content-Type": "application/json", "x-custom": " yes\t" },
+        requestContext: { ...event().requestContext, stage: "$default" }
+      }))
       expect(request.method).toBe("POST")
-      expect(request.url).toBe("https://abc.lambda-url.eu-west-1.on.aws/mcp/tools?a=1&b=two")
-      expect(request.headers.get("content-type")).toBe("application/json")
-      expect(request.headers.get("x-custom")).toBe("yes")
-      expect(await request.text()).toBe("{\"hello\":\"world\"}")
+      expect(request.originalUrl).toBe("https://abc.lambda-url.eu-west-1.on.aws/mcp/tools?a=1&b=two")
+      expect(request.url).toBe("/mcp/tools?a=1&b=two")
+      // Names lower-cased and values trimmed, as web `Headers` has them.
+      expect(request.headers).toEqual({ "content-type": "application/json", "x-custom": "yes" })
+      expect(await Effect.runPromise(request.text)).toBe("{\"hello\":\"world\"}")
+      expect(await Effect.runPromise(request.json)).toEqual({ hello: "world" })
+      const streamed = await Effect.runPromise(Stream.runCollect(request.stream))
+      expect(Buffer.concat([...streamed]).toString("utf8")).toBe("{\"hello\":\"world\"}")
       expect(errors).toEqual([])
     })
 
     it("decodes a base64 body and joins cookies", async () => {
       const bytes = Buffer.from([0, 1, 2, 254, 255])
       const { request } = await adapt(event({ body: bytes.toString("base64"), isBase64Encoded: true, cookies: ["a=1", "b=2"] }))
-      expect(Buffer.from(await request.arrayBuffer())).toEqual(bytes)
-      expect(request.headers.get("cookie")).toBe("a=1; b=2")
+      expect(Buffer.from(await Effect.runPromise(request.arrayBuffer))).toEqual(bytes)
+      expect(request.headers["cookie"]).toBe("a=1; b=2")
+      expect(request.cookies).toEqual({ a: "1", b: "2" })
     })
 
     it("has no body for GET, and the host header stands in for a missing domain name", async () => {
@@ -183,8 +204,9 @@ describe("FunctionUrl", () => {
         body: "ignored",
         requestContext: { http: { method: "GET" } }
       })
-      expect(request.url).toBe("https://localhost:9000/sse")
-      expect(request.body).toBeNull()
+      expect(request.originalUrl).toBe("https://localhost:9000/sse")
+      expect(await Effect.runPromise(request.text)).toBe("")
+      expect(Exit.isFailure(await Effect.runPromiseExit(Stream.runCollect(request.stream)))).toBe(true)
     })
 
     it("carries the caller's IAM identity and the invocation deadline", async () => {
@@ -203,10 +225,7 @@ describe("FunctionUrl", () => {
     it("fixes status and headers first, then passes each chunk on as it comes", async () => {
       const fake = fakeLambda()
       const source = manualBody()
-      const headers = new Headers({ "content-type": "text/event-stream" })
-      headers.append("set-cookie", "a=1")
-      headers.append("set-cookie", "b=2")
-      const written = writeResponse(new Response(source.body, { status: 201, headers }), fake.stream, fake.lambda)
+      const written = writeResponse(reply(source.body, 201, { "content-type": "text/event-stream" }, ["a=1", "b=2"]), fake.stream, fake.lambda)
       expect(fake.recorded.metadata).toEqual({
         statusCode: 201,
         headers: { "content-type": "text/event-stream" },
@@ -225,7 +244,7 @@ describe("FunctionUrl", () => {
     it("cancels the body when the client goes away, and ends quietly", async () => {
       const fake = fakeLambda()
       const source = manualBody()
-      const written = writeResponse(new Response(source.body), fake.stream, fake.lambda)
+      const written = writeResponse(reply(source.body), fake.stream, fake.lambda)
       source.push("data: one\n\n")
       await vi.waitFor(() => expect(fake.chunks).toHaveLength(1))
       fake.stream.destroy()
@@ -236,7 +255,7 @@ describe("FunctionUrl", () => {
     it("cancels the body when the stream fails, and ends quietly", async () => {
       const fake = fakeLambda()
       const source = manualBody()
-      const written = writeResponse(new Response(source.body), fake.stream, fake.lambda)
+      const written = writeResponse(reply(source.body), fake.stream, fake.lambda)
       fake.stream.destroy(new Error("the connection was reset"))
       await expect(written).resolves.toBeUndefined()
       expect(source.state.cancelled).toBe(true)
@@ -247,14 +266,14 @@ describe("FunctionUrl", () => {
       fake.stream.destroy()
       await setImmediate()
       const source = manualBody()
-      await expect(writeResponse(new Response(source.body), fake.stream, fake.lambda)).resolves.toBeUndefined()
+      await expect(writeResponse(reply(source.body), fake.stream, fake.lambda)).resolves.toBeUndefined()
       expect(source.state.cancelled).toBe(true)
-      await expect(writeResponse(new Response(null, { status: 204 }), fake.stream, fake.lambda)).resolves.toBeUndefined()
+      await expect(writeResponse(reply(undefined, 204), fake.stream, fake.lambda)).resolves.toBeUndefined()
     })
 
     it("just ends the stream when the response has no body", async () => {
       const fake = fakeLambda()
-      await writeResponse(new Response(null, { status: 204 }), fake.stream, fake.lambda)
+      await writeResponse(reply(undefined, 204), fake.stream, fake.lambda)
       expect(fake.recorded.metadata?.statusCode).toBe(204)
       expect(fake.chunks).toEqual([])
       expect(fake.stream.writableFinished).toBe(true)
@@ -265,7 +284,7 @@ describe("FunctionUrl", () => {
       const failing = new ReadableStream<Uint8Array>({
         start: (controller) => controller.error(new Error("the app failed"))
       })
-      await expect(writeResponse(new Response(failing), fake.stream, fake.lambda)).rejects.toThrow("the app failed")
+      await expect(writeResponse(reply(failing), fake.stream, fake.lambda)).rejects.toThrow("the app failed")
     })
   })
 })
