@@ -1,7 +1,7 @@
 /**
  * Modules loaded on first use: JSON Schema checks (Ajv, ajv-formats) and RE2 patterns (re2js)
  * are a sixth of a Lambda bundle, and `/health`, `initialize` or a `resources/read` by URI need
- * none of them. The bundler puts what `import()` names in chunks of their own, compiled only
+ * none of them; jose only checks bearer tokens. The bundler puts what `import()` names in chunks of their own, compiled only
  * when a request first needs them (issue 13).
  */
 import { Effect } from "effect"
@@ -17,3 +17,6 @@ export const lazyModule = <M>(load: () => Promise<M>): Effect.Effect<M> => {
 
 /** `checkSchema`, `validate`, `formatIssues`: Ajv on RE2. */
 export const JsonSchema = lazyModule(() => import("./JsonSchema.js"))
+
+/** Bearer-token verification (jose): only a deployment with `MCP_AUTH=OAUTH` loads it. */
+export const JoseTokenVerifier = lazyModule(() => import("../layers/JoseTokenVerifier.js"))

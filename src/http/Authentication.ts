@@ -13,8 +13,9 @@
  */
 import type { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, type Scope } from "effect"
-import * as JoseTokenVerifier from "../layers/JoseTokenVerifier.js"
-import { principalOf, TokenVerifier, type TokenVerifierShape } from "../services/TokenVerifier.js"
+import { JoseTokenVerifier } from "../domain/LazyModules.js"
+import type { JoseTokenVerifierOptions } from "../layers/JoseTokenVerifier.js"
+import { principalOf, type TokenVerifierShape } from "../services/TokenVerifier.js"
 import * as Settings from "../Settings.js"
 import { HttpProblem, json, problem } from "./Errors.js"
 import { ANONYMOUS } from "./FunctionUrl.js"
@@ -183,18 +184,20 @@ export const makeOAuth = (verifier: TokenVerifierShape, options: OAuthOptions): 
   return { authenticate, metadata }
 }
 
-export interface OAuthSettings extends JoseTokenVerifier.JoseTokenVerifierOptions {
+export interface OAuthSettings extends JoseTokenVerifierOptions {
   readonly requiredScopes?: ReadonlyArray<string> | undefined
   readonly resourceOrigin?: string | undefined
 }
 
 /** OAuth over `jose`: the verifier and the authenticator from one set of settings (Lambda, `dev --auth oauth`). */
-export const layerOAuth = (settings: OAuthSettings): Layer.Layer<Authenticator> =>
-  Layer.effect(
-    Authenticator,
-    Effect.map(TokenVerifier, (verifier) =>
-      makeOAuth(verifier, { issuer: settings.issuer, requiredScopes: settings.requiredScopes, resourceOrigin: settings.resourceOrigin }))
-  ).pipe(Layer.provide(JoseTokenVerifier.layer(settings)))
+export const makeOAuthConfigured = (settings: OAuthSettings) =>
+  Effect.map(
+    // jose (and the verifier) loaded only where tokens are checked: an IAM deployment never compiles it.
+    Effect.flatMap(JoseTokenVerifier, (jose) => jose.make(settings)),
+    (verifier) => makeOAuth(verifier, { issuer: settings.issuer, requiredScopes: settings.requiredScopes, resourceOrigin: settings.resourceOrigin })
+  )
+
+export const layerOAuth = (settings: OAuthSettings): Layer.Layer<Authenticator> => Layer.effect(Authenticator, makeOAuthConfigured(settings))
 
 const httpUrl = (name: string) =>
   Config.mapOrFail(Config.string(name), (text) => {
@@ -246,8 +249,8 @@ export const makeConfig: Effect.Effect<AuthenticatorShape, ConfigError.ConfigErr
   const mode = yield* Config.withDefault(Config.literal("IAM", "OAUTH", "NONE")("MCP_AUTH"), Settings.DEFAULTS.MCP_AUTH)
   if (mode === "IAM") return iamCaller
   if (mode === "NONE") return anonymousCaller
-  // Bearer tokens: the verifier's layer (its key sets and caches), built once.
-  return Context.get(yield* Layer.build(layerOAuth(yield* oauthConfig)), Authenticator)
+  // Bearer tokens: the verifier (its key sets and caches), built once.
+  return yield* makeOAuthConfigured(yield* oauthConfig)
 })
 
 export const layerConfig: Layer.Layer<Authenticator, ConfigError.ConfigError> = Layer.scoped(Authenticator, makeConfig)
