@@ -7,7 +7,7 @@
  * lambda-local behind a Function URL stand-in, on DynamoDB Local, its functions behind a
  * loopback stand-in of Lambda's Invoke API. The requests reach every chunk loaded on first use:
  * the Lambda client (`tools/call`), the JSON Schema checks (arguments, registrations) and RE2
- * (a resource template).
+ * (a resource template), and jose (a bearer token, with `MCP_AUTH=OAUTH`).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
@@ -19,6 +19,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createTables } from "../../src/layers/Tables.js"
 import { freshTableNames, clientLayer } from "../support/dynamodb.js"
+import { AUDIENCE, clientCredentialsToken, startAuthorizationServer } from "../support/authorizationServer.js"
 import { arn } from "../support/fixtures.js"
 import { type FunctionUrl, serveFunction, setHandlerEnvironment } from "../support/functionUrl.js"
 import { readJson } from "../support/json.js"
@@ -141,5 +142,32 @@ describe.skipIf(dynamodb === "")("the Lambda bundles as built (lambda-local, Dyn
     const answered = await postModern(`${mcp.url}/mcp`, 9, "tools/call", { name: "adder", arguments: { a: 40, b: 2 } }, { headers: { "x-test-principal": ALICE } })
     expect(answered.status).toBe(200)
     expect(JSON.parse(answerText(await answered.text()))).toMatchObject({ id: 9, result: { content: [{ type: "text", text: "42" }] } })
+  })
+
+  it("the MCP bundle checks bearer tokens with MCP_AUTH=OAUTH (jose, loaded on first use)", async () => {
+    const issuer = await startAuthorizationServer()
+    const settings = { MCP_AUTH: "OAUTH", OAUTH_ISSUER: issuer.issuer, OAUTH_AUDIENCE: AUDIENCE }
+    const saved = Object.keys(settings).map((name) => [name, process.env[name]] as const)
+    // Read when the copy builds its services, on its first request.
+    Object.assign(process.env, settings)
+    const copy = await serveFunction((await importBundle("mcp")).handler, { timeoutMs: 60_000 })
+    try {
+      const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }
+      const post = (headers: Record<string, string>) =>
+        fetch(`${copy.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers }, body: JSON.stringify(initialize) })
+      expect((await post({ authorization: "Bearer not-a-token" })).status).toBe(401)
+      const metadata = await (await fetch(`${copy.url}/.well-known/oauth-protected-resource/mcp`)).json() as { resource: string }
+      issuer.expectResource(metadata.resource)
+      const opened = await post({ authorization: `Bearer ${await clientCredentialsToken(issuer.issuer, metadata.resource)}` })
+      expect(opened.status).toBe(200)
+      expect(opened.headers.get("mcp-session-id")).not.toBeNull()
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+      await copy.close()
+      await issuer.close()
+    }
   })
 })
