@@ -6,18 +6,14 @@
  * CLI entry only.
  */
 import type { HttpApp } from "@effect/platform"
-import { Config, type Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
+import { type Context, Effect, Layer, Logger, type Scope } from "effect"
 import { bufferedHandler, streamingHandler } from "../http/FunctionUrl.js"
 import { type AppRunner, appRunner } from "../http/LambdaExchange.js"
 import type { Caller } from "../http/HostContext.js"
 import { DEFAULTS } from "../Settings.js"
-import { containerRuntime } from "./Services.js"
+import { containerRuntime, logLevelConfig } from "./Services.js"
 
-/** `LOG_LEVEL`, or the default. */
-export const logLevelConfig = Config.withDefault(
-  Config.logLevel("LOG_LEVEL"),
-  LogLevel.allLevels.find((level) => level.label === DEFAULTS.LOG_LEVEL)!
-)
+export { logLevelConfig } from "./Services.js"
 
 /** `LOG_LEVEL`: one JSON log line per entry (CloudWatch Logs Insights can query the fields). */
 export const logging = Layer.merge(Logger.json, Layer.unwrapEffect(Effect.map(logLevelConfig, Logger.minimumLogLevel)))

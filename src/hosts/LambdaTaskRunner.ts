@@ -16,8 +16,7 @@ import * as LambdaInvoker from "../layers/LambdaInvoker.js"
 import { runTask } from "../mcp/TaskRun.js"
 import { TaskStore } from "../services/TaskStore.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
-import { logLevelConfig } from "./LambdaRuntime.js"
-import { add, containerRuntime } from "./Services.js"
+import { add, containerRuntime, logLevelConfig } from "./Services.js"
 
 /** The task store and the invoker, built one after another (`Services.ts`). */
 export const taskRunnerServices = add(DynamoDB.DynamoDB, DynamoDB.makeConfig)(Context.empty()).pipe(

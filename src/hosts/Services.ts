@@ -7,7 +7,8 @@
  * some 30 of them: building the context directly costs a fraction of that
  * (`bench/results.md`, lever 10). The layers stay, for tests, the dev server and library users.
  */
-import { Cause, Context, Effect, Exit, FiberRef, HashSet, Logger, type LogLevel, Option, type Runtime, Scope } from "effect"
+import { Cause, Config, Context, Effect, Exit, FiberRef, HashSet, Logger, LogLevel, Option, type Runtime, Scope } from "effect"
+import { DEFAULTS } from "../Settings.js"
 
 /** Adds the service `make` builds, given the services in `context` (and a scope, for resources). */
 export const add = <I, S, E, R>(tag: Context.Tag<I, S>, make: Effect.Effect<S, E, R>) =>
@@ -22,6 +23,12 @@ export const addOption = <I, S, E, R>(tag: Context.Tag<I, S>, make: Effect.Effec
     // Typed as adding nothing: the apps look it up with `Effect.serviceOption`.
     Option.match({ onNone: () => context, onSome: (service) => Context.add(context, tag, service) as Context.Context<C> })
   )
+
+/** `LOG_LEVEL`, or the default. */
+export const logLevelConfig = Config.withDefault(
+  Config.logLevel("LOG_LEVEL"),
+  LogLevel.allLevels.find((level) => level.label === DEFAULTS.LOG_LEVEL)!
+)
 
 /** One JSON line per entry on stdout, as `Logger.json` writes them. */
 const jsonLines = Logger.withConsoleLog(Logger.jsonLogger)
