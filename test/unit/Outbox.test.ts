@@ -204,6 +204,21 @@ describe("tailOutbox", () => {
       expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber)).map((e) => e.seq)).toEqual([1, 2])
     }))
 
+  it.effect("the stream ends at the failed read that reaches the outage tolerance, not a poll later", () =>
+    Effect.gen(function* () {
+      // Off the epoch; one read a second, so a read lands exactly at the tolerance.
+      yield* TestClock.adjust(Duration.hours(1))
+      const steady = { ...options, minPollInterval: Duration.seconds(1), maxPollInterval: Duration.seconds(1) }
+      const fiber = yield* Effect.fork(
+        tailOutbox(id, 0, steady).pipe(Stream.runCollect, Effect.provide(flakyStore(new Set([1]), { on: true })))
+      )
+      yield* TestClock.adjust(Duration.millis(Duration.toMillis(OUTAGE_TOLERANCE) - 1))
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(Duration.millis(1))
+      expect(fiber.unsafePoll()).not.toBeNull()
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(fiber))).toEqual([])
+    }))
+
   it.effect("reads that keep failing past the outage tolerance end the stream", () =>
     Effect.gen(function* () {
       const fiber = yield* Effect.fork(
