@@ -16,7 +16,10 @@ export const decodeUnknownEither = <A, I>(schema: Schema.Schema<A, I, never>, op
   return (input: unknown): Either.Either<A, ParseResult.ParseError> => {
     try {
       return decode(input)
-    } catch {
+    } catch (error) {
+      // The conversion to text fails with a TypeError; anything else (a stack overflow, a
+      // filter that throws) is a defect of ours and stays one.
+      if (!(error instanceof TypeError)) throw error
       return Either.left(new ParseResult.ParseError({ issue: new ParseResult.Type(schema.ast, input, UNREADABLE) }))
     }
   }

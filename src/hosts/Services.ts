@@ -59,13 +59,16 @@ export const containerRuntime = <R, E, LE>(
   services: Effect.Effect<Context.Context<R>, E, Scope.Scope>,
   minimumLevel: Effect.Effect<LogLevel.LogLevel, LE>
 ): () => Promise<Runtime.Runtime<R>> => {
-  const scope = Effect.runSync(Scope.make())
   let ready: Promise<Runtime.Runtime<R>> | undefined
-  const start = () =>
-    Effect.runPromiseExit(Scope.extend(runtimeOf(services, minimumLevel), scope)).then((exit) => {
+  const start = () => {
+    const scope = Effect.runSync(Scope.make())
+    return Effect.runPromiseExit(Scope.extend(runtimeOf(services, minimumLevel), scope)).then(async (exit) => {
       if (Exit.isSuccess(exit)) return exit.value
+      // What the failed build made (its clients) goes with it; the next caller builds afresh.
+      await Effect.runPromise(Scope.close(scope, exit))
       ready = undefined
       throw new Error(`The ${what}'s services could not be built: ${Cause.pretty(exit.cause)}`)
     })
+  }
   return () => (ready ??= start())
 }

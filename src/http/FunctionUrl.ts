@@ -69,7 +69,8 @@ export const callerOf = (event: FunctionUrlEvent): CallerIdentity => {
 export const toRequest = (event: FunctionUrlEvent): HttpServerRequest.HttpServerRequest => {
   const headers: Record<string, string | undefined> = { ...event.headers }
   if (event.cookies !== undefined && event.cookies.length > 0) headers["cookie"] = event.cookies.join("; ")
-  const hostHeader = Object.entries(headers).find(([name]) => name.toLowerCase() === "host")?.[1]
+  // The last one, as the request's own `host` header will be.
+  const hostHeader = Object.entries(headers).findLast(([name, value]) => name.toLowerCase() === "host" && value !== undefined)?.[1]
   const host = event.requestContext.domainName ?? hostHeader ?? "lambda-url.local"
   const query = event.rawQueryString === undefined || event.rawQueryString === "" ? "" : `?${event.rawQueryString}`
   return serverRequest({

@@ -3,9 +3,9 @@
  * from the event, the app's `HttpServerResponse` turned into what the Lambda handlers send — no
  * web `Request`, `Headers` or `Response` in between. Node builds those from undici, which it
  * loads on first use, and loading it was about 80 M instructions of every cold start
- * (`bench/results.md`, lever 11); Node's `URL` and `node:http`'s header checks are enough here.
+ * (`bench/results.md`, lever 11); Node's `URL` and the same header checks are enough here.
  */
-import { validateHeaderName, validateHeaderValue } from "node:http"
+import { validateHeaderName } from "node:http"
 import { Cookies, type Headers, HttpApp, HttpIncomingMessage, HttpServerError, HttpServerRequest, type HttpServerResponse, type HttpMethod, Multipart, UrlParams } from "@effect/platform"
 import { Context, Effect, Inspectable, Option, Runtime, type Scope, Stream } from "effect"
 
@@ -22,6 +22,8 @@ export interface RequestParts {
 /** Methods a web `Request` refuses (and a Function URL should never deliver). */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"])
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** What web `Headers` refuse in a value: NUL, CR, LF, and anything past one byte. */
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/
 
 class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest.HttpServerRequest {
   readonly [HttpServerRequest.TypeId]: HttpServerRequest.TypeId = HttpServerRequest.TypeId
@@ -108,8 +110,9 @@ class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest
 
 /**
  * The platform's request for `parts`. Throws a `TypeError` for what a web `Request` refuses too:
- * a method that is not a token (or CONNECT, TRACE, TRACK), a header name or value HTTP forbids,
- * a URL that does not parse.
+ * a method that is not a token (or CONNECT, TRACE, TRACK), a header name that is not a token
+ * (`node:http`'s check), a header value with NUL, CR, LF or a character past one byte (as
+ * `Headers` checks), a URL that does not parse.
  */
 export const serverRequest = (parts: RequestParts): HttpServerRequest.HttpServerRequest => {
   const method = parts.method.toUpperCase()
@@ -121,7 +124,7 @@ export const serverRequest = (parts: RequestParts): HttpServerRequest.HttpServer
     // As `Headers` does: names lower-cased, values trimmed of HTTP whitespace.
     const value = raw.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "")
     validateHeaderName(name)
-    validateHeaderValue(name, value)
+    if (BAD_VALUE.test(value)) throw new TypeError(`'${name}' has a value HTTP forbids`)
     headers[name.toLowerCase()] = value
   }
   const withBody = method !== "GET" && method !== "HEAD" && parts.body !== undefined
@@ -150,7 +153,9 @@ const encoder = new TextEncoder()
 export const replyOf = (response: HttpServerResponse.HttpServerResponse, runtime: Runtime.Runtime<never>, withoutBody: boolean): Reply => {
   const { "set-cookie": _setCookie, ...headers } = response.headers
   const cookies = Cookies.isEmpty(response.cookies) ? [] : Cookies.toSetCookieHeaders(response.cookies)
-  const reply = (body: Reply["body"]): Reply => ({ status: response.status, headers, cookies, body: withoutBody ? undefined : body })
+  const reply = (body: Reply["body"]): Reply => ({ status: response.status, headers, cookies, body })
+  // Before the body is touched: a stream body made into a ReadableStream would start running.
+  if (withoutBody) return reply(undefined)
   const body = response.body
   switch (body._tag) {
     case "Empty":
@@ -180,8 +185,11 @@ export const appRunner = <E, R>(runtime: Runtime.Runtime<R>, app: HttpApp.Defaul
   return (request, services) =>
     new Promise<Reply>((resolve) => {
       const handled = HttpApp.toHandled(app, (served, response) =>
-        Effect.sync(() =>
-          resolve(replyOf(HttpApp.unsafeEjectStreamScope(response), runtime as Runtime.Runtime<never>, served.method === "HEAD"))))
+        Effect.sync(() => {
+          const head = served.method === "HEAD"
+          // A stream body keeps the request's scope open until it is read to its end; HEAD sends none, so nothing holds it.
+          resolve(replyOf(head ? response : HttpApp.unsafeEjectStreamScope(response), runtime as Runtime.Runtime<never>, head))
+        }))
       const context = Context.add(services === undefined ? base : Context.merge(base, services), HttpServerRequest.HttpServerRequest, request)
       run(Effect.provide(handled, context) as Effect.Effect<void>)
     })

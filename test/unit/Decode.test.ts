@@ -28,6 +28,13 @@ describe("decoding a value that cannot be turned into text", () => {
     expect(Either.isLeft(decodeUnknownEither(Tagged)({ type: "c" }))).toBe(true)
   })
 
+  it("leaves any other throw a defect: a filter that throws is our bug, not bad input", () => {
+    const Broken = Schema.String.pipe(Schema.filter(() => {
+      throw new RangeError("a bug")
+    }))
+    expect(() => decodeUnknownEither(Broken)("x")).toThrow(RangeError)
+  })
+
   it("is not a JSON-RPC message", () => {
     for (const input of [{ jsonrpc: unreadable, id: false }, { jsonrpc: unreadable, id: 1, result: {} }, { jsonrpc: "2.0", id: unreadable, error: unreadable }]) {
       expect(Either.isLeft(decodeMessage(input))).toBe(true)

@@ -205,6 +205,10 @@ describe("FunctionUrl", () => {
         requestContext: { http: { method: "GET" } }
       })
       expect(request.originalUrl).toBe("https://localhost:9000/sse")
+      const twice = await adapt({ rawPath: "/", headers: { Host: "first:1", host: "second:2" }, requestContext: { http: { method: "GET" } } })
+      // The last one, as the request's own host header is.
+      expect(twice.request.originalUrl).toBe("https://second:2/")
+      expect(twice.request.headers["host"]).toBe("second:2")
       expect(await Effect.runPromise(request.text)).toBe("")
       expect(Exit.isFailure(await Effect.runPromiseExit(Stream.runCollect(request.stream)))).toBe(true)
     })

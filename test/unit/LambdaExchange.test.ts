@@ -5,7 +5,7 @@
  */
 import { Cookies, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Context, Effect, Runtime, Stream } from "effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { appRunner, type Reply, replyOf, serverRequest } from "../../src/http/LambdaExchange.js"
 
 class Greeting extends Context.Tag("test/Greeting")<Greeting, string>() {}
@@ -29,6 +29,10 @@ describe("serverRequest", () => {
     expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "1\n2" }, body: undefined })).toThrow()
     expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x a": "1" }, body: undefined })).toThrow()
     expect(() => serverRequest({ method: "GET", url: "https://[nope/", headers: {}, body: undefined })).toThrow()
+    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "a\u0000b" }, body: undefined })).toThrow(TypeError)
+    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "\u0100" }, body: undefined })).toThrow(TypeError)
+    // Other control characters and Latin-1 pass, as web `Headers` lets them.
+    expect(serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "a\u0001b\u00e9" }, body: undefined }).headers["x-a"]).toBe("a\u0001b\u00e9")
   })
 
   it("keeps the path and query as the URL, the whole URL as the original, and a modified copy its body", async () => {
@@ -68,6 +72,29 @@ describe("replyOf", () => {
 })
 
 describe("appRunner", () => {
+  it("answers HEAD without starting a stream body, and lets the request's scope close; GET reads it, then closes", async () => {
+    const seen = { pulled: 0, released: 0 }
+    const app = Effect.gen(function* () {
+      yield* Effect.acquireRelease(Effect.void, () => Effect.sync(() => void seen.released++))
+      const body = Stream.fromEffect(Effect.sync(() => {
+        seen.pulled++
+        return "data: x\n\n"
+      })).pipe(Stream.encodeText)
+      return HttpServerResponse.stream(body, { contentType: "text/event-stream" })
+    })
+    const run = appRunner(Runtime.defaultRuntime, app)
+    const head = await run(serverRequest({ method: "HEAD", url: "https://fn.example/sse", headers: {}, body: undefined }))
+    expect(head.body).toBeUndefined()
+    expect(head.headers["content-type"]).toBe("text/event-stream")
+    await vi.waitFor(() => expect(seen.released).toBe(1))
+    expect(seen.pulled).toBe(0)
+    const get = await run(serverRequest({ method: "GET", url: "https://fn.example/sse", headers: {}, body: undefined }))
+    expect(seen.released).toBe(1)
+    expect(await text(get)).toBe("data: x\n\n")
+    expect(seen.pulled).toBe(1)
+    await vi.waitFor(() => expect(seen.released).toBe(2))
+  })
+
   it("runs the app with the runtime's services, the request's own and the request; a failure is a 500", async () => {
     const runtime = Runtime.make({ context: Context.make(Greeting, "hello"), fiberRefs: Runtime.defaultRuntime.fiberRefs, runtimeFlags: Runtime.defaultRuntime.runtimeFlags })
     const app = Effect.gen(function* () {

@@ -58,4 +58,21 @@ describe("the Lambda hosts' services", () => {
     expect(builds).toBe(2)
     expect(await Runtime.runPromise(first!)(Loud)).toBe("HELLO")
   })
+
+  it("release what a failed build acquired before the next build", async () => {
+    const released: Array<number> = []
+    let attempt = 0
+    const build = Effect.gen(function* () {
+      const mine = ++attempt
+      yield* Effect.acquireRelease(Effect.void, () => Effect.sync(() => void released.push(mine)))
+      if (mine === 1) return yield* Effect.fail("the table is missing")
+      return yield* services
+    })
+    const runtime = containerRuntime("test", build, Effect.succeed(LogLevel.Info))
+    await expect(runtime()).rejects.toThrow(/table is missing/)
+    expect(released).toEqual([1])
+    await runtime()
+    // The working build's resources live as long as the container.
+    expect(released).toEqual([1])
+  })
 })
