@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import type { HttpServerRequest } from "@effect/platform"
-import { Context, Effect, Exit, Stream } from "effect"
+import { Context, Effect, Exit, FastCheck as fc, Stream } from "effect"
 import { Writable } from "node:stream"
 import { setImmediate } from "node:timers/promises"
 import {
@@ -223,6 +223,38 @@ describe("FunctionUrl", () => {
       const { services } = await adapt(event({ requestContext: { http: { method: "GET" } } }))
       expect(Context.unsafeGet(services!, Caller)).toEqual({ principal: ANONYMOUS })
     })
+  })
+
+  it("answers any event 200 (the app ran) or 400 (it did not), and never throws", async () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom("", " ", "\r\n", "\u0000", "é", "\u0100", "a\u0001b"))
+    const events = fc.record({
+      version: fc.option(fc.constantFrom("2.0", "1.0"), { nil: undefined }),
+      rawPath: fc.oneof(fc.constant("/mcp"), text.map((path) => `/${path}`), text),
+      rawQueryString: fc.option(text, { nil: undefined }),
+      headers: fc.option(fc.dictionary(fc.oneof(text, fc.constantFrom("host", "Host", "cookie", "content-type")), text, { maxKeys: 4 }), { nil: undefined }),
+      cookies: fc.option(fc.array(text, { maxLength: 3 }), { nil: undefined }),
+      body: fc.option(text, { nil: undefined }),
+      isBase64Encoded: fc.option(fc.boolean(), { nil: undefined }),
+      requestContext: fc.record({
+        domainName: fc.option(fc.oneof(text, fc.constant("abc.lambda-url.eu-west-1.on.aws")), { nil: undefined }),
+        http: fc.record({ method: fc.oneof(fc.constantFrom("GET", "post", "HEAD", "DELETE", "TRACE", "CONNECT", ""), text) })
+      })
+    })
+    await fc.assert(
+      fc.asyncProperty(events, async (input) => {
+        const app = recordingApp()
+        const result = await bufferedHandler(app.run)(input, lambdaContext)
+        expect(result.statusCode === 200 ? app.calls.length : result.statusCode).toBe(result.statusCode === 200 ? 1 : 400)
+        if (result.statusCode === 200) {
+          const { request } = app.calls[0]!
+          // What the app sees is well formed: a path, lower-case header names, text it can read.
+          expect(request.url.startsWith("/")).toBe(true)
+          for (const name of Object.keys(request.headers)) expect(name).toBe(name.toLowerCase())
+          await Effect.runPromise(request.text)
+        }
+      }),
+      { numRuns: 400 }
+    )
   })
 
   describe("writeResponse", () => {
