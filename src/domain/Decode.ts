@@ -30,3 +30,21 @@ export const decodeUnknownOption = <A, I>(schema: Schema.Schema<A, I, never>, op
   const decode = decodeUnknownEither(schema, options)
   return (input: unknown): Option.Option<A> => Option.getRight(decode(input))
 }
+
+/**
+ * Every issue of a decode. An optional field that breaks its rule also fails the union's other
+ * member (`undefined`); that issue says nothing the first does not, so it is left out where the
+ * field, or something inside it, has another issue.
+ */
+export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<ParseResult.ArrayFormatterIssue> => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const isAlternative = (issue: ParseResult.ArrayFormatterIssue) =>
+    issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual ")
+  const explained = issues.filter((issue) => !isAlternative(issue)).map((issue) => issue.path.join("."))
+  const explains = (path: string) => explained.some((other) => other === path || other.startsWith(`${path}.`))
+  return issues.filter((issue) => !(isAlternative(issue) && explains(issue.path.join("."))))
+}
+
+/** Every issue of a decode as `path: message` (the root named `root`), on one line, for error texts. */
+export const describeParseError = (error: ParseResult.ParseError, root = "result") =>
+  issuesOf(error).map((issue) => `${issue.path.join(".") || root}: ${issue.message}`).join("; ")

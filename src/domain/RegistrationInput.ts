@@ -3,32 +3,18 @@
  * with its shorthand `parameters` (converted to JSON Schema or prompt arguments), decoded into
  * a `RegistrationSpec` with every problem named by its path.
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, type ParseResult, Schema } from "effect"
 import { InvalidRegistration, Problem } from "./errors.js"
 import { JsonSchema } from "./LazyModules.js"
 import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"
 import { isPlainObject, RegistrationSpec, RegistrationType } from "./Registration.js"
-import { decodeUnknownEither } from "./Decode.js"
+import { decodeUnknownEither, issuesOf } from "./Decode.js"
 
 const Kind = Schema.Struct({ type: RegistrationType })
 
-/**
- * Every problem of a decode, by path. An optional field that breaks its rule also fails the
- * union's other member (`undefined`); that second issue says nothing the first does not, so it
- * is dropped where the field, or something inside it, has another problem.
- */
-const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: messageOf(issue),
-    undefinedAlternative: issue._tag === "Type" && issue.message.startsWith("Expected undefined, actual ")
-  }))
-  const explained = issues.filter((issue) => !issue.undefinedAlternative).map((issue) => issue.path)
-  const explains = (path: string) => explained.some((other) => other === path || other.startsWith(`${path}.`))
-  return issues
-    .filter((issue) => !(issue.undefinedAlternative && explains(issue.path)))
-    .map((issue) => new Problem({ path: issue.path, message: issue.message }))
-}
+/** Every problem of a decode, by path. */
+const problemsOf = (error: ParseResult.ParseError): ReadonlyArray<Problem> =>
+  issuesOf(error).map((issue) => new Problem({ path: issue.path.map(String).join("."), message: messageOf(issue) }))
 
 const messageOf = (issue: ParseResult.ArrayFormatterIssue): string => {
   if (issue._tag === "Missing") return "is required"

@@ -15,10 +15,10 @@ import { Readable, type Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import type { ReadableStream as WebReadableStream } from "node:stream/web"
 import type { HttpServerRequest } from "@effect/platform"
-import { Context, Either, ParseResult, Schema } from "effect"
+import { Context, Either, Schema } from "effect"
 import { BackgroundWork, Caller, type CallerIdentity, InvocationDeadline } from "./HostContext.js"
 import { type AppRunner, type Reply, serverRequest } from "./LambdaExchange.js"
-import { decodeUnknownEither } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
 
 /** The parts of a Function URL event (payload format 2.0) the adapter reads; other fields are ignored. */
 export const FunctionUrlEvent = Schema.Struct({
@@ -163,13 +163,6 @@ export const writeResponse = async (response: Reply, responseStream: Writable, l
 
 const decodeEvent = decodeUnknownEither(FunctionUrlEvent, { errors: "all" })
 
-/** Every problem of a decoding, as `path: message`, on one line. */
-const describeParseError = (error: ParseResult.ParseError) =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    // Optional fields also accept `undefined`; that alternative failing says nothing new.
-    .filter((issue) => !issue.message.startsWith("Expected undefined,"))
-    .map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`)
-    .join("; ")
 
 interface Invocation {
   readonly request: HttpServerRequest.HttpServerRequest
@@ -180,7 +173,7 @@ interface Invocation {
 /** The request an event stands for, with its per-request services, or why there is none. */
 const invocationOf = (event: unknown, context: LambdaInvocationContext): Either.Either<Invocation, string> =>
   decodeEvent(event).pipe(
-    Either.mapLeft(describeParseError),
+    Either.mapLeft((error) => describeParseError(error, "event")),
     Either.flatMap((decoded) =>
       Either.try({
         // `toRequest` rejects what the schema lets through, e.g. an invalid method or header.

@@ -7,8 +7,7 @@
 import { Data, Effect, Either, Option, Schema, Stream } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import { LoggingLevel } from "../domain/Mcp.js"
-import { describeParseError } from "./Results.js"
-import { decodeUnknownEither } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
 
 export const ProgressLine = Schema.Struct({
   type: Schema.Literal("progress"),

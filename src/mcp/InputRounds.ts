@@ -14,8 +14,8 @@ import { isPlainObject } from "../domain/Registration.js"
 import { Inbox, replyKey } from "../services/Inbox.js"
 import { McpRequest } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
-import { describeParseError, unwrap } from "./Results.js"
-import { decodeUnknownEither } from "../domain/Decode.js"
+import { unwrap } from "./Results.js"
+import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
 
 export const MAX_ROUNDS = 8
 

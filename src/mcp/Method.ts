@@ -16,8 +16,7 @@ import type { RequestStateSeal } from "./RequestState.js"
 import type { Subscriptions } from "./Subscriptions.js"
 import type { TaskRunner } from "../services/TaskRunner.js"
 import type { TaskStore } from "../services/TaskStore.js"
-import { describeParseError } from "./Results.js"
-import { decodeUnknownEither } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
 
 export interface EngineOptions {
   readonly serverInfo?: Implementation | undefined

@@ -3,7 +3,7 @@
  * `{ statusCode, body }` (body as JSON text or a value) or a bare MCP result; anything else
  * becomes text (and structured content when it is an object).
  */
-import { Effect, Either, ParseResult } from "effect"
+import { Effect, Either } from "effect"
 import { JsonSchema } from "../domain/LazyModules.js"
 import {
   type CallToolResult,
@@ -16,7 +16,7 @@ import {
   ReadResourceResult as ReadResourceResultSchema
 } from "../domain/Mcp.js"
 import { isPlainObject, type ToolRegistration } from "../domain/Registration.js"
-import { decodeUnknownEither } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
 
 export interface Unwrapped {
   readonly statusCode: number | undefined
@@ -57,11 +57,6 @@ const text = (value: string) => ({ type: "text" as const, text: value })
 
 export const toolError = (message: string): CallToolResult => ({ content: [text(message)], isError: true })
 
-/** Every problem of a decoding, as `path: message` (the root named `root`), for error texts. */
-export const describeParseError = (error: ParseResult.ParseError, root = "result") =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.join(".") || root}: ${issue.message}`)
-    .join("; ")
 
 const decodeCallToolResult = decodeUnknownEither(CallToolResultSchema)
 

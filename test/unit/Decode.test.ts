@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Option, Schema } from "effect"
-import { decodeUnknownEither, decodeUnknownOption } from "../../src/domain/Decode.js"
+import { decodeUnknownEither, decodeUnknownOption, describeParseError } from "../../src/domain/Decode.js"
 import { decodeMessage, ErrorCode } from "../../src/domain/JsonRpc.js"
 import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { toCallToolResult, toGetPromptResult } from "../../src/mcp/Results.js"
@@ -26,6 +26,16 @@ describe("decoding a value that cannot be turned into text", () => {
     expect(decodeUnknownOption(Tagged)({ type: unreadable })).toEqual(Option.none())
     expect(decodeUnknownEither(Tagged)({ type: "b" })).toEqual(Either.right({ type: "b" }))
     expect(Either.isLeft(decodeUnknownEither(Tagged)({ type: "c" }))).toBe(true)
+  })
+
+  it("describes a broken optional field once: its own rule, not also the `undefined` it could have been", () => {
+    const Shape = Schema.Struct({ a: Schema.optional(Schema.Number), b: Schema.optional(Schema.Struct({ c: Schema.String })) })
+    const failed = decodeUnknownEither(Shape, { errors: "all" })({ a: "x", b: { c: 1 } })
+    expect(Either.isLeft(failed) && describeParseError(failed.left, "params")).toBe(
+      "a: Expected number, actual \"x\"; b.c: Expected string, actual 1"
+    )
+    const wrongRoot = decodeUnknownEither(Shape)(7)
+    expect(Either.isLeft(wrongRoot) && describeParseError(wrongRoot.left, "params")).toMatch(/^params: Expected/)
   })
 
   it("leaves any other throw a defect: a filter that throws is our bug, not bad input", () => {

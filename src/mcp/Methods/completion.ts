@@ -9,9 +9,9 @@ import { InternalError, InvalidParams } from "../Errors.js"
 import { describeInvocationError, invoke } from "../Invoke.js"
 import { lookup } from "../Lookup.js"
 import { method } from "../Method.js"
-import { describeParseError, unwrap } from "../Results.js"
+import { unwrap } from "../Results.js"
 import { allResources } from "./resources.js"
-import { decodeUnknownEither } from "../../domain/Decode.js"
+import { decodeUnknownEither, describeParseError } from "../../domain/Decode.js"
 
 const MAX_VALUES = 100
 
