@@ -2,12 +2,19 @@
 import { Either, Option, Schema } from "effect"
 import { decodeUnknownEither } from "./Decode.js"
 
-export const encodeCursor = <A, I>(schema: Schema.Schema<A, I>, value: A): string =>
-  Buffer.from(JSON.stringify(Schema.encodeSync(schema)(value)), "utf8").toString("base64url")
+export interface CursorCodec<A> {
+  readonly encode: (value: A) => string
+  /** None for anything that is not a cursor of this kind. */
+  readonly decode: (cursor: string) => Option.Option<A>
+}
 
-export const decodeCursor = <A, I>(schema: Schema.Schema<A, I>, cursor: string): Option.Option<A> => {
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return Option.none()
-  return Either.getRight(
-    decodeUnknownEither(Schema.parseJson(schema))(Buffer.from(cursor, "base64url").toString("utf8"))
-  )
+/** Cursors of `schema`; built once (its JSON decoder is compiled then, not per page). */
+export const cursorCodec = <A, I>(schema: Schema.Schema<A, I>): CursorCodec<A> => {
+  const encode = Schema.encodeSync(schema)
+  const decode = decodeUnknownEither(Schema.parseJson(schema))
+  return {
+    encode: (value) => Buffer.from(JSON.stringify(encode(value)), "utf8").toString("base64url"),
+    decode: (cursor) =>
+      /^[A-Za-z0-9_-]+$/.test(cursor) ? Either.getRight(decode(Buffer.from(cursor, "base64url").toString("utf8"))) : Option.none()
+  }
 }

@@ -95,11 +95,13 @@ const ResourceUpdate = Schema.Struct({
   )
 })
 
+const decodeUpdate = decodeUnknownEither(ResourceUpdate)
+
 const decodeResourceUpdate = (body: unknown) => {
   const invalid = (problems: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
     new HttpProblem({ status: 400, error: "InvalidUri", message: "The body must be {\"uri\": \"<absolute URI>\"}", problems })
   if (!isPlainObject(body)) return Either.left(invalid([{ path: "", message: "must be a JSON object" }]))
-  return Either.mapLeft(decodeUnknownEither(ResourceUpdate)(body), (error) =>
+  return Either.mapLeft(decodeUpdate(body), (error) =>
     invalid(ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
       path: issue.path.map(String).join("."),
       message: issue._tag === "Missing" ? "is required" : issue.message

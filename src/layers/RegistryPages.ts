@@ -7,9 +7,9 @@ import { Effect, Option, Schema } from "effect"
 import { InvalidCursor } from "../domain/errors.js"
 import { type Registration, RegistrationType } from "../domain/Registration.js"
 import { DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type RegistrationPage } from "../services/Registry.js"
-import { decodeCursor, encodeCursor } from "../domain/Cursor.js"
+import { cursorCodec } from "../domain/Cursor.js"
 
-const PageCursor = Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) })
+const PageCursor = cursorCodec(Schema.Struct({ after: Schema.String, type: Schema.optional(RegistrationType) }))
 
 export interface PageRequest {
   /** Ids greater than this one (undefined: from the start). */
@@ -21,7 +21,7 @@ export interface PageRequest {
 export const pageRequest = (options: ListOptions): Effect.Effect<PageRequest, InvalidCursor> => {
   const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
   if (options.cursor === undefined) return Effect.succeed({ after: undefined, limit })
-  const cursor = decodeCursor(PageCursor, options.cursor)
+  const cursor = PageCursor.decode(options.cursor)
   if (Option.isNone(cursor) || cursor.value.type !== options.type) {
     return Effect.fail(new InvalidCursor({ cursor: options.cursor }))
   }
@@ -33,7 +33,7 @@ export const pageOf = (items: ReadonlyArray<Registration>, options: ListOptions,
   const page = items.slice(0, limit)
   const last = page.at(-1)
   const nextCursor = items.length > limit && last !== undefined
-    ? encodeCursor(PageCursor, { after: last.id, ...(options.type === undefined ? {} : { type: options.type }) })
+    ? PageCursor.encode({ after: last.id, ...(options.type === undefined ? {} : { type: options.type }) })
     : undefined
   return { items: page, nextCursor }
 }

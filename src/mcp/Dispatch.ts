@@ -34,7 +34,7 @@ import { RequestStateSeal } from "./RequestState.js"
 import { Subscriptions } from "./Subscriptions.js"
 import { CACHEABLE_METHODS, META } from "../domain/Modern.js"
 import { type Effects, isModern, type Live, makeEffects, McpRequest, type RequestContext } from "./McpRequest.js"
-import { decodeParams, EngineSettings, type Method, type MethodServices, table } from "./Method.js"
+import { EngineSettings, paramsDecoder, type Method, type MethodServices, table } from "./Method.js"
 import { SERVER_REQUEST_PREFIX } from "./InputRounds.js"
 
 export type { Live } from "./McpRequest.js"
@@ -67,6 +67,8 @@ const BATCH_VERSION = "2025-03-26"
 
 const progressTokenOf = (value: unknown): ProgressToken | undefined =>
   typeof value === "string" || typeof value === "number" ? value : undefined
+
+const decodeCancelled = paramsDecoder(CancelledParams)
 
 export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.gen(function* () {
@@ -179,7 +181,7 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         return Ref.update(effects.changes, (changes) => ({ ...changes, initialized: true }))
       }
       if (message.method === "notifications/cancelled") {
-        const params = decodeParams(CancelledParams, message.params)
+        const params = decodeCancelled(message.params)
         if (Either.isLeft(params) || context.sessionId === undefined) return Effect.void
         const sessionId = context.sessionId
         const { requestId } = params.right

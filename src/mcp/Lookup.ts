@@ -2,7 +2,7 @@
 import { Effect, Option, Schema } from "effect"
 import type { StoreError } from "../domain/errors.js"
 import { registrationId, type RegistrationType } from "../domain/Registration.js"
-import { decodeCursor, encodeCursor } from "../domain/Cursor.js"
+import { cursorCodec } from "../domain/Cursor.js"
 import { Catalog, type Of } from "./Catalog.js"
 import { InternalError, InvalidParams } from "./Errors.js"
 import { EngineSettings } from "./Method.js"
@@ -33,7 +33,7 @@ export interface Page<A> {
 }
 
 /** Where a page starts: after this registration id (the catalog keeps registrations in id order). */
-const PageCursor = Schema.Struct({ after: Schema.String })
+const PageCursor = cursorCodec(Schema.Struct({ after: Schema.String }))
 
 /**
  * One page of the registrations of a type, each turned into zero or more list items. Pages come
@@ -49,7 +49,7 @@ export const page = <T extends RegistrationType, A, R>(
     const catalog = yield* Catalog
     const { pageSize } = yield* EngineSettings
     // Stryker disable next-line StringLiteral: every registration id sorts after any cursor start (ids begin with their lower-case kind)
-    const after = cursor === undefined ? Option.some({ after: "" }) : decodeCursor(PageCursor, cursor)
+    const after = cursor === undefined ? Option.some({ after: "" }) : PageCursor.decode(cursor)
     if (Option.isNone(after)) return yield* Effect.fail(new InvalidParams({ message: "Invalid cursor" }))
     const all = yield* catalog.all(type).pipe(Effect.catchTag("StoreError", hideStoreError))
     const rest = all.filter((registration) => registration.id > after.value.after)
@@ -57,7 +57,7 @@ export const page = <T extends RegistrationType, A, R>(
     // Stryker disable next-line ObjectLiteral: one at a time gives the same page in the same order, only slower
     const items = yield* Effect.forEach(chosen, toItems, { concurrency: 8 })
     const last = chosen[chosen.length - 1]
-    const nextCursor = rest.length > pageSize && last !== undefined ? encodeCursor(PageCursor, { after: last.id }) : undefined
+    const nextCursor = rest.length > pageSize && last !== undefined ? PageCursor.encode({ after: last.id }) : undefined
     return { items: items.flat(), nextCursor } satisfies Page<A>
   })
 

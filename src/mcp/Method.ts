@@ -112,12 +112,12 @@ export class ResultSchemaViolation extends Schema.TaggedError<ResultSchemaViolat
   }
 }
 
-/** Params as the method's schema reads them (an absent `params` is an empty object). */
-export const decodeParams = <P, I>(schema: Schema.Schema<P, I>, params: unknown) =>
-  Either.mapLeft(
-    decodeUnknownEither(schema, { errors: "all" })(params ?? {}),
-    (error) => new InvalidParams({ message: `Invalid params: ${describeParseError(error, "params")}` })
-  )
+/** Reads params as `schema` has them (an absent `params` is an empty object); built once per schema. */
+export const paramsDecoder = <P, I>(schema: Schema.Schema<P, I>) => {
+  const decode = decodeUnknownEither(schema, { errors: "all" })
+  return (params: unknown) =>
+    Either.mapLeft(decode(params ?? {}), (error) => new InvalidParams({ message: `Invalid params: ${describeParseError(error, "params")}` }))
+}
 
 export const method = <P, PI, A, AI extends object>(
   name: string,
@@ -128,12 +128,13 @@ export const method = <P, PI, A, AI extends object>(
     readonly era?: Era
   }
 ): Method<P, A> => {
+  const decode = paramsDecoder(spec.params)
   const encode = Schema.encode(spec.result, { errors: "all" })
   return {
     name,
     ...spec,
     run: (raw) =>
-      Effect.flatMap(decodeParams(spec.params, raw), spec.handle).pipe(
+      Effect.flatMap(decode(raw), spec.handle).pipe(
         Effect.flatMap((result) =>
           Effect.orDieWith(encode(result), (error) =>
             new ResultSchemaViolation({ method: name, problems: describeParseError(error) }))

@@ -59,6 +59,9 @@ export const toolError = (message: string): CallToolResult => ({ content: [text(
 
 
 const decodeCallToolResult = decodeUnknownEither(CallToolResultSchema)
+const decodeReadResourceResult = decodeUnknownEither(ReadResourceResultSchema)
+const decodeGetPromptResult = decodeUnknownEither(GetPromptResultSchema)
+const decodeListedResources = decodeUnknownEither(ListResourcesAnswer)
 
 /** What reading a tool's answer needs of its registration (a task keeps just this). */
 export interface ToolShape {
@@ -126,7 +129,7 @@ export const toReadResourceResult = (
   if (failed !== undefined) return Either.left(failed)
   if (isPlainObject(body) && Array.isArray(body["contents"])) {
     return Either.mapLeft(
-      decodeUnknownEither(ReadResourceResultSchema)(body),
+      decodeReadResourceResult(body),
       (error) => new UnusableAnswer(`invalid contents: ${describeParseError(error)}`)
     )
   }
@@ -141,7 +144,7 @@ export const toListedResources = (answer: unknown): Either.Either<ReadonlyArray<
   const { statusCode, body } = unwrap(answer)
   const failed = errorStatus(statusCode, body)
   if (failed !== undefined) return Either.left(failed)
-  return Either.mapBoth(decodeUnknownEither(ListResourcesAnswer)(body), {
+  return Either.mapBoth(decodeListedResources(body), {
     onLeft: (error) => new UnusableAnswer(`invalid resource list: ${describeParseError(error)}`),
     onRight: (answer) => answer.resources
   })
@@ -155,7 +158,7 @@ export const toGetPromptResult = (answer: unknown): Either.Either<GetPromptResul
     return Either.right({ messages: [{ role: "user", content: text(body) }] })
   }
   return Either.mapLeft(
-    decodeUnknownEither(GetPromptResultSchema)(body),
+    decodeGetPromptResult(body),
     (error) => new UnusableAnswer(`invalid prompt result: ${describeParseError(error)}`)
   )
 }
