@@ -32,8 +32,8 @@ import { Registry } from "../services/Registry.js"
 import { SessionStore } from "../services/SessionStore.js"
 import { StreamLeases } from "../services/StreamLeases.js"
 import { SubscriptionStore } from "../services/SubscriptionStore.js"
-import { noRuns, TaskRunner } from "../services/TaskRunner.js"
-import { noTaskStore, TaskStore } from "../services/TaskStore.js"
+import { TaskRunner } from "../services/TaskRunner.js"
+import { TaskStore } from "../services/TaskStore.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
 import { lambdaHandler } from "./LambdaRuntime.js"
 import { add, addOption } from "./Services.js"
@@ -49,16 +49,14 @@ export class McpHttpApp extends Context.Tag("mcp-lambda-sam/McpHttpApp")<
  * live in the session table and run there, invoked with `Event`); without it, no tasks.
  */
 const engine = (runner: Option.Option<string>) =>
-<C>(context: Context.Context<C>) =>
   Option.isNone(runner)
-    ? add(TaskStore, Effect.succeed(noTaskStore))(context).pipe(
-      Effect.flatMap(add(TaskRunner, Effect.succeed(noRuns))),
-      Effect.flatMap(add(Engine.McpEngine, Engine.make({ tasks: { enabled: false } })))
-    )
-    : add(TaskStore, DynamoDBTaskStore.makeConfig)(context).pipe(
-      Effect.flatMap(add(TaskRunner, Effect.flatMap(LambdaTaskRunner.clientConfig, (client) => LambdaTaskRunner.makeScoped({ functionName: runner.value, client })))),
-      Effect.flatMap(add(Engine.McpEngine, Engine.make()))
-    )
+    ? Engine.makeWithoutTasks()
+    : Effect.gen(function* () {
+      const store = yield* DynamoDBTaskStore.makeConfig
+      const client = yield* LambdaTaskRunner.clientConfig
+      const runs = yield* LambdaTaskRunner.makeScoped({ functionName: runner.value, client })
+      return yield* Engine.make().pipe(Effect.provideService(TaskStore, store), Effect.provideService(TaskRunner, runs))
+    })
 
 /** Everything the MCP function needs: DynamoDB stores, the Lambda invoker, the protocol, the app. */
 export const mcpServices = Effect.gen(function* () {
@@ -76,7 +74,7 @@ export const mcpServices = Effect.gen(function* () {
     Effect.flatMap(add(RequestState.RequestStateSeal, RequestState.makeWithFallback(sharedKey(sessionTable)))),
     Effect.flatMap(add(Sessions.Sessions, Sessions.makeConfig))
   )
-  return yield* engine(runner)(ports).pipe(
+  return yield* add(Engine.McpEngine, engine(runner))(ports).pipe(
     // RATE_LIMIT_PER_MINUTE (none when 0); MAX_STREAMS_PER_CALLER: leases for long-lived streams (none, and no cap, when 0).
     Effect.flatMap(add(RateLimiter, DynamoDBRateLimiter.makeConfig)),
     Effect.flatMap(addOption(StreamLeases, DynamoDBStreamLeases.makeConfig)),

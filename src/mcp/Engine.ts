@@ -9,8 +9,8 @@
 import { Context, Effect, Layer } from "effect"
 import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
-import { TaskRunner } from "../services/TaskRunner.js"
-import { noTasks, type TaskStore } from "../services/TaskStore.js"
+import { noRuns, TaskRunner } from "../services/TaskRunner.js"
+import { noTaskStore, TaskStore } from "../services/TaskStore.js"
 import type { ToolInvoker } from "../services/ToolInvoker.js"
 import type { Catalog } from "./Catalog.js"
 import type { RequestStateSeal } from "./RequestState.js"
@@ -44,17 +44,18 @@ export const layer = <E = never, R = never>(
   options: EngineOptions = {},
   methods: ReadonlyArray<Method<any, any>> = METHODS, // eslint-disable-line @typescript-eslint/no-explicit-any
   tasks?: Layer.Layer<TaskStore | TaskRunner, E, R>
-): Layer.Layer<McpEngine, E, Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal | R> => {
-  const settings = engineSettings(tasks === undefined ? { ...options, tasks: { ...options.tasks, enabled: false } } : options)
-  const taskPorts: Layer.Layer<TaskStore | TaskRunner, E, R> = tasks ?? Layer.merge(noTasks, TaskRunner.unavailable)
-  return Layer.scoped(McpEngine, Dispatch.make(methods)).pipe(
-    Layer.provide(Layer.merge(Layer.succeed(EngineSettings, settings), taskPorts))
-  )
-}
+): Layer.Layer<McpEngine, E, Catalog | Registry | ToolInvoker | Subscriptions | Inbox | RequestStateSeal | R> =>
+  tasks === undefined
+    ? Layer.scoped(McpEngine, makeWithoutTasks(options, methods))
+    : Layer.scoped(McpEngine, make(options, methods)).pipe(Layer.provide(tasks))
 
-/**
- * The engine as an effect, over the ports, a task store and a task runner in its context (for
- * a server without tasks: `noTaskStore`, `noRuns`, and `tasks: { enabled: false }`).
- */
+/** The engine as an effect, over the ports and the task store and runner in its context. */
 export const make = (options: EngineOptions = {}, methods: ReadonlyArray<Method<any, any>> = METHODS) => // eslint-disable-line @typescript-eslint/no-explicit-any
   Effect.provideService(Dispatch.make(methods), EngineSettings, engineSettings(options))
+
+/** The engine of a server without tasks: the extension not offered, nothing to keep or run one. */
+export const makeWithoutTasks = (options: EngineOptions = {}, methods: ReadonlyArray<Method<any, any>> = METHODS) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  make({ ...options, tasks: { ...options.tasks, enabled: false } }, methods).pipe(
+    Effect.provideService(TaskStore, noTaskStore),
+    Effect.provideService(TaskRunner, noRuns)
+  )

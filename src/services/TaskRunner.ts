@@ -3,7 +3,7 @@
  * function, under `dev` a fiber of the server. The run itself (invoke the tool's function,
  * record what it answered) is the same everywhere: `src/mcp/TaskRun.ts`.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect } from "effect"
 import { TaskStartFailed } from "../domain/errors.js"
 import type { TaskId } from "../domain/Task.js"
 
@@ -17,7 +17,4 @@ export const noRuns: TaskRunnerShape = {
   start: (taskId) => Effect.fail(new TaskStartFailed({ taskId, cause: new Error("this server runs no tasks") }))
 }
 
-export class TaskRunner extends Context.Tag("mcp-lambda-sam/TaskRunner")<TaskRunner, TaskRunnerShape>() {
-  /** For a server without tasks (the extension is then not offered, so nothing calls it). */
-  static readonly unavailable: Layer.Layer<TaskRunner> = Layer.succeed(TaskRunner, noRuns)
-}
+export class TaskRunner extends Context.Tag("mcp-lambda-sam/TaskRunner")<TaskRunner, TaskRunnerShape>() {}

@@ -4,7 +4,7 @@
  * compare-and-set on the task's `version`, so concurrent writers (a run ending, a cancel, two
  * `tasks/update`s) never undo each other.
  */
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Option } from "effect"
 import { StoreError, TaskChanged } from "../domain/errors.js"
 import type { StoredTask, TaskId } from "../domain/Task.js"
 
@@ -59,6 +59,3 @@ export const noTaskStore: TaskStoreShape = {
   get: () => Effect.succeed(Option.none()),
   replace: (task) => Effect.fail(new TaskChanged({ taskId: task.taskId, version: task.version - 1 }))
 }
-
-/** For an engine without tasks: knows no task and keeps none. */
-export const noTasks: Layer.Layer<TaskStore> = Layer.succeed(TaskStore, noTaskStore)
