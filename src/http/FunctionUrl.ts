@@ -69,13 +69,11 @@ export const callerOf = (event: FunctionUrlEvent): CallerIdentity => {
 export const toRequest = (event: FunctionUrlEvent): HttpServerRequest.HttpServerRequest => {
   const headers: Record<string, string | undefined> = { ...event.headers }
   if (event.cookies !== undefined && event.cookies.length > 0) headers["cookie"] = event.cookies.join("; ")
-  // The last one, as the request's own `host` header will be.
-  const hostHeader = Object.entries(headers).findLast(([name, value]) => name.toLowerCase() === "host" && value !== undefined)?.[1]
-  const host = event.requestContext.domainName ?? hostHeader ?? "lambda-url.local"
   const query = event.rawQueryString === undefined || event.rawQueryString === "" ? "" : `?${event.rawQueryString}`
   return serverRequest({
     method: event.requestContext.http.method,
-    url: `https://${host}${event.rawPath}${query}`,
+    host: event.requestContext.domainName,
+    pathAndQuery: `${event.rawPath}${query}`,
     headers,
     body: event.body === undefined ? undefined : event.isBase64Encoded === true ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8")
   })

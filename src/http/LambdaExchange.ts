@@ -12,8 +12,10 @@ import { Context, Effect, Inspectable, Option, Runtime, type Scope, Stream } fro
 /** The request as the Function URL delivered it. */
 export interface RequestParts {
   readonly method: string
-  /** `https://host/path?query`. */
-  readonly url: string
+  /** The host the URL names (the Function URL's domain); without one, the `Host` header's. */
+  readonly host: string | undefined
+  /** `/path?query`. */
+  readonly pathAndQuery: string
   /** Header name (any case) to value; `undefined` values are left out. */
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly body: Uint8Array | undefined
@@ -61,8 +63,9 @@ class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest
     return Option.fromNullable(this.remote)
   }
 
+  private parsedCookies: Record<string, string> | undefined
   get cookies() {
-    return Cookies.parseHeader(this.headers["cookie"] ?? "")
+    return (this.parsedCookies ??= Cookies.parseHeader(this.headers["cookie"] ?? ""))
   }
 
   private fail(description: string) {
@@ -117,7 +120,6 @@ class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest
 export const serverRequest = (parts: RequestParts): HttpServerRequest.HttpServerRequest => {
   const method = parts.method.toUpperCase()
   if (!TOKEN.test(method) || FORBIDDEN_METHODS.has(method)) throw new TypeError(`'${parts.method}' is not a valid HTTP method`)
-  const url = new URL(parts.url)
   const headers: Record<string, string> = {}
   for (const [name, raw] of Object.entries(parts.headers)) {
     if (raw === undefined) continue
@@ -127,6 +129,7 @@ export const serverRequest = (parts: RequestParts): HttpServerRequest.HttpServer
     if (BAD_VALUE.test(value)) throw new TypeError(`'${name}' has a value HTTP forbids`)
     headers[name.toLowerCase()] = value
   }
+  const url = new URL(`https://${parts.host ?? headers["host"] ?? "lambda-url.local"}${parts.pathAndQuery}`)
   const withBody = method !== "GET" && method !== "HEAD" && parts.body !== undefined
   return new LambdaServerRequest(
     parts,

@@ -12,7 +12,7 @@ class Greeting extends Context.Tag("test/Greeting")<Greeting, string>() {}
 class Caller extends Context.Tag("test/Caller")<Caller, string>() {}
 
 const request = (method = "POST", body: string | undefined = "{\"a\":1}") =>
-  serverRequest({ method, url: "https://fn.example/mcp?x=1", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : Buffer.from(body) })
+  serverRequest({ method, host: "fn.example", pathAndQuery: "/mcp?x=1", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : Buffer.from(body) })
 
 const text = async (reply: Reply) => {
   if (reply.body === undefined) return ""
@@ -26,13 +26,13 @@ describe("serverRequest", () => {
   it("refuses what a web Request refuses", () => {
     expect(() => request("GE T")).toThrow(TypeError)
     expect(() => request("CONNECT")).toThrow(TypeError)
-    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "1\n2" }, body: undefined })).toThrow()
-    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x a": "1" }, body: undefined })).toThrow()
-    expect(() => serverRequest({ method: "GET", url: "https://[nope/", headers: {}, body: undefined })).toThrow()
-    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "a\u0000b" }, body: undefined })).toThrow(TypeError)
-    expect(() => serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "\u0100" }, body: undefined })).toThrow(TypeError)
+    expect(() => serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/", headers: { "x-a": "1\n2" }, body: undefined })).toThrow()
+    expect(() => serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/", headers: { "x a": "1" }, body: undefined })).toThrow()
+    expect(() => serverRequest({ method: "GET", host: "[nope", pathAndQuery: "/", headers: {}, body: undefined })).toThrow()
+    expect(() => serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/", headers: { "x-a": "a\u0000b" }, body: undefined })).toThrow(TypeError)
+    expect(() => serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/", headers: { "x-a": "\u0100" }, body: undefined })).toThrow(TypeError)
     // Other control characters and Latin-1 pass, as web `Headers` lets them.
-    expect(serverRequest({ method: "GET", url: "https://fn.example/", headers: { "x-a": "a\u0001b\u00e9" }, body: undefined }).headers["x-a"]).toBe("a\u0001b\u00e9")
+    expect(serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/", headers: { "x-a": "a\u0001b\u00e9" }, body: undefined }).headers["x-a"]).toBe("a\u0001b\u00e9")
   })
 
   it("keeps the path and query as the URL, the whole URL as the original, and a modified copy its body", async () => {
@@ -83,12 +83,12 @@ describe("appRunner", () => {
       return HttpServerResponse.stream(body, { contentType: "text/event-stream" })
     })
     const run = appRunner(Runtime.defaultRuntime, app)
-    const head = await run(serverRequest({ method: "HEAD", url: "https://fn.example/sse", headers: {}, body: undefined }))
+    const head = await run(serverRequest({ method: "HEAD", host: "fn.example", pathAndQuery: "/sse", headers: {}, body: undefined }))
     expect(head.body).toBeUndefined()
     expect(head.headers["content-type"]).toBe("text/event-stream")
     await vi.waitFor(() => expect(seen.released).toBe(1))
     expect(seen.pulled).toBe(0)
-    const get = await run(serverRequest({ method: "GET", url: "https://fn.example/sse", headers: {}, body: undefined }))
+    const get = await run(serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/sse", headers: {}, body: undefined }))
     expect(seen.released).toBe(1)
     expect(await text(get)).toBe("data: x\n\n")
     expect(seen.pulled).toBe(1)
@@ -106,7 +106,7 @@ describe("appRunner", () => {
     const run = appRunner(runtime as Runtime.Runtime<Greeting | Caller>, app)
     const services = Context.make(Caller, "alice") as Context.Context<never>
     expect(await text(await run(request("POST", "body"), services))).toBe("hello alice POST body")
-    const failed = await run(serverRequest({ method: "GET", url: "https://fn.example/fail", headers: {}, body: undefined }), services)
+    const failed = await run(serverRequest({ method: "GET", host: "fn.example", pathAndQuery: "/fail", headers: {}, body: undefined }), services)
     expect(failed.status).toBe(500)
   })
 })
