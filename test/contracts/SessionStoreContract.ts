@@ -4,10 +4,11 @@
  */
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, type Layer, TestClock, Tracer } from "effect"
+import { Duration, Effect, type Layer, TestClock } from "effect"
 import { notification } from "../../src/domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, SessionId } from "../../src/domain/Session.js"
 import { isSkipped, SessionStore, SKIPPED } from "../../src/services/SessionStore.js"
+import { spansOf } from "../support/tracing.js"
 
 const indexOf = (entry: OutboxEntry): unknown => "params" in entry.message ? entry.message.params?.["i"] : undefined
 const methodOf = (entry: OutboxEntry): string | undefined => "method" in entry.message ? entry.message.method : undefined
@@ -20,21 +21,6 @@ export const newSession = (id: string, principal = "arn:aws:iam::123456789012:us
   initialized: false
 })
 
-/** The names of the spans `effect` opens, with its result. */
-const spansOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const names: Array<string> = []
-    const base = yield* Effect.tracer
-    const recording = Tracer.make({
-      span: (name, ...rest) => {
-        names.push(name)
-        return base.span(name, ...rest)
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    })
-    yield* Effect.withTracer(effect, recording)
-    return names
-  })
 
 /** `makeLayer(ttl)` gives a fresh, empty store whose sessions live `ttl` after their last use. */
 export const sessionStoreContract = <E>(

@@ -3,7 +3,7 @@
  * one snapshot for every kind, and fingerprints that change with the kind that changed.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, TestClock } from "effect"
+import { Effect, Layer } from "effect"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import * as Catalog from "../../src/mcp/Catalog.js"
 import { Registry } from "../../src/services/Registry.js"
@@ -76,31 +76,5 @@ describe("Catalog", () => {
       yield* registry.update(toolSpec("b", { description: "changed" }))
       expect(yield* catalog.fingerprints).toEqual(["tool-a@1,tool-b@2", "", "prompt-p@1"])
     }))
-  })
-
-  it.effect("with REGISTRY_STAMP_CACHE_MS, the stamp is kept that long after each read, whatever the time of day", () => {
-    const reads = { count: 0 }
-    const counting = Layer.effect(
-      Registry,
-      Effect.map(Registry, (registry) => ({
-        ...registry,
-        stamp: Effect.suspend(() => {
-          reads.count++
-          return registry.stamp
-        })
-      }))
-    ).pipe(Layer.provide(registryMemory))
-    const cacheFor1s = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["REGISTRY_STAMP_CACHE_MS", "1000"]])))
-    return Effect.gen(function* () {
-      const catalog = yield* Catalog.Catalog
-      yield* TestClock.adjust(Duration.hours(5))
-      yield* catalog.all("tool")
-      yield* TestClock.adjust(Duration.millis(999))
-      yield* catalog.all("tool")
-      expect(reads.count).toBe(1)
-      yield* TestClock.adjust(Duration.millis(1))
-      yield* catalog.all("tool")
-      expect(reads.count).toBe(2)
-    }).pipe(Effect.provide(Catalog.layer.pipe(Layer.provideMerge(counting), Layer.provide(cacheFor1s))))
   })
 })

@@ -47,6 +47,22 @@ describe("the registry stamp, cached per container", () => {
       }).pipe(Effect.provide(Catalog.layer.pipe(Layer.provideMerge(countingRegistry(reads)), Layer.provide(withCacheMillis(1000)))))
     }))
 
+  it.effect("is kept exactly that long after each read, whatever the time of day", () =>
+    Effect.gen(function* () {
+      const reads = { count: 0 }
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog.Catalog
+        yield* TestClock.adjust(Duration.hours(5))
+        yield* catalog.all("tool")
+        yield* TestClock.adjust(Duration.millis(999))
+        yield* catalog.all("tool")
+        expect(reads.count).toBe(1)
+        yield* TestClock.adjust(Duration.millis(1))
+        yield* catalog.all("tool")
+        expect(reads.count).toBe(2)
+      }).pipe(Effect.provide(Catalog.layer.pipe(Layer.provideMerge(countingRegistry(reads)), Layer.provide(withCacheMillis(1000)))))
+    }))
+
   it.effect("without the setting, every use reads it", () =>
     Effect.gen(function* () {
       const reads = { count: 0 }

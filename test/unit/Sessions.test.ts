@@ -3,7 +3,7 @@
  * what an oversized message becomes, and what a session's and a response stream's streams carry.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock, Tracer } from "effect"
+import { Chunk, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { StoreError } from "../../src/domain/errors.js"
 import { ErrorCode, failure, type JsonRpcMessage, notification, success } from "../../src/domain/JsonRpc.js"
 import type { OutboxEntry } from "../../src/domain/Session.js"
@@ -14,6 +14,7 @@ import { STREAM_END } from "../../src/mcp/Outbox.js"
 import { Sessions, type SessionsOptions } from "../../src/mcp/Sessions.js"
 import * as SessionsModule from "../../src/mcp/Sessions.js"
 import { SessionStore, type SessionStoreShape } from "../../src/services/SessionStore.js"
+import { spansOf } from "../support/tracing.js"
 
 const TTL = Duration.minutes(10)
 const alice = "arn:aws:iam::123456789012:user/alice"
@@ -70,17 +71,10 @@ describe("Sessions", () => {
   it.effect("opening and resolving a session are traced under their names", () =>
     Effect.gen(function* () {
       const sessions = yield* Sessions
-      const names: Array<string> = []
-      const base = yield* Effect.tracer
-      const recording = Tracer.make({
-        span: (name, ...rest) => {
-          names.push(name)
-          return base.span(name, ...rest)
-        },
-        context: (f, fiber) => base.context(f, fiber)
-      })
-      const session = yield* Effect.withTracer(sessions.open(alice, "streamable-http", start), recording)
-      yield* Effect.withTracer(sessions.resolve(session.id, "streamable-http", alice), recording)
+      const names = yield* spansOf(Effect.flatMap(
+        sessions.open(alice, "streamable-http", start),
+        (session) => sessions.resolve(session.id, "streamable-http", alice)
+      ))
       expect(names.filter((name) => name.startsWith("Sessions."))).toEqual(["Sessions.open", "Sessions.resolve"])
     }).pipe(Effect.provide(sessionsLayer())))
 
