@@ -182,18 +182,26 @@ export const replyOf = (response: HttpServerResponse.HttpServerResponse, runtime
 /** Runs `app` for one request with the runtime's services and the request's own (`services`). */
 export type AppRunner = (request: HttpServerRequest.HttpServerRequest, services?: Context.Context<never>) => Promise<Reply>
 
+/** Where the reply of the request being run goes (one per request). */
+class Replied extends Context.Tag("mcp-lambda-sam/LambdaExchange/Replied")<Replied, (reply: Reply) => void>() {}
+
 export const appRunner = <E, R>(runtime: Runtime.Runtime<R>, app: HttpApp.Default<E, R | Scope.Scope>): AppRunner => {
   const run = Runtime.runFork(runtime)
   const base = runtime.context as Context.Context<never>
+  // Made once: each request brings only its own request, services and Replied.
+  const handled = HttpApp.toHandled(app, (served, response) =>
+    Effect.flatMap(Replied, (resolve) =>
+      Effect.sync(() => {
+        const head = served.method === "HEAD"
+        // A stream body keeps the request's scope open until it is read to its end; HEAD sends none, so nothing holds it.
+        resolve(replyOf(head ? response : HttpApp.unsafeEjectStreamScope(response), runtime as Runtime.Runtime<never>, head))
+      })))
   return (request, services) =>
     new Promise<Reply>((resolve) => {
-      const handled = HttpApp.toHandled(app, (served, response) =>
-        Effect.sync(() => {
-          const head = served.method === "HEAD"
-          // A stream body keeps the request's scope open until it is read to its end; HEAD sends none, so nothing holds it.
-          resolve(replyOf(head ? response : HttpApp.unsafeEjectStreamScope(response), runtime as Runtime.Runtime<never>, head))
-        }))
-      const context = Context.add(services === undefined ? base : Context.merge(base, services), HttpServerRequest.HttpServerRequest, request)
+      const context = (services === undefined ? base : Context.merge(base, services)).pipe(
+        Context.add(HttpServerRequest.HttpServerRequest, request),
+        Context.add(Replied, resolve)
+      )
       run(Effect.provide(handled, context) as Effect.Effect<void>)
     })
 }
