@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { layerMemory as rateLimit } from "../../src/layers/MemoryRateLimiter.js"
 import { FIXED } from "../../src/Settings.js"
 import { arn } from "../support/fixtures.js"
+import { frozenMinuteLimiter } from "../support/rateLimit.js"
 import { type RunningServer, startDevServer, webHandler } from "../support/servers.js"
 
 const HEALTH_BOUND_MS = 200
@@ -181,7 +181,7 @@ describe("registering a pattern RE2 cannot run", () => {
 
 describe("over HTTP with a rate limit of 5 a minute", () => {
   it("each item of a batch after the first takes a token: the caller's items over the limit are refused, then the next POST is 429", async () => {
-    const app = webHandler({}, rateLimit(5))
+    const app = webHandler({}, frozenMinuteLimiter(5))
     try {
       const send = (body: unknown, headers: Record<string, string> = {}) =>
         app.fetch(new Request("http://local/mcp", {

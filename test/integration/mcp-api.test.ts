@@ -1,10 +1,10 @@
 /** Every status code of the MCP API, over raw HTTP requests (Streamable HTTP and legacy SSE). */
 import { afterEach, describe, expect, it } from "vitest"
 import type { McpApiOptions } from "../../src/http/McpApi.js"
-import { layerMemory } from "../../src/layers/MemoryRateLimiter.js"
 import { layerMemory as leasesMemory } from "../../src/services/StreamLeases.js"
 import { type Json, readJson } from "../support/json.js"
 import { modernRequest } from "../support/modernRequest.js"
+import { frozenMinuteLimiter } from "../support/rateLimit.js"
 import { webHandler } from "../support/servers.js"
 
 let app: ReturnType<typeof webHandler> | undefined
@@ -582,7 +582,7 @@ describe("legacy HTTP+SSE: what each refusal says, and the session's lifetime", 
 
 describe("rate limit", () => {
   it("429 with Retry-After once a principal is over its per-minute limit; others and /health are not counted", async () => {
-    const server = (app = webHandler({}, layerMemory(2)))
+    const server = (app = webHandler({}, frozenMinuteLimiter(2)))
     const ping = { jsonrpc: "2.0", id: 1, method: "ping" }
     expect((await post(server, initialize, {}, "alice")).status).toBe(200)
     expect((await post(server, ping, {}, "alice")).status).toBe(400)
