@@ -4,10 +4,10 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, Data, Effect, Option } from "effect"
 import { functionNameOf, functionsDirOf, scaffold, toolNameOf } from "./Scaffold.js"
 
-export class InitError extends Schema.TaggedError<InitError>()("InitError", { message: Schema.String }) {}
+export class InitError extends Data.TaggedError("InitError")<{ readonly message: string }> {}
 
 const directory = Args.directory({ name: "DIR", exists: "either" }).pipe(
   Args.withDescription("Where to write the tool (default: the current directory)"),

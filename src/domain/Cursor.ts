@@ -1,6 +1,6 @@
 /** Opaque pagination cursors: base64url JSON, decoded with a schema so a forged one is rejected. */
 import { Either, Option, Schema } from "effect"
-import { decodeUnknownEither } from "./Decode.js"
+import { decodeUnknownEither, onFirstUse } from "./Decode.js"
 
 export interface CursorCodec<A> {
   readonly encode: (value: A) => string
@@ -10,7 +10,7 @@ export interface CursorCodec<A> {
 
 /** Cursors of `schema`; built once (its JSON decoder is compiled then, not per page). */
 export const cursorCodec = <A, I>(schema: Schema.Schema<A, I>): CursorCodec<A> => {
-  const encode = Schema.encodeSync(schema)
+  const encode = onFirstUse(() => Schema.encodeSync(schema))
   const decode = decodeUnknownEither(Schema.parseJson(schema))
   return {
     encode: (value) => Buffer.from(JSON.stringify(encode(value)), "utf8").toString("base64url"),

@@ -10,11 +10,16 @@ import type { ParseOptions } from "effect/SchemaAST"
 
 const UNREADABLE = "a value that cannot be read (an object whose toString or valueOf is not a function)"
 
-/** `Schema.decodeUnknownEither`, but a throw while decoding is a `ParseError`. */
+/**
+ * `Schema.decodeUnknownEither`, but a throw while decoding is a `ParseError`. The decoder is
+ * compiled on its first use, not where it is declared: most are declared at a module's top level,
+ * and a cold start would otherwise compile every one of them, used or not.
+ */
 export const decodeUnknownEither = <A, I>(schema: Schema.Schema<A, I, never>, options?: ParseOptions) => {
-  const decode = Schema.decodeUnknownEither(schema, options)
+  let decode: ((input: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
   return (input: unknown): Either.Either<A, ParseResult.ParseError> => {
     try {
+      decode ??= Schema.decodeUnknownEither(schema, options)
       return decode(input)
     } catch (error) {
       // The conversion to text fails with a TypeError; anything else (a stack overflow, a
@@ -23,6 +28,16 @@ export const decodeUnknownEither = <A, I>(schema: Schema.Schema<A, I, never>, op
       return Either.left(new ParseResult.ParseError({ issue: new ParseResult.Type(schema.ast, input, UNREADABLE) }))
     }
   }
+}
+
+/**
+ * `make()`'s function, made on its first call: for a decoder or encoder declared at a module's
+ * top level, whose compilation a cold start need not pay before (or unless) it is used.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const onFirstUse = <F extends (...args: Array<any>) => any>(make: () => F): F => {
+  let made: F | undefined
+  return ((...args: Parameters<F>) => (made ??= make())(...args)) as F
 }
 
 /** `Schema.decodeUnknownOption`, but a throw while decoding is `None`. */

@@ -11,6 +11,7 @@
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Schema } from "effect"
 import { FIXED } from "../Settings.js"
+import { onFirstUse } from "./Decode.js"
 import { LambdaArn } from "./LambdaArn.js"
 
 export const RegistrationType = Schema.Literal("tool", "resource", "prompt")
@@ -256,4 +257,4 @@ export const specOf = (registration: Registration): RegistrationSpec => {
   return spec
 }
 
-export const decodeRegistration = Schema.decodeUnknown(Registration)
+export const decodeRegistration = onFirstUse(() => Schema.decodeUnknown(Registration))

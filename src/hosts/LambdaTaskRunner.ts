@@ -9,6 +9,7 @@
  * Lambda does not retry it; a repeated delivery is harmless anyway, since a run begins once.
  */
 import { Context, Duration, Effect, Layer, Runtime, Schema } from "effect"
+import { onFirstUse } from "../domain/Decode.js"
 import { TaskRunEvent } from "../domain/Task.js"
 import * as DynamoDB from "../layers/DynamoDB.js"
 import * as DynamoDBTaskStore from "../layers/DynamoDBTaskStore.js"
@@ -32,7 +33,7 @@ export interface RunnerContext {
   readonly getRemainingTimeInMillis: () => number
 }
 
-const decodeEvent = Schema.decodeUnknown(TaskRunEvent)
+const decodeEvent = onFirstUse(() => Schema.decodeUnknown(TaskRunEvent))
 
 /** Lambda's limit for one invocation (the tool's), and the runner's time to record the outcome after it. */
 const MAX_RUN = Duration.seconds(885)

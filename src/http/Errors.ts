@@ -3,34 +3,32 @@
  * handlers fail with typed errors (tags and spans intact) and the router renders them once.
  */
 import { HttpServerRespondable, HttpServerResponse } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Data, Effect } from "effect"
 import { failure } from "../domain/JsonRpc.js"
 
-const Headers = Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
-
 /** `{ "error": code, "message": text, "problems"?: [...] }` with a status. */
-export class HttpProblem extends Schema.TaggedError<HttpProblem>()("HttpProblem", {
-  status: Schema.Number,
-  error: Schema.String,
-  message: Schema.String,
-  problems: Schema.optional(Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))),
-  headers: Headers
-}) {
+export class HttpProblem extends Data.TaggedError("HttpProblem")<{
+  readonly status: number
+  readonly error: string
+  readonly message: string
+  readonly problems?: ReadonlyArray<ProblemDetail> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}> {
   [HttpServerRespondable.symbol]() {
     return Effect.succeed(problem(this.status, this.error, this.message, this))
   }
 }
 
 /** An HTTP error whose body is a JSON-RPC error (Streamable HTTP's convention). */
-export class RpcHttpError extends Schema.TaggedError<RpcHttpError>()("RpcHttpError", {
-  status: Schema.Number,
-  code: Schema.Number,
-  message: Schema.String,
-  headers: Headers,
+export class RpcHttpError extends Data.TaggedError("RpcHttpError")<{
+  readonly status: number
+  readonly code: number
+  readonly message: string
+  readonly headers?: Readonly<Record<string, string>> | undefined
   /** The request's id when it could be read (2026-07-28 requires it echoed). */
-  id: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
-  data: Schema.optional(Schema.Unknown)
-}) {
+  readonly id?: string | number | null | undefined
+  readonly data?: unknown
+}> {
   [HttpServerRespondable.symbol]() {
     return Effect.succeed(json(failure(this.id ?? null, this.code, this.message, this.data), this.status, this.headers))
   }

@@ -10,6 +10,7 @@ import { type AttributeValue, type DynamoDBClient, PutItemCommand, QueryCommand,
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { Clock, Effect, Schema } from "effect"
 import { SessionNotFound, StoreError } from "../domain/errors.js"
+import { onFirstUse } from "../domain/Decode.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"
 import { OutboxEntry, type SessionId } from "../domain/Session.js"
 import type { DynamoCallError } from "./DynamoDB.js"
@@ -31,7 +32,7 @@ export const isConditionFailure = (error: DynamoCallError) => error.name === "Co
 const conditionItem = (error: DynamoCallError) =>
   ((error.cause as { Item?: Record<string, AttributeValue> } | undefined)?.Item ?? {})
 
-const decodeEntry = Schema.decodeUnknown(OutboxEntry)
+const decodeEntry = onFirstUse(() => Schema.decodeUnknown(OutboxEntry))
 
 /** What the outbox shares with its session store. */
 export interface OutboxContext {

@@ -16,6 +16,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { Clock, Config, Duration, Effect, Layer, Schema } from "effect"
 import { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
+import { onFirstUse } from "../domain/Decode.js"
 import {
   type NewSession,
   Session,
@@ -38,7 +39,7 @@ export interface DynamoDBSessionStoreOptions {
 /** Fields kept as JSON text: their shape is the client's, not DynamoDB's. */
 const JSON_FIELDS = ["clientInfo", "clientCapabilities"] as const
 
-const decodeSession = Schema.decodeUnknown(Session)
+const decodeSession = onFirstUse(() => Schema.decodeUnknown(Session))
 
 
 export const make = (options: DynamoDBSessionStoreOptions) =>

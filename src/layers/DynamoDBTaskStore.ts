@@ -9,6 +9,7 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
 import { Clock, Config, Effect, Layer, Option, Schema } from "effect"
 import { StoreError, TaskChanged } from "../domain/errors.js"
+import { onFirstUse } from "../domain/Decode.js"
 import { StoredTask, type TaskId } from "../domain/Task.js"
 import { TaskStore, type TaskStoreShape } from "../services/TaskStore.js"
 import { DynamoDB, type RetryPolicy, retrying } from "./DynamoDB.js"
@@ -25,8 +26,8 @@ const SK = "task"
 
 const keyOf = (taskId: TaskId) => ({ pk: `${TASK_PARTITION_PREFIX}${taskId}`, sk: SK })
 
-const decodeTask = Schema.decodeUnknown(Schema.parseJson(StoredTask))
-const encodeTask = Schema.encodeSync(Schema.parseJson(StoredTask))
+const decodeTask = onFirstUse(() => Schema.decodeUnknown(Schema.parseJson(StoredTask)))
+const encodeTask = onFirstUse(() => Schema.encodeSync(Schema.parseJson(StoredTask)))
 
 export const make = (options: DynamoDBTaskStoreOptions) =>
   Effect.gen(function* () {

@@ -2,33 +2,25 @@
  * Protocol errors: what a method handler fails with when the answer is a JSON-RPC error.
  * Each carries its code, so dispatch renders every one of them the same way.
  */
-import { Schema } from "effect"
+import { Data } from "effect"
 import { ErrorCode, failure, type JsonRpcFailure, type RequestId } from "../domain/JsonRpc.js"
 
-export class InvalidParams extends Schema.TaggedError<InvalidParams>()("InvalidParams", {
-  message: Schema.String
-}) {
+export class InvalidParams extends Data.TaggedError("InvalidParams")<{ readonly message: string }> {
   readonly code = ErrorCode.InvalidParams
 }
 
-export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
-  message: Schema.String
-}) {
+export class InvalidRequest extends Data.TaggedError("InvalidRequest")<{ readonly message: string }> {
   readonly code = ErrorCode.InvalidRequest
 }
 
-export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("MethodNotFound", {
-  method: Schema.String
-}) {
+export class MethodNotFound extends Data.TaggedError("MethodNotFound")<{ readonly method: string }> {
   readonly code = ErrorCode.MethodNotFound
   override get message() {
     return `Method not found: ${this.method}`
   }
 }
 
-export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
-  uri: Schema.String
-}) {
+export class ResourceNotFound extends Data.TaggedError("ResourceNotFound")<{ readonly uri: string }> {
   /** -32002 until 2025-11-25; 2026-07-28 answers -32602 (see `toFailure`). */
   readonly code = ErrorCode.ResourceNotFound
   override get message() {
@@ -40,17 +32,14 @@ export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("Re
 }
 
 /** The server could not answer; the message is safe to show (causes go to the log, not here). */
-export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {
-  message: Schema.String
-}) {
+export class InternalError extends Data.TaggedError("InternalError")<{ readonly message: string }> {
   readonly code = ErrorCode.InternalError
 }
 
 /** 2026-07-28: the request needs a client capability its `_meta` does not declare (HTTP 400). */
-export class MissingRequiredClientCapability extends Schema.TaggedError<MissingRequiredClientCapability>()(
-  "MissingRequiredClientCapability",
-  { requiredCapabilities: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }
-) {
+export class MissingRequiredClientCapability extends Data.TaggedError("MissingRequiredClientCapability")<{
+  readonly requiredCapabilities: Readonly<Record<string, unknown>>
+}> {
   readonly code = ErrorCode.MissingRequiredClientCapability
   override get message() {
     return `Missing required client capability: ${Object.keys(this.requiredCapabilities).join(", ")}`
@@ -61,9 +50,7 @@ export class MissingRequiredClientCapability extends Schema.TaggedError<MissingR
 }
 
 /** 2026-07-28: a header disagrees with the body, is missing, or is malformed (HTTP 400). */
-export class HeaderMismatch extends Schema.TaggedError<HeaderMismatch>()("HeaderMismatch", {
-  message: Schema.String
-}) {
+export class HeaderMismatch extends Data.TaggedError("HeaderMismatch")<{ readonly message: string }> {
   readonly code = ErrorCode.HeaderMismatch
 }
 

@@ -4,7 +4,7 @@
  * schema, so a result of the wrong shape fails to compile, or at run time becomes a logged
  * defect and a -32603, never a silent change on the wire.
  */
-import { Context, Duration, Effect, Either, Schema } from "effect"
+import { Context, Data, Duration, Effect, Either, Schema } from "effect"
 import type { Implementation } from "../domain/Mcp.js"
 import type { Inbox } from "../services/Inbox.js"
 import { DEFAULT_PAGE_SIZE, type Registry } from "../services/Registry.js"
@@ -16,7 +16,7 @@ import type { RequestStateSeal } from "./RequestState.js"
 import type { Subscriptions } from "./Subscriptions.js"
 import type { TaskRunner } from "../services/TaskRunner.js"
 import type { TaskStore } from "../services/TaskStore.js"
-import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError, onFirstUse } from "../domain/Decode.js"
 
 export interface EngineOptions {
   readonly serverInfo?: Implementation | undefined
@@ -103,10 +103,10 @@ export interface Method<P = unknown, A = unknown> {
   readonly run: (params: unknown) => Effect.Effect<Record<string, unknown>, ProtocolError, McpRequest | MethodServices>
 }
 
-export class ResultSchemaViolation extends Schema.TaggedError<ResultSchemaViolation>()("ResultSchemaViolation", {
-  method: Schema.String,
-  problems: Schema.String
-}) {
+export class ResultSchemaViolation extends Data.TaggedError("ResultSchemaViolation")<{
+  readonly method: string
+  readonly problems: string
+}> {
   override get message() {
     return `The result of ${this.method} does not match its schema: ${this.problems}`
   }
@@ -129,7 +129,7 @@ export const method = <P, PI, A, AI extends object>(
   }
 ): Method<P, A> => {
   const decode = paramsDecoder(spec.params)
-  const encode = Schema.encode(spec.result, { errors: "all" })
+  const encode = onFirstUse(() => Schema.encode(spec.result, { errors: "all" }))
   return {
     name,
     ...spec,

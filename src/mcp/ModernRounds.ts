@@ -22,7 +22,7 @@ import { isModern, McpRequest } from "./McpRequest.js"
 import { RequestStateSeal } from "./RequestState.js"
 import type { Inbox } from "../services/Inbox.js"
 import type { EngineSettings } from "./Method.js"
-import { decodeUnknownOption } from "../domain/Decode.js"
+import { decodeUnknownOption, onFirstUse } from "../domain/Decode.js"
 
 /** What a retry carries (already in the method's params). */
 export interface RoundInput {
@@ -35,7 +35,7 @@ const Kept = Schema.parseJson(Schema.Struct({
   state: Schema.optional(Schema.String),
   unanswerable: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 }))
-const encodeKept = Schema.encodeSync(Kept)
+const encodeKept = onFirstUse(() => Schema.encodeSync(Kept))
 const decodeKept = decodeUnknownOption(Kept)
 
 /** The payload additions for the function: its answers so far and its own state (the sealed state opened). */

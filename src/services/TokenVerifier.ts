@@ -3,7 +3,7 @@
  * or the reason it was refused. The reason goes to the log only; the client learns no more
  * than `invalid_token`.
  */
-import { Context, Schema } from "effect"
+import { Context, Data } from "effect"
 import type { Effect } from "effect"
 
 /** What a verified token says about its bearer. */
@@ -21,15 +21,21 @@ export interface VerifiedToken {
 export const principalOf = (token: Pick<VerifiedToken, "issuer" | "subject">) => `${token.issuer}#${token.subject}`
 
 /** A token that does not authenticate. `reason` is for the log: never the token itself. */
-export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidToken", {
-  reason: Schema.String
-}) {}
+export class InvalidToken extends Data.TaggedError("InvalidToken")<{ readonly reason: string }> {
+  override get message() {
+    return `Invalid token: ${this.reason}`
+  }
+}
 
 /** The issuer could not be asked (discovery, keys or introspection unreachable): not the client's fault. */
-export class IssuerUnavailable extends Schema.TaggedError<IssuerUnavailable>()("IssuerUnavailable", {
-  reason: Schema.String,
-  cause: Schema.optional(Schema.Defect)
-}) {}
+export class IssuerUnavailable extends Data.TaggedError("IssuerUnavailable")<{
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `Token issuer unavailable: ${this.reason}`
+  }
+}
 
 export interface TokenVerifierShape {
   readonly verify: (token: string) => Effect.Effect<VerifiedToken, InvalidToken | IssuerUnavailable>
