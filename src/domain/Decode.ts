@@ -40,6 +40,19 @@ export const onFirstUse = <F extends (...args: Array<any>) => any>(make: () => F
   return ((...args: Parameters<F>) => (made ??= make())(...args)) as F
 }
 
+/**
+ * `make()`'s schema, built when something first decodes or encodes with it, not where it is
+ * declared: a protocol schema is a tree of classes, and a cold start would otherwise build every
+ * one, whether its request comes or not. It is a `Schema.suspend` (transparent to decoding and
+ * to error messages); `built()` is the schema itself, for a union that tells its members apart by
+ * a literal field (a suspended member hides that field from the union's search).
+ */
+export const lazySchema = <A, I>(make: () => Schema.Schema<A, I, never>) => {
+  let made: Schema.Schema<A, I, never> | undefined
+  const built = () => (made ??= make())
+  return Object.assign(Schema.suspend(built), { built })
+}
+
 /** `Schema.decodeUnknownOption`, but a throw while decoding is `None`. */
 export const decodeUnknownOption = <A, I>(schema: Schema.Schema<A, I, never>, options?: ParseOptions) => {
   const decode = decodeUnknownEither(schema, options)

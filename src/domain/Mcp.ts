@@ -1,27 +1,21 @@
 /** The MCP shapes the engine reads from functions and writes to clients. */
 import { Schema } from "effect"
 import { FIXED } from "../Settings.js"
+import { Implementation, LoggingLevel } from "./Protocol.js"
+import { lazySchema } from "./Decode.js"
 import { Icon, JsonObject, PromptArgument, ToolAnnotations } from "./Registration.js"
 
-/** Newest first. The client's version is used when listed here, else the newest. */
-export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const
-export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number]
-export const LATEST_PROTOCOL_VERSION: ProtocolVersion = SUPPORTED_PROTOCOL_VERSIONS[0]
-/** Assumed by the Streamable HTTP transport when a client sends no MCP-Protocol-Version header. */
-export const DEFAULT_NEGOTIATED_VERSION: ProtocolVersion = "2025-03-26"
-
-export const isSupportedVersion = (version: string): version is ProtocolVersion =>
-  (SUPPORTED_PROTOCOL_VERSIONS as ReadonlyArray<string>).includes(version)
-
-export const negotiateVersion = (requested: string): ProtocolVersion =>
-  isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION
-
-export const LoggingLevel = Schema.Literal("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-export type LoggingLevel = typeof LoggingLevel.Type
-
-const LEVELS: ReadonlyArray<LoggingLevel> = LoggingLevel.literals
-export const levelAtLeast = (level: LoggingLevel, threshold: LoggingLevel) =>
-  LEVELS.indexOf(level) >= LEVELS.indexOf(threshold)
+export {
+  DEFAULT_NEGOTIATED_VERSION,
+  Implementation,
+  isSupportedVersion,
+  LATEST_PROTOCOL_VERSION,
+  levelAtLeast,
+  LoggingLevel,
+  negotiateVersion,
+  type ProtocolVersion,
+  SUPPORTED_PROTOCOL_VERSIONS
+} from "./Protocol.js"
 
 const Meta = Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
@@ -31,22 +25,22 @@ const Annotations = Schema.optional(Schema.Struct({
   lastModified: Schema.optional(Schema.String)
 }))
 
-export const TextContent = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String, annotations: Annotations, _meta: Meta })
-export const ImageContent = Schema.Struct({
+export const TextContent = lazySchema(() => Schema.Struct({ type: Schema.Literal("text"), text: Schema.String, annotations: Annotations, _meta: Meta }))
+export const ImageContent = lazySchema(() => Schema.Struct({
   type: Schema.Literal("image"),
   data: Schema.String,
   mimeType: Schema.String,
   annotations: Annotations,
   _meta: Meta
-})
-export const AudioContent = Schema.Struct({
+}))
+export const AudioContent = lazySchema(() => Schema.Struct({
   type: Schema.Literal("audio"),
   data: Schema.String,
   mimeType: Schema.String,
   annotations: Annotations,
   _meta: Meta
-})
-export const ResourceLink = Schema.Struct({
+}))
+export const ResourceLink = lazySchema(() => Schema.Struct({
   type: Schema.Literal("resource_link"),
   uri: Schema.String,
   name: Schema.String,
@@ -56,48 +50,48 @@ export const ResourceLink = Schema.Struct({
   size: Schema.optional(Schema.Number),
   annotations: Annotations,
   _meta: Meta
-})
+}))
 
-export const TextResourceContents = Schema.Struct({
+export const TextResourceContents = lazySchema(() => Schema.Struct({
   uri: Schema.String,
   mimeType: Schema.optional(Schema.String),
   text: Schema.String,
   _meta: Meta
-})
-export const BlobResourceContents = Schema.Struct({
+}))
+export const BlobResourceContents = lazySchema(() => Schema.Struct({
   uri: Schema.String,
   mimeType: Schema.optional(Schema.String),
   blob: Schema.String,
   _meta: Meta
-})
-export const ResourceContents = Schema.Union(TextResourceContents, BlobResourceContents)
+}))
+export const ResourceContents = lazySchema(() => Schema.Union(TextResourceContents.built(), BlobResourceContents.built()))
 
-export const EmbeddedResource = Schema.Struct({
+export const EmbeddedResource = lazySchema(() => Schema.Struct({
   type: Schema.Literal("resource"),
   resource: ResourceContents,
   annotations: Annotations,
   _meta: Meta
-})
+}))
 
-export const ContentBlock = Schema.Union(TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource)
+export const ContentBlock = lazySchema(() => Schema.Union(TextContent.built(), ImageContent.built(), AudioContent.built(), ResourceLink.built(), EmbeddedResource.built()))
 export type ContentBlock = typeof ContentBlock.Type
 
-export const CallToolResult = Schema.Struct({
+export const CallToolResult = lazySchema(() => Schema.Struct({
   content: Schema.Array(ContentBlock),
   structuredContent: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   isError: Schema.optional(Schema.Boolean),
   _meta: Meta
-})
+}))
 export type CallToolResult = typeof CallToolResult.Type
 
-export const ReadResourceResult = Schema.Struct({
+export const ReadResourceResult = lazySchema(() => Schema.Struct({
   contents: Schema.Array(ResourceContents),
   _meta: Meta
-})
+}))
 export type ReadResourceResult = typeof ReadResourceResult.Type
 
 /** What a resource function answers to `action: "list"`. */
-export const ListedResource = Schema.Struct({
+export const ListedResource = lazySchema(() => Schema.Struct({
   uri: Schema.String,
   name: Schema.String,
   title: Schema.optional(Schema.String),
@@ -106,40 +100,33 @@ export const ListedResource = Schema.Struct({
   size: Schema.optional(Schema.Number),
   icons: Schema.optional(Schema.Array(Icon)),
   _meta: Meta
-})
+}))
 export type ListedResource = typeof ListedResource.Type
 
-export const ListResourcesAnswer = Schema.Struct({ resources: Schema.Array(ListedResource) })
+export const ListResourcesAnswer = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource) }))
 
-export const PromptMessage = Schema.Struct({
+export const PromptMessage = lazySchema(() => Schema.Struct({
   role: Schema.Literal("user", "assistant"),
   content: ContentBlock
-})
-export const GetPromptResult = Schema.Struct({
+}))
+export const GetPromptResult = lazySchema(() => Schema.Struct({
   description: Schema.optional(Schema.String),
   messages: Schema.Array(PromptMessage),
   _meta: Meta
-})
+}))
 export type GetPromptResult = typeof GetPromptResult.Type
 
 // Request params the engine decodes
 
-export const Implementation = Schema.Struct({
-  name: Schema.String,
-  version: Schema.String,
-  title: Schema.optional(Schema.String)
-})
-export type Implementation = typeof Implementation.Type
-
 const ClientCapabilities = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-export const InitializeParams = Schema.Struct({
+export const InitializeParams = lazySchema(() => Schema.Struct({
   protocolVersion: Schema.String,
   capabilities: ClientCapabilities,
   clientInfo: Implementation
-})
+}))
 
-export const PaginatedParams = Schema.Struct({ cursor: Schema.optional(Schema.String) })
+export const PaginatedParams = lazySchema(() => Schema.Struct({ cursor: Schema.optional(Schema.String) }))
 
 /** A 2026-07-28 retry of a request that asked for input: the answers, and the state it was given. */
 const Retry = {
@@ -147,11 +134,11 @@ const Retry = {
   requestState: Schema.optional(Schema.String)
 }
 
-export const CallToolParams = Schema.Struct({
+export const CallToolParams = lazySchema(() => Schema.Struct({
   name: Schema.String,
   arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   ...Retry
-})
+}))
 
 /** A URI a client sends: bounded, so finding the resource that serves it stays short (-32602 beyond). */
 export const RequestUri = Schema.String.pipe(
@@ -160,19 +147,19 @@ export const RequestUri = Schema.String.pipe(
   })
 )
 
-export const ReadResourceParams = Schema.Struct({ uri: RequestUri, ...Retry })
+export const ReadResourceParams = lazySchema(() => Schema.Struct({ uri: RequestUri, ...Retry }))
 
-export const SubscribeParams = Schema.Struct({ uri: RequestUri })
+export const SubscribeParams = lazySchema(() => Schema.Struct({ uri: RequestUri }))
 
-export const GetPromptParams = Schema.Struct({
+export const GetPromptParams = lazySchema(() => Schema.Struct({
   name: Schema.String,
   arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   ...Retry
-})
+}))
 
-export const SetLevelParams = Schema.Struct({ level: LoggingLevel })
+export const SetLevelParams = lazySchema(() => Schema.Struct({ level: LoggingLevel }))
 
-export const CompleteParams = Schema.Struct({
+export const CompleteParams = lazySchema(() => Schema.Struct({
   ref: Schema.Union(
     Schema.Struct({ type: Schema.Literal("ref/prompt"), name: Schema.String }),
     Schema.Struct({ type: Schema.Literal("ref/resource"), uri: RequestUri })
@@ -181,23 +168,23 @@ export const CompleteParams = Schema.Struct({
   context: Schema.optional(Schema.Struct({
     arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
   }))
-})
+}))
 
-export const CancelledParams = Schema.Struct({
+export const CancelledParams = lazySchema(() => Schema.Struct({
   requestId: Schema.Union(Schema.String, Schema.Number),
   reason: Schema.optional(Schema.String)
-})
+}))
 
 export const ProgressToken = Schema.Union(Schema.String, Schema.Number)
 export type ProgressToken = typeof ProgressToken.Type
 
 // Results the server sends (each method's result is encoded through one of these)
 
-export const EmptyResult = Schema.Struct({ _meta: Meta })
+export const EmptyResult = lazySchema(() => Schema.Struct({ _meta: Meta }))
 
 const ListChanged = Schema.optional(Schema.Struct({ listChanged: Schema.optional(Schema.Boolean) }))
 
-export const ServerCapabilities = Schema.Struct({
+export const ServerCapabilities = lazySchema(() => Schema.Struct({
   tools: ListChanged,
   resources: Schema.optional(Schema.Struct({
     listChanged: Schema.optional(Schema.Boolean),
@@ -208,19 +195,19 @@ export const ServerCapabilities = Schema.Struct({
   completions: Schema.optional(Schema.Struct({})),
   /** 2026-07-28: the extensions offered, by identifier (e.g. `io.modelcontextprotocol/tasks`). */
   extensions: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }))
-})
+}))
 export type ServerCapabilities = typeof ServerCapabilities.Type
 
-export const InitializeResult = Schema.Struct({
+export const InitializeResult = lazySchema(() => Schema.Struct({
   protocolVersion: Schema.String,
   capabilities: ServerCapabilities,
   serverInfo: Implementation,
   instructions: Schema.optional(Schema.String)
-})
+}))
 
 const Paginated = { nextCursor: Schema.optional(Schema.String), _meta: Meta }
 
-export const Tool = Schema.Struct({
+export const Tool = lazySchema(() => Schema.Struct({
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
@@ -228,34 +215,34 @@ export const Tool = Schema.Struct({
   outputSchema: Schema.optional(JsonObject),
   annotations: Schema.optional(ToolAnnotations),
   icons: Schema.optional(Schema.Array(Icon))
-})
-export const ListToolsResult = Schema.Struct({ tools: Schema.Array(Tool), ...Paginated })
+}))
+export const ListToolsResult = lazySchema(() => Schema.Struct({ tools: Schema.Array(Tool), ...Paginated }))
 
-export const ListResourcesResult = Schema.Struct({ resources: Schema.Array(ListedResource), ...Paginated })
+export const ListResourcesResult = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource), ...Paginated }))
 
-export const ResourceTemplate = Schema.Struct({
+export const ResourceTemplate = lazySchema(() => Schema.Struct({
   uriTemplate: Schema.String,
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   mimeType: Schema.optional(Schema.String),
   icons: Schema.optional(Schema.Array(Icon))
-})
-export const ListResourceTemplatesResult = Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate), ...Paginated })
+}))
+export const ListResourceTemplatesResult = lazySchema(() => Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate), ...Paginated }))
 
-export const Prompt = Schema.Struct({
+export const Prompt = lazySchema(() => Schema.Struct({
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   arguments: Schema.optional(Schema.Array(PromptArgument)),
   icons: Schema.optional(Schema.Array(Icon))
-})
-export const ListPromptsResult = Schema.Struct({ prompts: Schema.Array(Prompt), ...Paginated })
+}))
+export const ListPromptsResult = lazySchema(() => Schema.Struct({ prompts: Schema.Array(Prompt), ...Paginated }))
 
-export const CompleteResult = Schema.Struct({
+export const CompleteResult = lazySchema(() => Schema.Struct({
   completion: Schema.Struct({
     values: Schema.Array(Schema.String),
     total: Schema.optional(Schema.Number),
     hasMore: Schema.optional(Schema.Boolean)
   })
-})
+}))

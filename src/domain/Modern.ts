@@ -3,7 +3,7 @@
  * version and the client's capabilities in `_meta`, every result says its `resultType`.
  */
 import { Option, Schema } from "effect"
-import { Implementation, LoggingLevel } from "./Mcp.js"
+import { Implementation, LoggingLevel } from "./Protocol.js"
 
 export const MODERN_PROTOCOL_VERSIONS = ["2026-07-28"] as const
 export type ModernVersion = (typeof MODERN_PROTOCOL_VERSIONS)[number]

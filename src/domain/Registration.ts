@@ -11,7 +11,7 @@
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import { Schema } from "effect"
 import { FIXED } from "../Settings.js"
-import { onFirstUse } from "./Decode.js"
+import { lazySchema, onFirstUse } from "./Decode.js"
 import { LambdaArn } from "./LambdaArn.js"
 
 export const RegistrationType = Schema.Literal("tool", "resource", "prompt")
@@ -56,42 +56,42 @@ export const ObjectJsonSchema = JsonObject.pipe(
 
 const NonEmptyString = Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" }))
 
-export const ToolAnnotations = Schema.Struct({
+export const ToolAnnotations = lazySchema(() => Schema.Struct({
   title: Schema.optional(Schema.String),
   readOnlyHint: Schema.optional(Schema.Boolean),
   destructiveHint: Schema.optional(Schema.Boolean),
   idempotentHint: Schema.optional(Schema.Boolean),
   openWorldHint: Schema.optional(Schema.Boolean)
-})
+}))
 export type ToolAnnotations = typeof ToolAnnotations.Type
 
 /**
  * Completion values offered for an argument (prompts) or a template variable (resources), or
  * `"function"`: the registration's function answers `{ action: "complete", argument, context }`.
  */
-export const Completions = Schema.Union(
+export const Completions = lazySchema(() => Schema.Union(
   Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }),
   Schema.Literal("function")
-)
+))
 export type Completions = typeof Completions.Type
 
 /** An icon a client may show (MCP 2025-11-25): an https or data: URI. */
-export const Icon = Schema.Struct({
+export const Icon = lazySchema(() => Schema.Struct({
   src: Schema.String.pipe(
     Schema.filter((src) => /^(https:\/\/|data:image\/)/.test(src) || "must be an https: URL or a data:image/ URI")
   ),
   mimeType: Schema.optional(Schema.String),
   sizes: Schema.optional(Schema.Array(Schema.String)),
   theme: Schema.optional(Schema.Literal("light", "dark"))
-})
+}))
 export type Icon = typeof Icon.Type
 
-export const PromptArgument = Schema.Struct({
+export const PromptArgument = lazySchema(() => Schema.Struct({
   name: NonEmptyString,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   required: Schema.optional(Schema.Boolean)
-})
+}))
 export type PromptArgument = typeof PromptArgument.Type
 
 const common = {
@@ -150,7 +150,7 @@ export type TaskSupport = typeof TaskSupport.Type
 export const TaskStart = Schema.Literal("immediate", "function")
 export type TaskStart = typeof TaskStart.Type
 
-export const ToolSpec = Schema.Struct({
+export const ToolSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("tool"),
   ...common,
   inputSchema: ObjectJsonSchema,
@@ -171,7 +171,7 @@ export const ToolSpec = Schema.Struct({
       ? { path: ["taskStart"], message: "applies only to a tool whose taskSupport is \"optional\" or \"required\"" }
       : undefined
   )
-)
+))
 export type ToolSpec = typeof ToolSpec.Type
 
 const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (completions: Completions | undefined) =>
@@ -179,7 +179,7 @@ const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (complet
     .filter((key) => !keys.includes(key))
     .map((key) => ({ path: ["completions", key], message: `is not a ${what}` }))
 
-export const ResourceSpec = Schema.Struct({
+export const ResourceSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("resource"),
   ...common,
   uri: Schema.optional(ResourceUri),
@@ -197,10 +197,10 @@ export const ResourceSpec = Schema.Struct({
     const variables = resource.uriTemplate === undefined ? [] : new UriTemplate(resource.uriTemplate).variableNames
     return completionKeysIn(variables, "variable of the uriTemplate")(resource.completions)
   })
-)
+))
 export type ResourceSpec = typeof ResourceSpec.Type
 
-export const PromptSpec = Schema.Struct({
+export const PromptSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("prompt"),
   ...common,
   arguments: Schema.Array(PromptArgument),
@@ -212,10 +212,10 @@ export const PromptSpec = Schema.Struct({
     if (duplicate !== undefined) return { path: ["arguments"], message: `names '${duplicate}' twice` }
     return completionKeysIn(names, "prompt argument")(prompt.completions)
   })
-)
+))
 export type PromptSpec = typeof PromptSpec.Type
 
-export const RegistrationSpec = Schema.Union(ToolSpec, ResourceSpec, PromptSpec)
+export const RegistrationSpec = lazySchema(() => Schema.Union(ToolSpec.built(), ResourceSpec.built(), PromptSpec.built()))
 export type RegistrationSpec = typeof RegistrationSpec.Type
 
 // ---------------------------------------------------------------------------
@@ -231,14 +231,14 @@ const stored = {
   updatedBy: Schema.optional(Schema.String)
 }
 
-export const ToolRegistration = Schema.extend(ToolSpec, Schema.Struct(stored))
-export const ResourceRegistration = Schema.extend(ResourceSpec, Schema.Struct(stored))
-export const PromptRegistration = Schema.extend(PromptSpec, Schema.Struct(stored))
+export const ToolRegistration = lazySchema(() => Schema.extend(ToolSpec.built(), Schema.Struct(stored)))
+export const ResourceRegistration = lazySchema(() => Schema.extend(ResourceSpec.built(), Schema.Struct(stored)))
+export const PromptRegistration = lazySchema(() => Schema.extend(PromptSpec.built(), Schema.Struct(stored)))
 export type ToolRegistration = typeof ToolRegistration.Type
 export type ResourceRegistration = typeof ResourceRegistration.Type
 export type PromptRegistration = typeof PromptRegistration.Type
 
-export const Registration = Schema.Union(ToolRegistration, ResourceRegistration, PromptRegistration)
+export const Registration = lazySchema(() => Schema.Union(ToolRegistration.built(), ResourceRegistration.built(), PromptRegistration.built()))
 export type Registration = typeof Registration.Type
 
 export const idOf = (spec: Pick<RegistrationSpec, "type" | "name">): RegistrationId => registrationId(spec.type, spec.name)

@@ -1,7 +1,7 @@
 /** MCP sessions and their outbox (messages waiting for the client's stream). */
 import { Schema } from "effect"
 import { JsonRpcMessage } from "./JsonRpc.js"
-import { Implementation, LoggingLevel } from "./Mcp.js"
+import { Implementation, LoggingLevel } from "./Protocol.js"
 
 export const SessionId = Schema.String.pipe(
   Schema.filter((id) => /^[\x21-\x7E]{16,128}$/.test(id) || "must be 16–128 visible ASCII characters"),

@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto"
 import { Option, Schema } from "effect"
 import { LambdaArn } from "./LambdaArn.js"
 import { JsonObject } from "./Registration.js"
+import { lazySchema } from "./Decode.js"
 
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 
@@ -28,30 +29,30 @@ export type TaskStatus = typeof TaskStatus.Type
 export const isTerminal = (status: TaskStatus) => status === "completed" || status === "failed" || status === "cancelled"
 
 /** A JSON-RPC error object: why a task failed. */
-export const TaskError = Schema.Struct({
+export const TaskError = lazySchema(() => Schema.Struct({
   code: Schema.Int,
   message: Schema.String,
   data: Schema.optional(Schema.Unknown)
-})
+}))
 export type TaskError = typeof TaskError.Type
 
 /** A question for the client (`elicitation/create`, `sampling/createMessage`, `roots/list`). */
-export const TaskInputRequest = Schema.Struct({
+export const TaskInputRequest = lazySchema(() => Schema.Struct({
   method: Schema.String,
   params: Schema.optional(JsonObject)
-})
+}))
 export type TaskInputRequest = typeof TaskInputRequest.Type
 
 /** The registration as it was when the task was created: a run needs nothing else from it. */
-export const TaskTool = Schema.Struct({
+export const TaskTool = lazySchema(() => Schema.Struct({
   name: Schema.String,
   lambdaArn: LambdaArn,
   streaming: Schema.optional(Schema.Boolean),
   outputSchema: Schema.optional(JsonObject)
-})
+}))
 export type TaskTool = typeof TaskTool.Type
 
-export const StoredTask = Schema.Struct({
+export const StoredTask = lazySchema(() => Schema.Struct({
   taskId: TaskId,
   /** The principal that created it; no one else may see or change it. */
   owner: Schema.String,
@@ -85,11 +86,11 @@ export const StoredTask = Schema.Struct({
   runs: Schema.Int,
   /** Runs begun: a run begins once, however often its start is delivered. */
   started: Schema.Int
-})
+}))
 export type StoredTask = typeof StoredTask.Type
 
 /** What `tasks/get` shows, and the fields of the `resultType: "task"` answer that creates it. */
-export const DetailedTask = Schema.Struct({
+export const DetailedTask = lazySchema(() => Schema.Struct({
   taskId: Schema.String,
   status: TaskStatus,
   statusMessage: Schema.optional(Schema.String),
@@ -100,11 +101,11 @@ export const DetailedTask = Schema.Struct({
   inputRequests: Schema.optional(Schema.Record({ key: Schema.String, value: TaskInputRequest })),
   result: Schema.optional(JsonObject),
   error: Schema.optional(TaskError)
-})
+}))
 export type DetailedTask = typeof DetailedTask.Type
 
 /** The `tools/call` answer that hands out a task: flat, without result, error or questions. */
-export const CreateTaskResult = Schema.Struct({
+export const CreateTaskResult = lazySchema(() => Schema.Struct({
   resultType: Schema.Literal("task"),
   taskId: Schema.String,
   status: TaskStatus,
@@ -113,11 +114,11 @@ export const CreateTaskResult = Schema.Struct({
   lastUpdatedAt: Schema.String,
   ttlMs: Schema.NullOr(Schema.Int),
   pollIntervalMs: Schema.optional(Schema.Int)
-})
+}))
 export type CreateTaskResult = typeof CreateTaskResult.Type
 
 /** What the MCP function sends the task runner (Lambda `Event` invocation). */
-export const TaskRunEvent = Schema.Struct({ taskId: TaskId, run: Schema.Int.pipe(Schema.positive()) })
+export const TaskRunEvent = lazySchema(() => Schema.Struct({ taskId: TaskId, run: Schema.Int.pipe(Schema.positive()) }))
 export type TaskRunEvent = typeof TaskRunEvent.Type
 
 const taskFields = (task: StoredTask) => ({

@@ -7,6 +7,7 @@ import { listResult, lookup, page } from "../Lookup.js"
 import { method } from "../Method.js"
 import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toGetPromptResult } from "../Results.js"
+import { lazySchema } from "../../domain/Decode.js"
 
 export const list = method("prompts/list", {
   params: PaginatedParams,
@@ -27,7 +28,7 @@ export const list = method("prompts/list", {
 
 export const get = method("prompts/get", {
   params: GetPromptParams,
-  result: Schema.Union(GetPromptResult, ModernInputRequired),
+  result: lazySchema(() => Schema.Union(GetPromptResult.built(), ModernInputRequired)),
   handle: (params) =>
     Effect.gen(function* () {
       const prompt = yield* lookup("prompt", params.name)

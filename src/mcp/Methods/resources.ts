@@ -21,6 +21,7 @@ import { ModernInputRequired, withRounds } from "../ModernRounds.js"
 import { toListedResources, toReadResourceResult } from "../Results.js"
 import { lazyModule } from "../../domain/LazyModules.js"
 import { Subscriptions } from "../Subscriptions.js"
+import { lazySchema } from "../../domain/Decode.js"
 
 /** Every resource registration (from the catalog; store failures are hidden). */
 export const allResources = Effect.flatMap(Catalog, (catalog) => catalog.all("resource")).pipe(
@@ -100,7 +101,7 @@ export const templates = method("resources/templates/list", {
 
 export const read = method("resources/read", {
   params: ReadResourceParams,
-  result: Schema.Union(ReadResourceResult, ModernInputRequired),
+  result: lazySchema(() => Schema.Union(ReadResourceResult.built(), ModernInputRequired)),
   handle: (params) =>
     Effect.gen(function* () {
       const { uri } = params

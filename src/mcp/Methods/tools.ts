@@ -19,6 +19,7 @@ import { toCallToolResult, toolError, unwrap } from "../Results.js"
 import { isTaskAnswer } from "../TaskRun.js"
 import { startTask, taskModeOf } from "../Tasks.js"
 import { resourceUpdated } from "./resources.js"
+import { lazySchema } from "../../domain/Decode.js"
 
 const toolOf = (tool: ToolRegistration) => ({
   name: tool.name,
@@ -79,7 +80,7 @@ const target = (tool: ToolRegistration) => `tools/call:${tool.name}`
 
 export const call = method("tools/call", {
   params: CallToolParams,
-  result: Schema.Union(CallToolResult, ModernInputRequired, CreateTaskResult),
+  result: lazySchema(() => Schema.Union(CallToolResult.built(), ModernInputRequired, CreateTaskResult.built())),
   handle: (params) =>
     Effect.gen(function* () {
       const tool = yield* lookup("tool", params.name)
