@@ -3,6 +3,7 @@
  * version and the client's capabilities in `_meta`, every result says its `resultType`.
  */
 import { Option, Schema } from "effect"
+import { lazySchema } from "./Decode.js"
 import { Implementation, LoggingLevel } from "./Protocol.js"
 
 export const MODERN_PROTOCOL_VERSIONS = ["2026-07-28"] as const
@@ -27,12 +28,12 @@ export const META = {
 const Capabilities = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** The per-request envelope (`params._meta`) every modern request carries. */
-export const RequestEnvelope = Schema.Struct({
+export const RequestEnvelope = lazySchema(() => Schema.Struct({
   [META.protocolVersion]: Schema.String,
   [META.clientCapabilities]: Capabilities,
   [META.clientInfo]: Schema.optional(Implementation),
   [META.logLevel]: Schema.optional(LoggingLevel)
-})
+}))
 export type RequestEnvelope = typeof RequestEnvelope.Type
 
 /** `resultType` values of this revision (the tasks extension adds "task"). */
@@ -52,14 +53,14 @@ export const CACHEABLE_METHODS: ReadonlySet<string> = new Set([
 export const INPUT_METHODS: ReadonlySet<string> = new Set(["tools/call", "prompts/get", "resources/read"])
 
 /** `subscriptions/listen` filters: which notifications the stream should carry. */
-export const ListenParams = Schema.Struct({
+export const ListenParams = lazySchema(() => Schema.Struct({
   notifications: Schema.optional(Schema.Struct({
     toolsListChanged: Schema.optional(Schema.Boolean),
     promptsListChanged: Schema.optional(Schema.Boolean),
     resourcesListChanged: Schema.optional(Schema.Boolean),
     resourceSubscriptions: Schema.optional(Schema.Array(Schema.String))
   }))
-})
+}))
 export type ListenParams = typeof ListenParams.Type
 
 /**

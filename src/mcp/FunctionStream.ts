@@ -7,24 +7,24 @@
 import { Data, Effect, Either, Option, Schema, Stream } from "effect"
 import type { InvocationError } from "../domain/errors.js"
 import { LoggingLevel } from "../domain/Mcp.js"
-import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError, lazySchema } from "../domain/Decode.js"
 
-export const ProgressLine = Schema.Struct({
+export const ProgressLine = lazySchema(() => Schema.Struct({
   type: Schema.Literal("progress"),
   progress: Schema.Number,
   total: Schema.optional(Schema.Number),
   message: Schema.optional(Schema.String)
-})
-export const LogLine = Schema.Struct({
+}))
+export const LogLine = lazySchema(() => Schema.Struct({
   type: Schema.Literal("log"),
   level: LoggingLevel,
   logger: Schema.optional(Schema.String),
   data: Schema.Unknown
-})
-export const ResourceUpdatedLine = Schema.Struct({ type: Schema.Literal("resource_updated"), uri: Schema.String })
-export const ResultLine = Schema.Struct({ type: Schema.Literal("result"), result: Schema.Unknown })
+}))
+export const ResourceUpdatedLine = lazySchema(() => Schema.Struct({ type: Schema.Literal("resource_updated"), uri: Schema.String }))
+export const ResultLine = lazySchema(() => Schema.Struct({ type: Schema.Literal("result"), result: Schema.Unknown }))
 
-export const StreamLine = Schema.Union(ProgressLine, LogLine, ResourceUpdatedLine, ResultLine)
+export const StreamLine = lazySchema(() => Schema.Union(ProgressLine.built(), LogLine.built(), ResourceUpdatedLine.built(), ResultLine.built()))
 export type StreamLine = typeof StreamLine.Type
 export type Event = Exclude<StreamLine, { readonly type: "result" }>
 

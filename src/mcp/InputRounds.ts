@@ -15,7 +15,7 @@ import { Inbox, replyKey } from "../services/Inbox.js"
 import { McpRequest } from "./McpRequest.js"
 import { EngineSettings } from "./Method.js"
 import { unwrap } from "./Results.js"
-import { decodeUnknownEither, describeParseError } from "../domain/Decode.js"
+import { decodeUnknownEither, describeParseError, lazySchema } from "../domain/Decode.js"
 
 export const MAX_ROUNDS = 8
 
@@ -26,16 +26,16 @@ export const CAPABILITY_OF = {
   "roots/list": "roots"
 } as const
 
-export const InputRequest = Schema.Struct({
+export const InputRequest = lazySchema(() => Schema.Struct({
   method: Schema.Literal(...(Object.keys(CAPABILITY_OF) as Array<keyof typeof CAPABILITY_OF>)),
   params: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-})
+}))
 
-export const InputRequiredResult = Schema.Struct({
+export const InputRequiredResult = lazySchema(() => Schema.Struct({
   resultType: Schema.Literal("input_required"),
   inputRequests: Schema.Record({ key: Schema.String, value: InputRequest }),
   requestState: Schema.optional(Schema.String)
-})
+}))
 export type InputRequiredResult = typeof InputRequiredResult.Type
 
 /** Why a round of questions could not finish; the message reaches the client as a tool error. */

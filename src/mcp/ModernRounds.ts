@@ -22,7 +22,7 @@ import { isModern, McpRequest } from "./McpRequest.js"
 import { RequestStateSeal } from "./RequestState.js"
 import type { Inbox } from "../services/Inbox.js"
 import type { EngineSettings } from "./Method.js"
-import { decodeUnknownOption, onFirstUse } from "../domain/Decode.js"
+import { decodeUnknownOption, lazySchema, onFirstUse } from "../domain/Decode.js"
 
 /** What a retry carries (already in the method's params). */
 export interface RoundInput {
@@ -31,10 +31,10 @@ export interface RoundInput {
 }
 
 /** What the server keeps inside the sealed state: the function's own state, and answers it owes it. */
-const Kept = Schema.parseJson(Schema.Struct({
+const Kept = lazySchema(() => Schema.parseJson(Schema.Struct({
   state: Schema.optional(Schema.String),
   unanswerable: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-}))
+})))
 const encodeKept = onFirstUse(() => Schema.encodeSync(Kept))
 const decodeKept = decodeUnknownOption(Kept)
 
@@ -110,11 +110,11 @@ export const modernRound = <E, R>(
 export type ModernRoundError = InputProblem
 
 /** The input-required result a 2026-07-28 client gets (method results are a union with it). */
-export const ModernInputRequired = Schema.Struct({
+export const ModernInputRequired = lazySchema(() => Schema.Struct({
   resultType: Schema.Literal("input_required"),
   inputRequests: Schema.Record({ key: Schema.String, value: InputRequest }),
   requestState: Schema.String
-})
+}))
 
 /**
  * A request that may ask the client for input, in either era: 2026-07-28 hands the questions

@@ -11,16 +11,16 @@ import { lookup } from "../Lookup.js"
 import { method } from "../Method.js"
 import { unwrap } from "../Results.js"
 import { allResources } from "./resources.js"
-import { decodeUnknownEither, describeParseError } from "../../domain/Decode.js"
+import { decodeUnknownEither, describeParseError, lazySchema } from "../../domain/Decode.js"
 
 const MAX_VALUES = 100
 
 /** What a completing function answers (inside the usual `{ statusCode, body }` envelope or bare). */
-const FunctionCompletion = Schema.Struct({
+const FunctionCompletion = lazySchema(() => Schema.Struct({
   values: Schema.Array(Schema.String),
   total: Schema.optional(Schema.Number),
   hasMore: Schema.optional(Schema.Boolean)
-})
+}))
 const decodeCompletion = decodeUnknownEither(FunctionCompletion)
 
 const byFunction = (registration: Registration, params: typeof CompleteParams.Type) =>

@@ -28,7 +28,7 @@ export const list = method("prompts/list", {
 
 export const get = method("prompts/get", {
   params: GetPromptParams,
-  result: lazySchema(() => Schema.Union(GetPromptResult.built(), ModernInputRequired)),
+  result: lazySchema(() => Schema.Union(GetPromptResult.built(), ModernInputRequired.built())),
   handle: (params) =>
     Effect.gen(function* () {
       const prompt = yield* lookup("prompt", params.name)

@@ -101,7 +101,7 @@ export const templates = method("resources/templates/list", {
 
 export const read = method("resources/read", {
   params: ReadResourceParams,
-  result: lazySchema(() => Schema.Union(ReadResourceResult.built(), ModernInputRequired)),
+  result: lazySchema(() => Schema.Union(ReadResourceResult.built(), ModernInputRequired.built())),
   handle: (params) =>
     Effect.gen(function* () {
       const { uri } = params

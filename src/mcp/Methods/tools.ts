@@ -80,7 +80,7 @@ const target = (tool: ToolRegistration) => `tools/call:${tool.name}`
 
 export const call = method("tools/call", {
   params: CallToolParams,
-  result: lazySchema(() => Schema.Union(CallToolResult.built(), ModernInputRequired, CreateTaskResult.built())),
+  result: lazySchema(() => Schema.Union(CallToolResult.built(), ModernInputRequired.built(), CreateTaskResult.built())),
   handle: (params) =>
     Effect.gen(function* () {
       const tool = yield* lookup("tool", params.name)
