@@ -1,6 +1,6 @@
 /** JSON-RPC 2.0 messages as MCP uses them (ids are strings or numbers, never null in requests). */
 import { type Either, type ParseResult, Schema } from "effect"
-import { decodeUnknownEither } from "./Decode.js"
+import { decodeUnknownEither, lazySchema } from "./Decode.js"
 
 export const ErrorCode = {
   ParseError: -32700,
@@ -23,44 +23,44 @@ export type RequestId = typeof RequestId.Type
 
 const Params = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-export const JsonRpcRequest = Schema.Struct({
+export const JsonRpcRequest = lazySchema(() => Schema.Struct({
   jsonrpc: Schema.Literal("2.0"),
   id: RequestId,
   method: Schema.String,
   params: Schema.optional(Params)
-})
+}))
 export type JsonRpcRequest = typeof JsonRpcRequest.Type
 
-export const JsonRpcNotification = Schema.Struct({
+export const JsonRpcNotification = lazySchema(() => Schema.Struct({
   jsonrpc: Schema.Literal("2.0"),
   method: Schema.String,
   params: Schema.optional(Params)
-})
+}))
 export type JsonRpcNotification = typeof JsonRpcNotification.Type
 
-export const JsonRpcSuccess = Schema.Struct({
+export const JsonRpcSuccess = lazySchema(() => Schema.Struct({
   jsonrpc: Schema.Literal("2.0"),
   id: RequestId,
   result: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-})
+}))
 export type JsonRpcSuccess = typeof JsonRpcSuccess.Type
 
-export const JsonRpcErrorObject = Schema.Struct({
+export const JsonRpcErrorObject = lazySchema(() => Schema.Struct({
   code: Schema.Int,
   message: Schema.String,
   data: Schema.optional(Schema.Unknown)
-})
+}))
 
-export const JsonRpcFailure = Schema.Struct({
+export const JsonRpcFailure = lazySchema(() => Schema.Struct({
   jsonrpc: Schema.Literal("2.0"),
   id: Schema.NullOr(RequestId),
   error: JsonRpcErrorObject
-})
+}))
 export type JsonRpcFailure = typeof JsonRpcFailure.Type
 
 export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure
 
-export const JsonRpcMessage = Schema.Union(JsonRpcRequest, JsonRpcNotification, JsonRpcSuccess, JsonRpcFailure)
+export const JsonRpcMessage = lazySchema(() => Schema.Union(JsonRpcRequest.built(), JsonRpcNotification.built(), JsonRpcSuccess.built(), JsonRpcFailure.built()))
 export type JsonRpcMessage = typeof JsonRpcMessage.Type
 
 export const success = (id: RequestId, result: Record<string, unknown>): JsonRpcSuccess => ({
@@ -100,7 +100,7 @@ export const idOf = (value: unknown): RequestId | null => {
 
 const decodeRequest = decodeUnknownEither(JsonRpcRequest)
 const decodeNotification = decodeUnknownEither(JsonRpcNotification)
-const decodeResponse = decodeUnknownEither(Schema.Union(JsonRpcSuccess, JsonRpcFailure))
+const decodeResponse = decodeUnknownEither(lazySchema(() => Schema.Union(JsonRpcSuccess.built(), JsonRpcFailure.built())))
 
 /** Classifies by shape first, so that `{ "id": null, "method": … }` is a bad request, not a notification. */
 export const decodeMessage = (input: unknown): Either.Either<JsonRpcMessage, ParseResult.ParseError> => {

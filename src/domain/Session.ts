@@ -1,5 +1,6 @@
 /** MCP sessions and their outbox (messages waiting for the client's stream). */
 import { Schema } from "effect"
+import { lazySchema } from "./Decode.js"
 import { JsonRpcMessage } from "./JsonRpc.js"
 import { Implementation, LoggingLevel } from "./Protocol.js"
 
@@ -13,7 +14,7 @@ export type SessionId = typeof SessionId.Type
 export const Transport = Schema.Literal("streamable-http", "sse", "listen")
 export type Transport = typeof Transport.Type
 
-export const Session = Schema.Struct({
+export const Session = lazySchema(() => Schema.Struct({
   id: SessionId,
   /** Who created the session (the IAM principal on AWS); another caller cannot use it. */
   principal: Schema.String,
@@ -33,7 +34,7 @@ export const Session = Schema.Struct({
   /** Epoch milliseconds. */
   createdAt: Schema.Number,
   expiresAt: Schema.Number
-})
+}))
 export type Session = typeof Session.Type
 
 export type NewSession = Omit<Session, "createdAt" | "expiresAt" | "lastSeq">
@@ -43,7 +44,7 @@ export type SessionChanges = Partial<
   Pick<Session, "protocolVersion" | "initialized" | "clientInfo" | "clientCapabilities" | "logLevel" | "catalogSeen">
 >
 
-export const OutboxEntry = Schema.Struct({
+export const OutboxEntry = lazySchema(() => Schema.Struct({
   sessionId: SessionId,
   /** Unique and increasing within a session; a stream's cursor is the last seq it sent. */
   seq: Schema.Int,
@@ -51,5 +52,5 @@ export const OutboxEntry = Schema.Struct({
   /** The response stream the message belongs to (a POST's SSE stream); none for the session's own stream. */
   stream: Schema.optional(Schema.String),
   createdAt: Schema.Number
-})
+}))
 export type OutboxEntry = typeof OutboxEntry.Type

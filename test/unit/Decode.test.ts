@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Option, Schema } from "effect"
-import { decodeUnknownEither, decodeUnknownOption, describeParseError } from "../../src/domain/Decode.js"
+import { decodeUnknownEither, decodeUnknownOption, describeParseError, lazySchema, onFirstUse } from "../../src/domain/Decode.js"
 import { decodeMessage, ErrorCode } from "../../src/domain/JsonRpc.js"
 import { decodeRegistrationInput } from "../../src/domain/RegistrationInput.js"
 import { toCallToolResult, toGetPromptResult } from "../../src/mcp/Results.js"
@@ -69,4 +69,57 @@ describe("decoding a value that cannot be turned into text", () => {
       Effect.map((error) => expect(error.code).toBe(ErrorCode.InvalidParams)),
       Effect.provide(engineWith([promptSpec("trip", { parameters: { city: "string" } })], {}))
     ))
+})
+
+describe("built on first use (a cold start builds no schema, decoder or encoder it does not use)", () => {
+  it("onFirstUse makes its function on the first call, once, and passes every argument through", () => {
+    let made = 0
+    const add = onFirstUse(() => {
+      made++
+      return (a: number, b: number) => a + b
+    })
+    expect(made).toBe(0)
+    expect(add(1, 2)).toBe(3)
+    expect(add(3, 4)).toBe(7)
+    expect(made).toBe(1)
+  })
+
+  it("decodeUnknownEither compiles its decoder on the first input, not where it is declared", () => {
+    let read = 0
+    const Counted = Schema.Struct({ n: Schema.Number }).pipe(Schema.filter(() => {
+      read++
+      return true
+    }))
+    const decode = decodeUnknownEither(Counted)
+    expect(read).toBe(0)
+    expect(decode({ n: 1 })).toEqual(Either.right({ n: 1 }))
+    expect(read).toBe(1)
+  })
+
+  it("lazySchema builds its schema once, when first decoded, and decodes and fails as the schema itself does", () => {
+    let made = 0
+    const Point = lazySchema(() => {
+      made++
+      return Schema.Struct({ x: Schema.Number, label: Schema.optional(Schema.String) })
+    })
+    const Points = Schema.Array(Point)
+    expect(made).toBe(0)
+    expect(Schema.decodeUnknownSync(Points)([{ x: 1 }, { x: 2, label: "b" }])).toEqual([{ x: 1 }, { x: 2, label: "b" }])
+    expect(made).toBe(1)
+    const bad = { x: "one", label: 2 }
+    const lazy = Schema.decodeUnknownEither(Point, { errors: "all" })(bad)
+    const eager = Schema.decodeUnknownEither(Point.built(), { errors: "all" })(bad)
+    expect(Either.isLeft(lazy) && Either.isLeft(eager)).toBe(true)
+    if (Either.isLeft(lazy) && Either.isLeft(eager)) expect(describeParseError(lazy.left)).toBe(describeParseError(eager.left))
+    expect(Point.built()).toBe(Point.built())
+    expect(made).toBe(1)
+  })
+
+  it("a union of built members still tells them apart by their literal field (one issue, not one per member)", () => {
+    const A = lazySchema(() => Schema.Struct({ type: Schema.Literal("a"), a: Schema.String }))
+    const B = lazySchema(() => Schema.Struct({ type: Schema.Literal("b"), b: Schema.Number }))
+    const byLiteral = Schema.Union(A.built(), B.built())
+    const failed = decodeUnknownEither(byLiteral, { errors: "all" })({ type: "b", b: "x" })
+    expect(Either.isLeft(failed) && describeParseError(failed.left)).toBe("b: Expected number, actual \"x\"")
+  })
 })
