@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (part 1): the Lambda bundles' size, and import + runtime init in a fresh
  * Node process (a cold start's share that is ours). Baseline, measured the same way: a fresh
- * process importing an empty module. Budget (issue): each bundle ≤ 1 MB, import + init ≤ 150 ms.
+ * process importing an empty module. Target (issue 13): what each bundle loads at init ≤ 1 MiB; the
+ * cold start is judged against the plain SDK's yardstick by `coldstart.ts`, not in milliseconds here.
  */
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
@@ -11,7 +12,6 @@ import { bundle } from "../scripts/bundle.mjs"
 
 const RUNS = 7
 const MAX_BYTES = 1024 * 1024
-const MAX_INIT_MS = 150
 
 const median = (values: Array<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
@@ -54,7 +54,7 @@ for (const [name, { init: size, later }] of Object.entries(sizes)) {
   console.log(
     `  ${name.padEnd(13)} ${(size / 1024).toFixed(0).padStart(5)} KiB ${size <= MAX_BYTES ? "(≤ 1 MiB: met)" : "(≤ 1 MiB: MISSED)"}` +
       ` (+ ${(later / 1024).toFixed(0)} KiB loaded on first use)` +
-      `   init ${init.toFixed(1)} ms, ratio to baseline ${(init / baseline).toFixed(2)} ${init <= MAX_INIT_MS ? "(≤ 150 ms: met)" : "(≤ 150 ms: MISSED)"}`
+      `   init ${init.toFixed(1)} ms, ratio to the empty module ${(init / baseline).toFixed(2)}`
   )
 }
 console.log("")
