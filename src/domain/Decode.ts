@@ -18,9 +18,10 @@ const UNREADABLE = "a value that cannot be read (an object whose toString or val
 export const decodeUnknownEither = <A, I>(schema: Schema.Schema<A, I, never>, options?: ParseOptions) => {
   let decode: ((input: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
   return (input: unknown): Either.Either<A, ParseResult.ParseError> => {
+    // Compiled outside the `try`: a throw while compiling is a defect of ours, never the input's.
+    const decodeInput = (decode ??= Schema.decodeUnknownEither(schema, options))
     try {
-      decode ??= Schema.decodeUnknownEither(schema, options)
-      return decode(input)
+      return decodeInput(input)
     } catch (error) {
       // The conversion to text fails with a TypeError; anything else (a stack overflow, a
       // filter that throws) is a defect of ours and stays one.
@@ -43,9 +44,11 @@ export const onFirstUse = <F extends (...args: Array<any>) => any>(make: () => F
 /**
  * `make()`'s schema, built when something first decodes or encodes with it, not where it is
  * declared: a protocol schema is a tree of classes, and a cold start would otherwise build every
- * one, whether its request comes or not. It is a `Schema.suspend` (transparent to decoding and
- * to error messages); `built()` is the schema itself, for a union that tells its members apart by
- * a literal field (a suspended member hides that field from the union's search).
+ * one, whether its request comes or not. It is a `Schema.suspend`, transparent to decoding and to
+ * error messages at the top; `built()` is the schema itself. Inside another schema, use
+ * `built()` (within that schema's own `lazySchema`): a nested suspend prints as
+ * `<suspended schema>` where an error message names the expected type, and it has no struct API
+ * (`fields`, `pick`) and no JSON Schema without an identifier.
  */
 export const lazySchema = <A, I>(make: () => Schema.Schema<A, I, never>) => {
   let made: Schema.Schema<A, I, never> | undefined

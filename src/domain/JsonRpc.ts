@@ -54,7 +54,7 @@ export const JsonRpcErrorObject = lazySchema(() => Schema.Struct({
 export const JsonRpcFailure = lazySchema(() => Schema.Struct({
   jsonrpc: Schema.Literal("2.0"),
   id: Schema.NullOr(RequestId),
-  error: JsonRpcErrorObject
+  error: JsonRpcErrorObject.built()
 }))
 export type JsonRpcFailure = typeof JsonRpcFailure.Type
 

@@ -68,7 +68,7 @@ export const ResourceContents = lazySchema(() => Schema.Union(TextResourceConten
 
 export const EmbeddedResource = lazySchema(() => Schema.Struct({
   type: Schema.Literal("resource"),
-  resource: ResourceContents,
+  resource: ResourceContents.built(),
   annotations: Annotations,
   _meta: Meta
 }))
@@ -77,7 +77,7 @@ export const ContentBlock = lazySchema(() => Schema.Union(TextContent.built(), I
 export type ContentBlock = typeof ContentBlock.Type
 
 export const CallToolResult = lazySchema(() => Schema.Struct({
-  content: Schema.Array(ContentBlock),
+  content: Schema.Array(ContentBlock.built()),
   structuredContent: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   isError: Schema.optional(Schema.Boolean),
   _meta: Meta
@@ -85,7 +85,7 @@ export const CallToolResult = lazySchema(() => Schema.Struct({
 export type CallToolResult = typeof CallToolResult.Type
 
 export const ReadResourceResult = lazySchema(() => Schema.Struct({
-  contents: Schema.Array(ResourceContents),
+  contents: Schema.Array(ResourceContents.built()),
   _meta: Meta
 }))
 export type ReadResourceResult = typeof ReadResourceResult.Type
@@ -98,20 +98,20 @@ export const ListedResource = lazySchema(() => Schema.Struct({
   description: Schema.optional(Schema.String),
   mimeType: Schema.optional(Schema.String),
   size: Schema.optional(Schema.Number),
-  icons: Schema.optional(Schema.Array(Icon)),
+  icons: Schema.optional(Schema.Array(Icon.built())),
   _meta: Meta
 }))
 export type ListedResource = typeof ListedResource.Type
 
-export const ListResourcesAnswer = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource) }))
+export const ListResourcesAnswer = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource.built()) }))
 
 export const PromptMessage = lazySchema(() => Schema.Struct({
   role: Schema.Literal("user", "assistant"),
-  content: ContentBlock
+  content: ContentBlock.built()
 }))
 export const GetPromptResult = lazySchema(() => Schema.Struct({
   description: Schema.optional(Schema.String),
-  messages: Schema.Array(PromptMessage),
+  messages: Schema.Array(PromptMessage.built()),
   _meta: Meta
 }))
 export type GetPromptResult = typeof GetPromptResult.Type
@@ -200,7 +200,7 @@ export type ServerCapabilities = typeof ServerCapabilities.Type
 
 export const InitializeResult = lazySchema(() => Schema.Struct({
   protocolVersion: Schema.String,
-  capabilities: ServerCapabilities,
+  capabilities: ServerCapabilities.built(),
   serverInfo: Implementation,
   instructions: Schema.optional(Schema.String)
 }))
@@ -213,12 +213,12 @@ export const Tool = lazySchema(() => Schema.Struct({
   description: Schema.optional(Schema.String),
   inputSchema: JsonObject,
   outputSchema: Schema.optional(JsonObject),
-  annotations: Schema.optional(ToolAnnotations),
-  icons: Schema.optional(Schema.Array(Icon))
+  annotations: Schema.optional(ToolAnnotations.built()),
+  icons: Schema.optional(Schema.Array(Icon.built()))
 }))
-export const ListToolsResult = lazySchema(() => Schema.Struct({ tools: Schema.Array(Tool), ...Paginated }))
+export const ListToolsResult = lazySchema(() => Schema.Struct({ tools: Schema.Array(Tool.built()), ...Paginated }))
 
-export const ListResourcesResult = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource), ...Paginated }))
+export const ListResourcesResult = lazySchema(() => Schema.Struct({ resources: Schema.Array(ListedResource.built()), ...Paginated }))
 
 export const ResourceTemplate = lazySchema(() => Schema.Struct({
   uriTemplate: Schema.String,
@@ -226,18 +226,18 @@ export const ResourceTemplate = lazySchema(() => Schema.Struct({
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   mimeType: Schema.optional(Schema.String),
-  icons: Schema.optional(Schema.Array(Icon))
+  icons: Schema.optional(Schema.Array(Icon.built()))
 }))
-export const ListResourceTemplatesResult = lazySchema(() => Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate), ...Paginated }))
+export const ListResourceTemplatesResult = lazySchema(() => Schema.Struct({ resourceTemplates: Schema.Array(ResourceTemplate.built()), ...Paginated }))
 
 export const Prompt = lazySchema(() => Schema.Struct({
   name: Schema.String,
   title: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
-  arguments: Schema.optional(Schema.Array(PromptArgument)),
-  icons: Schema.optional(Schema.Array(Icon))
+  arguments: Schema.optional(Schema.Array(PromptArgument.built())),
+  icons: Schema.optional(Schema.Array(Icon.built()))
 }))
-export const ListPromptsResult = lazySchema(() => Schema.Struct({ prompts: Schema.Array(Prompt), ...Paginated }))
+export const ListPromptsResult = lazySchema(() => Schema.Struct({ prompts: Schema.Array(Prompt.built()), ...Paginated }))
 
 export const CompleteResult = lazySchema(() => Schema.Struct({
   completion: Schema.Struct({

@@ -94,13 +94,14 @@ export const PromptArgument = lazySchema(() => Schema.Struct({
 }))
 export type PromptArgument = typeof PromptArgument.Type
 
-const common = {
+/** The fields every registration has (a function: `Icon` is built with the schema that uses it). */
+const common = () => ({
   name: RegistrationName,
   title: Schema.optional(NonEmptyString),
   description: Schema.String,
   lambdaArn: LambdaArn,
-  icons: Schema.optional(Schema.Array(Icon))
-}
+  icons: Schema.optional(Schema.Array(Icon.built()))
+})
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/
 
@@ -152,10 +153,10 @@ export type TaskStart = typeof TaskStart.Type
 
 export const ToolSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("tool"),
-  ...common,
+  ...common(),
   inputSchema: ObjectJsonSchema,
   outputSchema: Schema.optional(ObjectJsonSchema),
-  annotations: Schema.optional(ToolAnnotations),
+  annotations: Schema.optional(ToolAnnotations.built()),
   /** Invoked with `InvokeWithResponseStream`; answers in NDJSON lines (progress, log, result…). */
   streaming: Schema.optional(Schema.Boolean),
   /**
@@ -181,11 +182,11 @@ const completionKeysIn = (keys: ReadonlyArray<string>, what: string) => (complet
 
 export const ResourceSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("resource"),
-  ...common,
+  ...common(),
   uri: Schema.optional(ResourceUri),
   uriTemplate: Schema.optional(UriTemplateString),
   mimeType: Schema.optional(MimeType),
-  completions: Schema.optional(Completions)
+  completions: Schema.optional(Completions.built())
 }).pipe(
   Schema.filter((resource) => {
     if (resource.uri === undefined && resource.uriTemplate === undefined) {
@@ -202,9 +203,9 @@ export type ResourceSpec = typeof ResourceSpec.Type
 
 export const PromptSpec = lazySchema(() => Schema.Struct({
   type: Schema.Literal("prompt"),
-  ...common,
-  arguments: Schema.Array(PromptArgument),
-  completions: Schema.optional(Completions)
+  ...common(),
+  arguments: Schema.Array(PromptArgument.built()),
+  completions: Schema.optional(Completions.built())
 }).pipe(
   Schema.filter((prompt) => {
     const names = prompt.arguments.map((argument) => argument.name)
@@ -257,4 +258,4 @@ export const specOf = (registration: Registration): RegistrationSpec => {
   return spec
 }
 
-export const decodeRegistration = onFirstUse(() => Schema.decodeUnknown(Registration))
+export const decodeRegistration = onFirstUse(() => Schema.decodeUnknown(Registration.built()))

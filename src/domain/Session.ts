@@ -48,7 +48,7 @@ export const OutboxEntry = lazySchema(() => Schema.Struct({
   sessionId: SessionId,
   /** Unique and increasing within a session; a stream's cursor is the last seq it sent. */
   seq: Schema.Int,
-  message: JsonRpcMessage,
+  message: JsonRpcMessage.built(),
   /** The response stream the message belongs to (a POST's SSE stream); none for the session's own stream. */
   stream: Schema.optional(Schema.String),
   createdAt: Schema.Number

@@ -66,12 +66,12 @@ export const StoredTask = lazySchema(() => Schema.Struct({
   expiresAt: Schema.Number,
   /** Bumped by every write; writes are conditional on it. */
   version: Schema.Int,
-  tool: TaskTool,
+  tool: TaskTool.built(),
   args: JsonObject,
   /** The `extra` of the call that created it (without progress token or log level: tasks send no notifications). */
   extra: JsonObject,
   /** Outstanding questions, by the key the client sees. */
-  inputRequests: Schema.optional(Schema.Record({ key: Schema.String, value: TaskInputRequest })),
+  inputRequests: Schema.optional(Schema.Record({ key: Schema.String, value: TaskInputRequest.built() })),
   /** The function's own key behind each outstanding key (they differ when the function reuses a key). */
   inputKeys: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   /** Every key the client has been given: a key is never reused over a task's lifetime. */
@@ -81,7 +81,7 @@ export const StoredTask = lazySchema(() => Schema.Struct({
   /** The function's own state from its last question (or from the call that started the task). */
   requestState: Schema.optional(Schema.String),
   result: Schema.optional(JsonObject),
-  error: Schema.optional(TaskError),
+  error: Schema.optional(TaskError.built()),
   /** Runs asked for (the first at creation, one more each time all questions are answered). */
   runs: Schema.Int,
   /** Runs begun: a run begins once, however often its start is delivered. */
@@ -98,9 +98,9 @@ export const DetailedTask = lazySchema(() => Schema.Struct({
   lastUpdatedAt: Schema.String,
   ttlMs: Schema.NullOr(Schema.Int),
   pollIntervalMs: Schema.optional(Schema.Int),
-  inputRequests: Schema.optional(Schema.Record({ key: Schema.String, value: TaskInputRequest })),
+  inputRequests: Schema.optional(Schema.Record({ key: Schema.String, value: TaskInputRequest.built() })),
   result: Schema.optional(JsonObject),
-  error: Schema.optional(TaskError)
+  error: Schema.optional(TaskError.built())
 }))
 export type DetailedTask = typeof DetailedTask.Type
 

@@ -33,7 +33,7 @@ export interface RunnerContext {
   readonly getRemainingTimeInMillis: () => number
 }
 
-const decodeEvent = onFirstUse(() => Schema.decodeUnknown(TaskRunEvent))
+const decodeEvent = onFirstUse(() => Schema.decodeUnknown(TaskRunEvent.built()))
 
 /** Lambda's limit for one invocation (the tool's), and the runner's time to record the outcome after it. */
 const MAX_RUN = Duration.seconds(885)

@@ -32,7 +32,7 @@ export const isConditionFailure = (error: DynamoCallError) => error.name === "Co
 const conditionItem = (error: DynamoCallError) =>
   ((error.cause as { Item?: Record<string, AttributeValue> } | undefined)?.Item ?? {})
 
-const decodeEntry = onFirstUse(() => Schema.decodeUnknown(OutboxEntry))
+const decodeEntry = onFirstUse(() => Schema.decodeUnknown(OutboxEntry.built()))
 
 /** What the outbox shares with its session store. */
 export interface OutboxContext {

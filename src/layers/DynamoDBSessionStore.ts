@@ -39,7 +39,7 @@ export interface DynamoDBSessionStoreOptions {
 /** Fields kept as JSON text: their shape is the client's, not DynamoDB's. */
 const JSON_FIELDS = ["clientInfo", "clientCapabilities"] as const
 
-const decodeSession = onFirstUse(() => Schema.decodeUnknown(Session))
+const decodeSession = onFirstUse(() => Schema.decodeUnknown(Session.built()))
 
 
 export const make = (options: DynamoDBSessionStoreOptions) =>

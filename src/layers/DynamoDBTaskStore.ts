@@ -26,8 +26,8 @@ const SK = "task"
 
 const keyOf = (taskId: TaskId) => ({ pk: `${TASK_PARTITION_PREFIX}${taskId}`, sk: SK })
 
-const decodeTask = onFirstUse(() => Schema.decodeUnknown(Schema.parseJson(StoredTask)))
-const encodeTask = onFirstUse(() => Schema.encodeSync(Schema.parseJson(StoredTask)))
+const decodeTask = onFirstUse(() => Schema.decodeUnknown(Schema.parseJson(StoredTask.built())))
+const encodeTask = onFirstUse(() => Schema.encodeSync(Schema.parseJson(StoredTask.built())))
 
 export const make = (options: DynamoDBTaskStoreOptions) =>
   Effect.gen(function* () {

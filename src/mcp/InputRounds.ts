@@ -33,7 +33,7 @@ export const InputRequest = lazySchema(() => Schema.Struct({
 
 export const InputRequiredResult = lazySchema(() => Schema.Struct({
   resultType: Schema.Literal("input_required"),
-  inputRequests: Schema.Record({ key: Schema.String, value: InputRequest }),
+  inputRequests: Schema.Record({ key: Schema.String, value: InputRequest.built() }),
   requestState: Schema.optional(Schema.String)
 }))
 export type InputRequiredResult = typeof InputRequiredResult.Type

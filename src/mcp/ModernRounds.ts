@@ -35,7 +35,7 @@ const Kept = lazySchema(() => Schema.parseJson(Schema.Struct({
   state: Schema.optional(Schema.String),
   unanswerable: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 })))
-const encodeKept = onFirstUse(() => Schema.encodeSync(Kept))
+const encodeKept = onFirstUse(() => Schema.encodeSync(Kept.built()))
 const decodeKept = decodeUnknownOption(Kept)
 
 /** The payload additions for the function: its answers so far and its own state (the sealed state opened). */
@@ -112,7 +112,7 @@ export type ModernRoundError = InputProblem
 /** The input-required result a 2026-07-28 client gets (method results are a union with it). */
 export const ModernInputRequired = lazySchema(() => Schema.Struct({
   resultType: Schema.Literal("input_required"),
-  inputRequests: Schema.Record({ key: Schema.String, value: InputRequest }),
+  inputRequests: Schema.Record({ key: Schema.String, value: InputRequest.built() }),
   requestState: Schema.String
 }))
 

@@ -123,3 +123,27 @@ describe("built on first use (a cold start builds no schema, decoder or encoder 
     expect(Either.isLeft(failed) && describeParseError(failed.left)).toBe("b: Expected number, actual \"x\"")
   })
 })
+
+describe("error messages through schemas built on first use", () => {
+  it.effect("name the nested type, never `<suspended schema>`: a registration's icons, a tool answer's content", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(decodeRegistrationInput({
+        type: "tool",
+        name: "t",
+        description: "d",
+        lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:t",
+        inputSchema: { type: "object" },
+        icons: 5
+      }))
+      const refused = Exit.isFailure(exit) ? JSON.stringify(exit.cause) : ""
+      expect(refused).toMatch(/"path":"icons","message":"Expected ReadonlyArray<\{ readonly src: /)
+      expect(refused).not.toMatch(/suspended/)
+      const called = yield* toCallToolResult({ name: "t" }, { content: [5] })
+      expect(called.isError).toBe(true)
+      const said = called.content.map((block) => (block.type === "text" ? block.text : "")).join("")
+      expect(said).toMatch(/readonly type: "resource"; readonly resource: \{ readonly uri: string/)
+      expect(said).not.toMatch(/suspended/)
+      const prompt = toGetPromptResult({ messages: [{ role: "user", content: 5 }] })
+      expect(Either.isLeft(prompt) && JSON.stringify(prompt.left)).not.toMatch(/suspended/)
+    }))
+})
