@@ -24,7 +24,9 @@ let output = ""
 
 beforeAll(async () => {
   issuer = await startAuthorizationServer()
-  dev = spawn("node_modules/.bin/tsx", [...CLI, "--auth", "oauth", "--issuer", issuer.issuer, "--audience", AUDIENCE, "--required-scope", TOOLS_SCOPE], {
+  // Node itself with tsx's loader, not the tsx CLI: a kill must reach the server, not a wrapper
+  // that would leave it running.
+  dev = spawn(process.execPath, ["--import", "tsx", ...CLI, "--auth", "oauth", "--issuer", issuer.issuer, "--audience", AUDIENCE, "--required-scope", TOOLS_SCOPE], {
     stdio: ["ignore", "pipe", "pipe"]
   })
   dev.stderr!.on("data", (chunk: Buffer) => {

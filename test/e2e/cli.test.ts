@@ -16,7 +16,9 @@ const exited = (child: ChildProcess) =>
 
 /** Starts `mcp-lambda-sam dev` with these arguments and waits for its banner. */
 const startDev = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn("node_modules/.bin/tsx", ["src/cli/bin.ts", "dev", "--port", "0", ...args], {
+  // Node itself with tsx's loader, not the tsx CLI: a kill must reach the server, not a wrapper
+  // that would leave it running.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "dev", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env }
   })

@@ -16,8 +16,8 @@ afterEach(async () => {
 
 const modernClientThroughProxy = async (url: string) => {
   const transport = new StdioClientTransport({
-    command: "node_modules/.bin/tsx",
-    args: ["src/cli/bin.ts", "proxy", "--url", url, "--region", "us-east-1"],
+    command: process.execPath,
+    args: ["--import", "tsx", "src/cli/bin.ts", "proxy", "--url", url, "--region", "us-east-1"],
     env: {
       ...(process.env as Record<string, string>),
       AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,

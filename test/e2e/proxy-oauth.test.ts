@@ -73,8 +73,8 @@ const configDir = async () => {
 /** The proxy on a stdio client's end, its stderr kept; `connected` settles once initialize is answered. */
 const startProxy = (directory: string, url = mcpUrl, extra: ReadonlyArray<string> = []) => {
   const transport = new StdioClientTransport({
-    command: "node_modules/.bin/tsx",
-    args: ["src/cli/bin.ts", "proxy", "--url", url, "--auth", "oauth", "--no-browser", ...extra],
+    command: process.execPath,
+    args: ["--import", "tsx", "src/cli/bin.ts", "proxy", "--url", url, "--auth", "oauth", "--no-browser", ...extra],
     env: { ...(process.env as Record<string, string>), MCP_LAMBDA_SAM_CONFIG_DIR: directory },
     stderr: "pipe"
   })
@@ -195,8 +195,8 @@ describe("mcp-lambda-sam proxy --auth oauth", () => {
     await first.client.close()
 
     const transport = new ModernStdioClientTransport({
-      command: "node_modules/.bin/tsx",
-      args: ["src/cli/bin.ts", "proxy", "--url", mcpUrl, "--auth", "oauth", "--no-browser"],
+      command: process.execPath,
+      args: ["--import", "tsx", "src/cli/bin.ts", "proxy", "--url", mcpUrl, "--auth", "oauth", "--no-browser"],
       env: { ...(process.env as Record<string, string>), MCP_LAMBDA_SAM_CONFIG_DIR: directory },
       stderr: "pipe"
     })

@@ -27,7 +27,7 @@ interface Finished {
 /** The CLI in a child process; with `input` (for the proxy, which runs until it is stopped), stopped after its first line. */
 const cli = (args: ReadonlyArray<string>, input?: string) =>
   new Promise<Finished>((resolve, reject) => {
-    const child = spawn("node_modules/.bin/tsx", ["src/cli/bin.ts", ...args, "--region", "us-east-1"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args, "--region", "us-east-1"], {
       env: {
         ...process.env,
         AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
