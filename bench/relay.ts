@@ -235,7 +235,7 @@ const main = async () => {
     )
 
     const perCall = await requestsPerCall(ours.handler, meter.total)
-    console.log("DynamoDB requests per tools/call")
+    console.log("DynamoDB requests per tools/call (REGISTRY_STAMP_CACHE_MS=0, the library default: the registry stamp read on every call; the template's 1 s cache: bench/dynamodb.ts)")
     console.log(`  Streamable HTTP (POST /mcp):               ${perCall.streamable}`)
     console.log(`  legacy SSE (POST /message):                ${perCall.legacyPost}`)
     console.log(`  legacy SSE (POST + stream reads to delivery): ${perCall.legacy}\n`)
