@@ -209,6 +209,11 @@ export const runProxy = (options: ProxyOptions): Promise<void> => {
       oauth?.close()
       void (remote?.close() ?? Promise.resolve()).finally(() => resolve())
     }
+    if (options.local === undefined) {
+      // The MCP stdio transport: a client ends a server by closing its stdin, then waits for it to
+      // exit (a signal comes only later). The SDK's stdio transport does not watch for that end.
+      process.stdin.once("end", () => void local.close())
+    }
     void local.start()
   })
 }
