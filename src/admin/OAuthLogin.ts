@@ -198,6 +198,8 @@ export const makeOAuthLogin = async (options: OAuthLoginOptions): Promise<OAuthL
   }
 
   const timeoutMs = options.signInTimeoutMs ?? 300_000
+  /** Ends a sign-in still waited for: the proxy is closing (its client went away). */
+  let abandon: ((reason: Error) => void) | undefined
   const completeSignIn = async (finish: (code: string) => Promise<void>) => {
     const waiting = code
     code = undefined
@@ -207,6 +209,7 @@ export const makeOAuthLogin = async (options: OAuthLoginOptions): Promise<OAuthL
       const received = await Promise.race([
         waiting,
         new Promise<never>((_, reject) => {
+          abandon = reject
           timer = setTimeout(() => reject(new Error(`no sign-in within ${timeoutMs / 1000} s`)), timeoutMs)
         })
       ])
@@ -215,12 +218,18 @@ export const makeOAuthLogin = async (options: OAuthLoginOptions): Promise<OAuthL
     } catch (error) {
       throw new SignInFailed(`Signing in to ${server} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
     } finally {
+      abandon = undefined
       clearTimeout(timer)
       stopListening()
     }
   }
 
-  return { provider, file, completeSignIn, signInStarted: () => code !== undefined, close: stopListening }
+  const close = () => {
+    abandon?.(new Error("the proxy is closing"))
+    stopListening()
+  }
+
+  return { provider, file, completeSignIn, signInStarted: () => code !== undefined, close }
 }
 
 /** Whether an error means a person must sign in first (the SDK sent them to the issuer). */
