@@ -7,7 +7,7 @@
  * sign-in ends in a sentence that says so. Also: legacy SSE, a 2026-07-28 client's stateless
  * requests, and a client registered beforehand (`--client-id`).
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { createServer } from "node:net"
@@ -23,6 +23,7 @@ import { SignJWT } from "jose"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { devServer } from "../../src/hosts/Node.js"
 import { AUDIENCE, type AuthorizationServer, signInUntilRedirect, startAuthorizationServer, TOOLS_SCOPE } from "../support/authorizationServer.js"
+import { startProxyProcess } from "../support/proxyProcess.js"
 import { EXAMPLE_FUNCTIONS, EXAMPLE_SEED } from "../support/servers.js"
 
 let issuer: AuthorizationServer
@@ -266,28 +267,11 @@ describe("mcp-lambda-sam proxy --auth oauth", () => {
   }, 60_000)
 
   it("a proxy still waiting for the person to sign in exits when its client closes stdin", async () => {
-    const directory = await configDir()
-    const proxy = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "proxy", "--url", mcpUrl, "--auth", "oauth", "--no-browser"], {
-      env: { ...process.env, MCP_LAMBDA_SAM_CONFIG_DIR: directory },
-      stdio: ["pipe", "ignore", "pipe"]
-    })
-    const exited = new Promise<number | null>((resolve) => proxy.once("exit", (code) => resolve(code)))
-    closers.push(async () => {
-      if (proxy.exitCode === null && proxy.signalCode === null) proxy.kill("SIGKILL")
-      await exited
-    })
-    let stderr = ""
-    proxy.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    proxy.stdin.write(`${JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "desktop", version: "1.0.0" } }
-    })}\n`)
-    await printedSignIn(() => stderr)
-    // Nobody signs in; the client goes away. No signal is sent.
-    proxy.stdin.end()
-    const outcome = await Promise.race([exited.then(() => "exited"), new Promise<string>((resolve) => setTimeout(() => resolve("still running"), 10_000))])
-    expect(outcome).toBe("exited")
+    const proxy = startProxyProcess(["--url", mcpUrl, "--auth", "oauth", "--no-browser"], { MCP_LAMBDA_SAM_CONFIG_DIR: await configDir() })
+    closers.push(proxy.stop)
+    proxy.initialize()
+    await printedSignIn(proxy.stderr)
+    // Nobody signs in; the client goes away.
+    expect(await proxy.endInput()).toBe(0)
   }, 60_000)
 })

@@ -7,8 +7,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { spawn } from "node:child_process"
 import { afterEach, describe, expect, it } from "vitest"
+import { startProxyProcess } from "../support/proxyProcess.js"
 import { type RunningServer, startDevServer } from "../support/servers.js"
 import { startRecorder, TEST_CREDENTIALS } from "../support/sigv4Recorder.js"
 
@@ -88,32 +88,14 @@ describe("mcp-lambda-sam proxy", () => {
 
   it("exits when its client closes stdin, as the MCP stdio transport asks, without waiting for a signal", async () => {
     const { recorder } = await setUp()
-    const proxy = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "proxy", "--url", `${recorder.url}/mcp`, "--region", "us-east-1"], {
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
-      },
-      stdio: ["pipe", "pipe", "ignore"]
+    const proxy = startProxyProcess(["--url", `${recorder.url}/mcp`, "--region", "us-east-1"], {
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
     })
-    const exited = new Promise<number | null>((resolve) => proxy.once("exit", (code) => resolve(code)))
-    closers.push(async () => {
-      if (proxy.exitCode === null && proxy.signalCode === null) proxy.kill("SIGKILL")
-      await exited
-    })
-    let out = ""
-    proxy.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
-    proxy.stdin.write(`${JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "desktop", version: "1.0.0" } }
-    })}\n`)
-    await expect.poll(() => out, { timeout: 20_000 }).toContain("\"serverInfo\"")
-    proxy.stdin.end()
-    // No SIGTERM is sent: the end of its input alone must end it.
-    const code = await Promise.race([exited, new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 10_000))])
-    expect(code).toBe(0)
+    closers.push(proxy.stop)
+    proxy.initialize()
+    await expect.poll(proxy.stdout, { timeout: 20_000 }).toContain("\"serverInfo\"")
+    expect(await proxy.endInput()).toBe(0)
   }, 60_000)
 })
