@@ -28,6 +28,14 @@ const POST_STREAM_MS = 1_500
 const SCALE = Number(process.env["FUZZ_SCALE"] ?? 1)
 const RUNS = { mcp: 200 * SCALE, streams: 150 * SCALE, registration: 250 * SCALE, modern: 200 * SCALE, registered: 150 * SCALE, bursts: 60 * SCALE, guard: 150 * SCALE } as const
 const TIMEOUT = 60_000 * SCALE
+/**
+ * One seed for every property of a run, written to stderr before any runs: fast-check reports
+ * its seed on a failure, but not when the worker itself dies (a run once ended in an out-of-memory
+ * crash, seed unknown). `FUZZ_SEED=<n>` replays a run.
+ */
+const SEED = process.env["FUZZ_SEED"] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env["FUZZ_SEED"])
+fc.configureGlobal({ seed: SEED })
+process.stderr.write(`http-properties: FUZZ_SEED=${SEED}\n`)
 
 const OWNER = "arn:aws:iam::111111111111:user/owner"
 const OTHER = "arn:aws:iam::222222222222:user/other"
