@@ -3,7 +3,7 @@
  * principal. The entry's message is the record itself, so the JSON logger on Lambda writes it
  * as a JSON object (CloudWatch Logs Insights: `filter ispresent(message.audit)`).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export type AuditAction =
   | "registration.create"

@@ -3,7 +3,7 @@
  * configures, from the environment on Lambda (`Config`), falling back to the value here; the
  * README's environment table is tested against this record.
  */
-import { Config } from "effect"
+import * as Config from "effect/Config"
 
 export const DEFAULTS = {
   /** RESPONSE_STREAM or BUFFERED: must match the Function URL's invoke mode. */

@@ -13,7 +13,8 @@ import {
   type OAuthTokens,
   OAuthTokensSchema
 } from "@modelcontextprotocol/sdk/shared/auth.js"
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { decodeUnknownEither } from "../domain/Decode.js"
 
 /** Where the CLI keeps what it remembers: `$MCP_LAMBDA_SAM_CONFIG_DIR`, else the XDG config dir. */

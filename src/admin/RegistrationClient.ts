@@ -4,7 +4,8 @@
  */
 import { readFile } from "node:fs/promises"
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation"
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { parse as parseYaml } from "yaml"
 import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { outputsOf } from "../deploy/Deploy.js"

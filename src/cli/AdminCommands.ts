@@ -3,8 +3,12 @@
  * API from a terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
-import { Config, Console, Effect, Option, Schema } from "effect"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { AdminError } from "../admin/RegistrationClient.js"
 import { REGISTRATION_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
 import { adminFailure, registrationClient, sigV4 } from "./AdminModules.js"

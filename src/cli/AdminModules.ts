@@ -3,7 +3,7 @@
  * start: src/admin/RegistrationClient.ts imports CloudFormation and the deploy module (S3, STS)
  * at its top, SigV4 the credential providers, and `dev` needs none of it, nor the MCP SDK client.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export const registrationClient = Effect.promise(() => import("../admin/RegistrationClient.js"))
 

@@ -4,7 +4,10 @@
  * `proxy --auth oauth` reaches a server in OAUTH mode with a bearer token instead.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Effect, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { MCP_TIMEOUTS, type Timeouts } from "../admin/TimedFetch.js"
 import { reportFailure, timeoutOptions, timeoutsOf } from "./AdminCommands.js"
 import { adminFailure, registrationClient, remote, sigV4 } from "./AdminModules.js"

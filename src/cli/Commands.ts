@@ -1,6 +1,9 @@
 /** The `mcp-lambda-sam` command line. */
 import { Command, Options } from "@effect/cli"
-import { Config, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { DEFAULT_ALLOWED_ORIGINS } from "../http/McpApi.js"
 import { adminCommands } from "./AdminCommands.js"
 import { clientCommands } from "./ClientCommands.js"

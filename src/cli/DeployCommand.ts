@@ -3,8 +3,11 @@
  * then runs `deploy` (src/deploy/Deploy.ts) and exits non-zero when it fails.
  */
 import { Command, Options, Prompt } from "@effect/cli"
-import type { Terminal } from "@effect/platform"
-import { Config, Console, Effect, Option } from "effect"
+import type * as Terminal from "@effect/platform/Terminal"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { DeployError } from "../deploy/Step.js"
 
 /** The deploy machinery and its AWS clients (CloudFormation, S3, STS) load when `deploy` runs, not for `dev`. */

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Option } from "effect"
+import * as Option from "effect/Option"
 
 /** `examples/` beside `src/` and `dist/`: this module is `src/cli/Examples.ts` or `dist/cli/Examples.js`. */
 export const PACKAGED_EXAMPLES = fileURLToPath(new URL("../../examples", import.meta.url))

@@ -3,8 +3,12 @@
  * (src/cli/Scaffold.ts), written only where no file is in the way.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
-import { Console, Data, Effect, Option } from "effect"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { functionNameOf, functionsDirOf, scaffold, toolNameOf } from "./Scaffold.js"
 
 export class InitError extends Data.TaggedError("InitError")<{ readonly message: string }> {}

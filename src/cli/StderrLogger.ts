@@ -5,7 +5,12 @@
  * turn of the event loop, not one synchronous write each (issue 13: the pretty logger's writes
  * were a sixth of `dev`'s CPU under load).
  */
-import { Cause, FiberId, HashMap, Inspectable, List, Logger } from "effect"
+import * as Cause from "effect/Cause"
+import * as FiberId from "effect/FiberId"
+import * as HashMap from "effect/HashMap"
+import * as Inspectable from "effect/Inspectable"
+import * as List from "effect/List"
+import * as Logger from "effect/Logger"
 
 const pending: Array<string> = []
 

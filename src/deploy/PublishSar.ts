@@ -8,7 +8,9 @@
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { GetBucketPolicyCommand, PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3"
-import { Console, Effect, Option } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { parseTemplate, stringifyTemplate } from "./CfnYaml.js"
 import {
   awsClients,

@@ -13,7 +13,9 @@ import {
   type Stack,
   type StackEvent
 } from "@aws-sdk/client-cloudformation"
-import { type Duration, Effect, Option } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { call } from "./Step.js"
 
 // A settled stack status (when not IN_PROGRESS), a failed one, and the refusal of a change set with nothing to do.

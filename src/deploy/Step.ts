@@ -2,7 +2,8 @@
  * The step primitives every deployment module shares: `DeployError`, the failure of a named
  * step, and `call`, which runs one AWS (or file system) promise as such a step.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 
 export class DeployError extends Data.TaggedError("DeployError")<{
   readonly step: string

@@ -1,5 +1,7 @@
 /** Opaque pagination cursors: base64url JSON, decoded with a schema so a forged one is rejected. */
-import { Either, Option, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { decodeUnknownEither, onFirstUse } from "./Decode.js"
 
 export interface CursorCodec<A> {

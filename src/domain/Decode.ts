@@ -5,7 +5,10 @@
  * untrusted input a throw would be a defect and a 500; here it is a parse error like any other,
  * reported at the schema's top.
  */
-import { Either, Option, ParseResult, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { ParseOptions } from "effect/SchemaAST"
 
 const UNREADABLE = "a value that cannot be read (an object whose toString or valueOf is not a function)"

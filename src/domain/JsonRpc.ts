@@ -1,5 +1,7 @@
 /** JSON-RPC 2.0 messages as MCP uses them (ids are strings or numbers, never null in requests). */
-import { type Either, type ParseResult, Schema } from "effect"
+import type * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { decodeUnknownEither, lazySchema } from "./Decode.js"
 
 export const ErrorCode = {

@@ -2,7 +2,7 @@
  * Lambda function ARNs, checked part by part so a mistake gets a precise message.
  * `arn:<partition>:lambda:<region>:<account>:function:<name>[:<version | alias | $LATEST>]`
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 export interface ParsedLambdaArn {
   readonly partition: string

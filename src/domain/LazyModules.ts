@@ -4,7 +4,7 @@
  * none of them; jose only checks bearer tokens. The bundler puts what `import()` names in chunks of their own, compiled only
  * when a request first needs them (issue 13).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /** `load()` once; afterwards the module without another turn of the event loop. */
 export const lazyModule = <M>(load: () => Promise<M>): Effect.Effect<M> => {

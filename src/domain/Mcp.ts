@@ -1,5 +1,5 @@
 /** The MCP shapes the engine reads from functions and writes to clients. */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { FIXED } from "../Settings.js"
 import { Implementation, LoggingLevel } from "./Protocol.js"
 import { lazySchema } from "./Decode.js"

@@ -2,7 +2,8 @@
  * MCP revision 2026-07-28 (the "modern era"): no sessions, every request carries its protocol
  * version and the client's capabilities in `_meta`, every result says its `resultType`.
  */
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { lazySchema } from "./Decode.js"
 import { Implementation, LoggingLevel } from "./Protocol.js"
 

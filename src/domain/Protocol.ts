@@ -3,7 +3,7 @@
  * and log level): apart from `Mcp.ts`, so that a function that stores sessions but speaks no MCP
  * (the registration API) does not build every protocol schema at its cold start.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Newest first. The client's version is used when listed here, else the newest. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const

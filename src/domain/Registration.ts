@@ -9,7 +9,7 @@
  * - `Registration`: a stored spec with its id, version, timestamps and the principals that wrote it.
  */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { FIXED } from "../Settings.js"
 import { lazySchema, onFirstUse } from "./Decode.js"
 import { LambdaArn } from "./LambdaArn.js"

@@ -3,7 +3,10 @@
  * with its shorthand `parameters` (converted to JSON Schema or prompt arguments), decoded into
  * a `RegistrationSpec` with every problem named by its path.
  */
-import { Effect, Either, type ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { InvalidRegistration, Problem } from "./errors.js"
 import { JsonSchema } from "./LazyModules.js"
 import { checkShorthand, type ParameterShorthandMap, toJsonSchema, toPromptArguments } from "./Parameters.js"

@@ -1,5 +1,5 @@
 /** MCP sessions and their outbox (messages waiting for the client's stream). */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { lazySchema } from "./Decode.js"
 import { JsonRpcMessage } from "./JsonRpc.js"
 import { Implementation, LoggingLevel } from "./Protocol.js"

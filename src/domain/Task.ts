@@ -10,7 +10,8 @@
  * result cannot overwrite a cancel, because it was computed from an older version.
  */
 import { randomBytes } from "node:crypto"
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { LambdaArn } from "./LambdaArn.js"
 import { JsonObject } from "./Registration.js"
 import { lazySchema } from "./Decode.js"

@@ -5,7 +5,7 @@
  * lever 13). Infrastructure failures carry the original `cause`; it is logged, never shown to
  * MCP clients.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 export class Problem extends Data.Class<{ readonly path: string; readonly message: string }> {}
 

@@ -3,7 +3,7 @@
  * over the ports (registry, session store, invoker). Hosts only choose the ports' layers and
  * where the settings come from.
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { layerMemory as taskStoreMemory } from "../layers/MemoryTaskStore.js"
 import { type Catalog, layer as catalogLayer } from "../mcp/Catalog.js"
 import * as Engine from "../mcp/Engine.js"

@@ -5,8 +5,12 @@
  * network I/O — so a cold start cannot cache a failed build. (The registration function has
  * its own root, so its bundle carries no MCP engine or Lambda client.)
  */
-import type { HttpApp } from "@effect/platform"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Authentication from "../http/Authentication.js"
 import * as McpApi from "../http/McpApi.js"
 import { withRequestLog } from "../http/RequestLog.js"

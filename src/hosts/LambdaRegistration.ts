@@ -5,7 +5,9 @@
  * `SESSION_TABLE_NAME`, `SESSION_TTL_SECONDS`, `AWS_REGION`, `DYNAMODB_ENDPOINT`), and the
  * registration policy (`TOOL_FUNCTION_ARNS`, `REGISTRATION_OWNER_ONLY`).
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { requireIdentity } from "../http/Authentication.js"
 import * as RegistrationApi from "../http/RegistrationApi.js"
 import { withRequestLog } from "../http/RequestLog.js"

@@ -5,8 +5,12 @@
  * picks streaming or buffered responses. `process.env` is read here, in the hosts and in the
  * CLI entry only.
  */
-import type { HttpApp } from "@effect/platform"
-import { type Context, Effect, Layer, Logger, type Scope } from "effect"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as Scope from "effect/Scope"
 import { bufferedHandler, streamingHandler } from "../http/FunctionUrl.js"
 import { type AppRunner, appRunner } from "../http/LambdaExchange.js"
 import type { Caller } from "../http/HostContext.js"

@@ -8,7 +8,12 @@
  * The handler never throws for a run that went wrong (the run records that on the task), so
  * Lambda does not retry it; a repeated delivery is harmless anyway, since a run begins once.
  */
-import { Context, Duration, Effect, Layer, Runtime, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
 import { onFirstUse } from "../domain/Decode.js"
 import { TaskRunEvent } from "../domain/Task.js"
 import * as DynamoDB from "../layers/DynamoDB.js"

@@ -7,7 +7,18 @@
  * some 30 of them: building the context directly costs a fraction of that
  * (`bench/results.md`, lever 10). The layers stay, for tests, the dev server and library users.
  */
-import { Cause, Config, Context, Effect, Exit, FiberRef, HashSet, Logger, LogLevel, Option, type Runtime, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import type * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 import { DEFAULTS } from "../Settings.js"
 
 /** Adds the service `make` builds, given the services in `context` (and a scope, for resources). */

@@ -11,8 +11,17 @@
  *   `/mcp`-suffixed form; 401 with a `WWW-Authenticate` challenge that points to it, 403
  *   `insufficient_scope` when a required scope is missing.
  */
-import type { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, type Scope } from "effect"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import { JoseTokenVerifier } from "../domain/LazyModules.js"
 import type { JoseTokenVerifierOptions } from "../layers/JoseTokenVerifier.js"
 import { principalOf, type TokenVerifierShape } from "../services/TokenVerifier.js"

@@ -1,6 +1,9 @@
 /** Reading request bodies with a size limit, the same way on Node and on Lambda. */
-import type { HttpServerRequest } from "@effect/platform"
-import { Data, Effect, Either, Stream } from "effect"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
 import { HttpProblem, type RpcHttpError } from "./Errors.js"
 
 class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly limit: number }> {}

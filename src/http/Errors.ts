@@ -2,8 +2,10 @@
  * Errors an HTTP handler fails with. Each renders itself (`HttpServerRespondable`), so
  * handlers fail with typed errors (tags and spans intact) and the router renders them once.
  */
-import { HttpServerRespondable, HttpServerResponse } from "@effect/platform"
-import { Data, Effect } from "effect"
+import * as HttpServerRespondable from "@effect/platform/HttpServerRespondable"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { failure } from "../domain/JsonRpc.js"
 
 /** `{ "error": code, "message": text, "problems"?: [...] }` with a status. */

@@ -7,7 +7,10 @@
  * `local` (`Caller.local`). The MCP API's `Authenticator` decides what the apps see: the
  * host's caller (IAM) or the bearer token's (OAuth).
  */
-import { Context, type Deferred, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import type * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 export interface CallerIdentity {
   /**

@@ -6,8 +6,23 @@
  * (`bench/results.md`, lever 11); Node's `URL` and the same header checks are enough here.
  */
 import { validateHeaderName } from "node:http"
-import { Cookies, type Headers, HttpApp, HttpIncomingMessage, HttpServerError, HttpServerRequest, type HttpServerResponse, type HttpMethod, Multipart, UrlParams } from "@effect/platform"
-import { Context, Effect, Inspectable, Option, Runtime, type Scope, Stream } from "effect"
+import * as Cookies from "@effect/platform/Cookies"
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpMethod from "@effect/platform/HttpMethod"
+import * as Multipart from "@effect/platform/Multipart"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 
 /** The request as the Function URL delivered it. */
 export interface RequestParts {

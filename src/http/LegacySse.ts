@@ -2,8 +2,11 @@
  * The legacy HTTP+SSE transport (2024-11-05): `GET /sse` opens a session and streams its
  * outbox; `POST /message?sessionId=` is handled in its own invocation and answered there.
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Stream } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
 import { decodeMessage, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION } from "../domain/Mcp.js"
 import { McpEngine } from "../mcp/Engine.js"

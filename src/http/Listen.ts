@@ -5,8 +5,10 @@
  * that comes first. It is fed by the same registry watch and resource-update fan-out as the
  * 2025 streams: the stream is backed by a short-lived session of its own, which ends with it.
  */
-import { HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Stream } from "effect"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
 import { ErrorCode, failure, type JsonRpcMessage, notification, type RequestId, success } from "../domain/JsonRpc.js"
 import { LATEST_MODERN_VERSION, ListenParams, META } from "../domain/Modern.js"
 import { Sessions } from "../mcp/Sessions.js"

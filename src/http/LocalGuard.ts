@@ -4,9 +4,9 @@
  * request must name this machine in `Host` — a rebound name (evil.example resolving to
  * 127.0.0.1) does not.
  */
-import { HttpServerRequest } from "@effect/platform"
-import type { HttpApp } from "@effect/platform"
-import { Effect } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Effect from "effect/Effect"
 import { problem } from "./Errors.js"
 import { originMatcher } from "./McpApi.js"
 

@@ -3,9 +3,13 @@
  * `/message`, behind an Origin check, the per-caller rate limit and CORS. The same app runs
  * under Node (dev server) and on Lambda (Function URL); only the layers differ.
  */
-import { HttpMiddleware, HttpServerRequest } from "@effect/platform"
-import type { HttpApp } from "@effect/platform"
-import { Config, Duration, Effect, Option } from "effect"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { McpEngine } from "../mcp/Engine.js"
 import type { Sessions } from "../mcp/Sessions.js"
 import type { Subscriptions } from "../mcp/Subscriptions.js"

@@ -1,6 +1,6 @@
 /** What both MCP transports share over HTTP: headers, body reading, session lookup. */
-import type { HttpServerRequest } from "@effect/platform"
-import { Effect } from "effect"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Effect from "effect/Effect"
 import { ErrorCode } from "../domain/JsonRpc.js"
 import type { Transport } from "../domain/Session.js"
 import { Sessions } from "../mcp/Sessions.js"

@@ -5,8 +5,11 @@
  * answers as JSON, or as an SSE stream when notifications (progress, logs) come first.
  * Closing that stream cancels the request. No session is read or written.
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import { ErrorCode, type RequestId } from "../domain/JsonRpc.js"
 import {
   claimsModernEra,

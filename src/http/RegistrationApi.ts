@@ -6,9 +6,14 @@
  * Writes record the caller (`createdBy`, `updatedBy`) and leave an audit line; the
  * `RegistrationPolicy` decides which functions may be named and whether only creators may change.
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import type { HttpApp } from "@effect/platform"
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { audit } from "../Audit.js"
 import type { RegistrationForbidden, RegistrationTooLarge, RegistrationVersionMismatch } from "../domain/errors.js"
 import {

@@ -6,9 +6,14 @@
  * with `GET` + `Last-Event-ID`.
  */
 import { randomBytes } from "node:crypto"
-import { HttpServerResponse } from "@effect/platform"
-import type { Duration} from "effect";
-import { Deferred, Effect, Fiber, Option, Queue, Stream } from "effect"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as Duration from "effect/Duration"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { isNotification, type JsonRpcMessage, type JsonRpcResponse } from "../domain/JsonRpc.js"
 import type { Session } from "../domain/Session.js"
 import type { Live, Outcome } from "../mcp/Engine.js"

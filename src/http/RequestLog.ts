@@ -1,6 +1,10 @@
 /** One log line per request: HTTP method, path, MCP method(s), status and duration. */
-import { type HttpApp, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Clock, Effect, FiberRef } from "effect"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import { pathOf } from "./Routes.js"
 
 /** Set by the MCP handlers once they know which JSON-RPC methods a request carries. */

@@ -3,8 +3,12 @@
  * and another method. (A router that declares `all` next to `get` refuses the pair.)
  * Handlers fail with typed errors; the router renders them, here and nowhere else.
  */
-import { HttpServerRequest, HttpServerRespondable, type HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Either } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerRespondable from "@effect/platform/HttpServerRespondable"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { StoreError } from "../domain/errors.js"
 import { type HttpProblem, problem, type RpcHttpError, STORE_UNAVAILABLE } from "./Errors.js"
 

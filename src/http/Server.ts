@@ -2,9 +2,9 @@
  * Both APIs on one server (the dev server): `/register…` and `/resources/updated` go to the
  * Registration API, everything else to the MCP API.
  */
-import { HttpServerRequest } from "@effect/platform"
-import type { HttpApp } from "@effect/platform"
-import { Effect } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as Effect from "effect/Effect"
 import { pathOf } from "./Routes.js"
 
 /** The Registration API's paths (its route table's, trailing slash included). */

@@ -5,7 +5,14 @@
  * or when the server stops. Streams for 2025-11-25 clients begin with a priming event (an id,
  * a `retry` interval and empty data), so a client whose stream ends resumes where it was.
  */
-import { Clock, Deferred, Duration, Effect, Option, Ref, Schedule, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
 import type { CatalogSeries } from "../mcp/Outbox.js"
 import { Sessions } from "../mcp/Sessions.js"

@@ -4,7 +4,11 @@
  * — and gives it back when it ends. Without the `StreamLeases` service there is no cap.
  */
 import { randomBytes } from "node:crypto"
-import { Clock, Duration, Effect, Option, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { StreamLeases } from "../services/StreamLeases.js"
 import { lifetime, type StreamOptions } from "./SessionStream.js"
 

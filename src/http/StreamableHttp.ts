@@ -1,6 +1,8 @@
 /** Streamable HTTP at `/mcp`: POST a message, GET the session's stream, DELETE the session. */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Duration, Effect } from "effect"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { looksLikeRequest } from "../domain/JsonRpc.js"
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from "../domain/Mcp.js"
 import { claimsModernEra, trimHeaderValue } from "../domain/Modern.js"

@@ -4,7 +4,16 @@
  * (`maxAttempts: 1`) so that this one policy — testable with a fault-injecting layer — applies.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb"
-import { Config, type ConfigError, Context, Data, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 
 export class DynamoCallError extends Data.TaggedError("DynamoCallError")<{
   readonly operation: string

@@ -12,7 +12,11 @@ import {
   type WriteRequest
 } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Duration, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { StoreError } from "../domain/errors.js"
 import type { SessionId } from "../domain/Session.js"
 import { Inbox, type InboxShape } from "../services/Inbox.js"

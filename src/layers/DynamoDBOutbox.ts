@@ -8,7 +8,9 @@
  */
 import { type AttributeValue, type DynamoDBClient, PutItemCommand, QueryCommand, type QueryCommandOutput, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Effect, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { SessionNotFound, StoreError } from "../domain/errors.js"
 import { onFirstUse } from "../domain/Decode.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"

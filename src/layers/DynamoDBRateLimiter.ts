@@ -5,7 +5,10 @@
  */
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { StoreError } from "../domain/errors.js"
 import * as Settings from "../Settings.js"
 import { allowAll, RateLimiter, type RateLimiterShape, WINDOW_MILLIS, windowOf } from "../services/RateLimiter.js"

@@ -13,7 +13,10 @@ import {
   type TransactWriteItem
 } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Config, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { StoreError } from "../domain/errors.js"
 import { decodeRegistration, type Registration, specOf } from "../domain/Registration.js"
 import { Registry } from "../services/Registry.js"

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto"
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { DynamoDB, retrying } from "./DynamoDB.js"
 
 const KEY = { pk: "config#request-state-key", sk: "config" }

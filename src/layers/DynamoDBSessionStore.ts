@@ -14,7 +14,12 @@ import {
   type WriteRequest
 } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Duration, Effect, Layer, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
 import { onFirstUse } from "../domain/Decode.js"
 import {

@@ -6,7 +6,11 @@
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Effect, Layer, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { StoreError } from "../domain/errors.js"
 import * as Settings from "../Settings.js"
 import { StreamLeases, type StreamLeasesShape, withLease } from "../services/StreamLeases.js"

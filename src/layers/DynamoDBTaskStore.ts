@@ -7,7 +7,12 @@
  */
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb"
-import { Clock, Config, Effect, Layer, Option, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { StoreError, TaskChanged } from "../domain/errors.js"
 import { onFirstUse } from "../domain/Decode.js"
 import { StoredTask, type TaskId } from "../domain/Task.js"

@@ -9,7 +9,12 @@
  * names a `kid` it does not hold (a key rotation), at most once per cooldown.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose"
-import { Effect, Layer, Option, Redacted, Schema, SynchronizedRef } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Settings from "../Settings.js"
 import { InvalidToken, IssuerUnavailable, TokenVerifier, type TokenVerifierShape, type VerifiedToken } from "../services/TokenVerifier.js"
 

@@ -6,7 +6,13 @@
  * payload over Lambda's 6 MB limit is refused before any call; each call has a timeout.
  */
 import type { InvokeWithResponseStreamResponseEvent, LambdaClientConfig } from "@aws-sdk/client-lambda"
-import { Config, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import {
   FunctionError,
   FunctionNotFound,

@@ -5,7 +5,10 @@
  * task store. A delivery Lambda repeats is harmless: a run begins only once (`claim`).
  */
 import type { LambdaClientConfig } from "@aws-sdk/client-lambda"
-import { Config, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { TaskStartFailed } from "../domain/errors.js"
 import type { TaskId, TaskRunEvent } from "../domain/Task.js"
 import { TaskRunner, type TaskRunnerShape } from "../services/TaskRunner.js"

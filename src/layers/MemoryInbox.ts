@@ -1,5 +1,7 @@
 /** The session inbox in memory: for tests and the dev server's memory store. */
-import { Effect, Layer, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import { Inbox, type InboxShape } from "../services/Inbox.js"
 
 export const makeMemory: Effect.Effect<InboxShape> = Effect.map(Ref.make<ReadonlyMap<string, unknown>>(new Map()), (state) => {

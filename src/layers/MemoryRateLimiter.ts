@@ -1,5 +1,8 @@
 /** A per-minute request limit kept in memory (one process: the dev server, tests). */
-import { Clock, Effect, Layer, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import { RateLimiter, type RateLimiterShape, windowOf } from "../services/RateLimiter.js"
 
 export const makeMemory = (limitPerMinute: number): Effect.Effect<RateLimiterShape> =>

@@ -1,5 +1,8 @@
 /** Registry held in memory: for tests, `npm start` and embedding. */
-import { Effect, Layer, Option, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import type { Registration, RegistrationId } from "../domain/Registration.js"
 import { Registry, type RegistryShape } from "../services/Registry.js"
 import { ConditionFailed, makeRegistry, type RegistryStorage } from "./RegistryStorage.js"

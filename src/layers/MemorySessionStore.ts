@@ -1,5 +1,10 @@
 /** Sessions and outboxes held in memory: for tests, `npm start` and embedding. */
-import { Clock, Duration, Effect, Either, Layer, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import { SessionAlreadyExists, SessionNotFound } from "../domain/errors.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"

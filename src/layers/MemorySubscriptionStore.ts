@@ -1,5 +1,7 @@
 /** Subscriptions held in memory: for tests and the dev server's memory store. */
-import { Effect, Layer, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import type { SessionId } from "../domain/Session.js"
 import { SubscriptionStore, type SubscriptionStoreShape } from "../services/SubscriptionStore.js"
 

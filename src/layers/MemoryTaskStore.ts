@@ -1,5 +1,10 @@
 /** Tasks held in memory: for tests, `npm start` and embedding. Expired tasks are dropped on the way. */
-import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import { StoreError, TaskChanged } from "../domain/errors.js"
 import type { StoredTask, TaskId } from "../domain/Task.js"
 import { TaskStore, type TaskStoreShape } from "../services/TaskStore.js"

@@ -5,7 +5,7 @@
  * item. DynamoDB's item limit is 400 KB; the rest of an item is small.
  */
 import { gunzipSync, gzipSync } from "node:zlib"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { StoreError } from "../domain/errors.js"
 import type { JsonRpcMessage } from "../domain/JsonRpc.js"
 import { SKIPPED } from "../services/SessionStore.js"

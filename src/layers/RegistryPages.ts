@@ -3,7 +3,9 @@
  * page, and the type filter it was issued for) and the page built from up to `limit + 1`
  * items in id order (the extra one says whether another page exists).
  */
-import { Effect, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { InvalidCursor } from "../domain/errors.js"
 import { type Registration, RegistrationType } from "../domain/Registration.js"
 import { DEFAULT_PAGE_SIZE, type ListOptions, MAX_PAGE_SIZE, type RegistrationPage } from "../services/Registry.js"

@@ -4,7 +4,10 @@
  * can name the error without reading again. Versions, timestamps, authors, owner-only changes,
  * the size limit, pagination and the choice of error are decided here, on top of those primitives.
  */
-import { Clock, Data, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import {
   MAX_REGISTRATION_BYTES,
   RegistrationConflict,

@@ -1,6 +1,8 @@
 /** Registrations loaded from a JSON file at start (the dev server's `--seed`). */
 import { readFile } from "node:fs/promises"
-import { Data, Effect, Option } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { type Registration } from "../domain/Registration.js"
 import { decodeRegistrationInput } from "../domain/RegistrationInput.js"
 import { Registry } from "../services/Registry.js"

@@ -17,7 +17,7 @@ import {
   DescribeTableCommand,
   UpdateTimeToLiveCommand
 } from "@aws-sdk/client-dynamodb"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DynamoDB } from "./DynamoDB.js"
 
 export const KEY = { partition: "pk", sort: "sk" } as const

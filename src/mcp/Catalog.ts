@@ -4,7 +4,11 @@
  * per container on Lambda, so a registration change shows within that much more). Method handlers and the session streams' change watch share
  * one snapshot per container.
  */
-import { Clock, Context, Effect, Layer, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import type { StoreError } from "../domain/errors.js"
 import type { Registration, RegistrationType } from "../domain/Registration.js"
 import { listAll, Registry } from "../services/Registry.js"

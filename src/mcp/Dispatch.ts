@@ -3,7 +3,16 @@
  * rules, notifications, cancellation, and turning each handler's outcome into a response.
  * One function from (request context, parsed JSON) to what to send and what to keep.
  */
-import { Cause, Context, Duration, Effect, Either, Exit, Fiber, FiberMap, Option, Ref } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberMap from "effect/FiberMap"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import {
   decodeMessage,
   ErrorCode,

@@ -6,7 +6,9 @@
  * It is the method table (`Methods/`) under JSON-RPC dispatch (`Dispatch.ts`), reading the
  * registry through the shared `Catalog`.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Inbox } from "../services/Inbox.js"
 import type { Registry } from "../services/Registry.js"
 import { noRuns, TaskRunner } from "../services/TaskRunner.js"

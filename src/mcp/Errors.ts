@@ -2,7 +2,7 @@
  * Protocol errors: what a method handler fails with when the answer is a JSON-RPC error.
  * Each carries its code, so dispatch renders every one of them the same way.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { ErrorCode, failure, type JsonRpcFailure, type RequestId } from "../domain/JsonRpc.js"
 
 export class InvalidParams extends Data.TaggedError("InvalidParams")<{ readonly message: string }> {

@@ -4,7 +4,12 @@
  * `resource_updated` line tells subscribers, and the one `result` line is the answer (any
  * answer a buffered function may give). Unknown types are logged and skipped.
  */
-import { Data, Effect, Either, Option, Schema, Stream } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { InvocationError } from "../domain/errors.js"
 import { LoggingLevel } from "../domain/Mcp.js"
 import { decodeUnknownEither, describeParseError, lazySchema } from "../domain/Decode.js"

@@ -7,7 +7,12 @@
  * function again with `inputResponses` and the `requestState`, for at most MAX_ROUNDS rounds.
  */
 import { randomBytes } from "node:crypto"
-import { Data, Duration, Effect, Either, Option, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { StoreError } from "../domain/errors.js"
 import { type JsonRpcRequest } from "../domain/JsonRpc.js"
 import { isPlainObject } from "../domain/Registration.js"

@@ -4,7 +4,7 @@
  * client, the cause in the log under the same id.
  */
 import { randomUUID } from "node:crypto"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { audit } from "../Audit.js"
 import type { InvocationError } from "../domain/errors.js"
 import type { Registration } from "../domain/Registration.js"

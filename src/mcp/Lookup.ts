@@ -1,5 +1,7 @@
 /** Finding registrations for method handlers: by name, by page, and store failures hidden. */
-import { Effect, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { StoreError } from "../domain/errors.js"
 import { registrationId, type RegistrationType } from "../domain/Registration.js"
 import { cursorCodec } from "../domain/Cursor.js"

@@ -3,7 +3,9 @@
  * protocol revision, and how to send notifications or change the session. Dispatch provides
  * it once per message, so handlers take only their decoded params.
  */
-import { Context, Effect, Ref } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import { type JsonRpcNotification, type JsonRpcRequest, notification, type RequestId } from "../domain/JsonRpc.js"
 import { levelAtLeast, type LoggingLevel, type ProgressToken, type ProtocolVersion } from "../domain/Mcp.js"
 import { isModernVersion, type ModernVersion } from "../domain/Modern.js"

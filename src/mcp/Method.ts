@@ -4,7 +4,12 @@
  * schema, so a result of the wrong shape fails to compile, or at run time becomes a logged
  * defect and a -32603, never a silent change on the wire.
  */
-import { Context, Data, Duration, Effect, Either, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import type { Implementation } from "../domain/Mcp.js"
 import type { Inbox } from "../services/Inbox.js"
 import { DEFAULT_PAGE_SIZE, type Registry } from "../services/Registry.js"

@@ -6,7 +6,9 @@
  * target and an expiry; questions the client could not be asked come back to the function as
  * error answers in the next round, as on the 2025 path.
  */
-import { Effect, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { isPlainObject } from "../domain/Registration.js"
 import { InvalidParams, MissingRequiredClientCapability } from "./Errors.js"
 import {

@@ -8,7 +8,14 @@
  * changes. Transports frame the entries (SSE) and decide how long a stream lives.
  */
 import { createHash } from "node:crypto"
-import { Chunk, Clock, Config, Duration, Effect, Option, Schedule, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { OutboxEntry, SessionId } from "../domain/Session.js"
 import { isSkipped, SessionStore } from "../services/SessionStore.js"

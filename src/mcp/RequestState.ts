@@ -7,7 +7,16 @@
  * Sealed form: `v1.<base64url JSON payload>.<base64url MAC>`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 
 export interface Binding {
   readonly principal: string

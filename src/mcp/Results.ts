@@ -3,7 +3,8 @@
  * `{ statusCode, body }` (body as JSON text or a value) or a bare MCP result; anything else
  * becomes text (and structured content when it is an object).
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { JsonSchema } from "../domain/LazyModules.js"
 import {
   type CallToolResult,

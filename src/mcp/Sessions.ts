@@ -4,7 +4,15 @@
  * only frames what this service returns.
  */
 import { randomBytes } from "node:crypto"
-import { Clock, Config, type ConfigError, Context, Duration, Effect, Layer, Option, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { SessionNotFound, StoreError } from "../domain/errors.js"
 import { ErrorCode, failure, type JsonRpcMessage } from "../domain/JsonRpc.js"
 import { DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from "../domain/Mcp.js"

@@ -4,7 +4,9 @@
  * subscribed session's outbox as `notifications/resources/updated`, in whatever container
  * holds its stream.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { SessionNotFound, StoreError } from "../domain/errors.js"
 import { notification } from "../domain/JsonRpc.js"
 import type { SessionId } from "../domain/Session.js"

@@ -15,7 +15,13 @@
  * on this run, so a cancel (or a newer run) always wins over a late answer. A running task
  * checks every few seconds whether it was cancelled, and drops the invocation if so.
  */
-import { Cause, Duration, Effect, Either, FiberSet, Layer, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { InvocationError } from "../domain/errors.js"
 import { isPlainObject, type JsonObject } from "../domain/Registration.js"
 import {

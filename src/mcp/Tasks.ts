@@ -3,7 +3,10 @@
  * `tools/call` becomes one (the task is written first — readable in every container before the
  * client hears of it — then its first run is set off), and finding a caller's task.
  */
-import { Clock, Duration, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { isPlainObject, type JsonObject, type ToolRegistration } from "../domain/Registration.js"
 import { META } from "../domain/Modern.js"
 import {

@@ -3,7 +3,8 @@
  * own requests (elicitation, sampling, roots) and its cancellations. They arrive as separate
  * POSTs — on Lambda in other containers — so they are kept here for the invocation that waits.
  */
-import { Context, type Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { StoreError } from "../domain/errors.js"
 import type { SessionId } from "../domain/Session.js"
 

@@ -1,5 +1,7 @@
 /** Requests per principal per minute, counted where every container sees the same count. */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { StoreError } from "../domain/errors.js"
 
 export interface RateDecision {

@@ -3,7 +3,10 @@
  * functions a registration may name (the allowlist the MCP role's IAM policy also encodes),
  * and whether only a registration's creator may change it.
  */
-import { Config, Context, Effect, Layer } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { allows, describePatterns, parsePatterns } from "../domain/FunctionPattern.js"
 import { functionNameOf, type LambdaArn } from "../domain/LambdaArn.js"
 import { DEFAULTS } from "../Settings.js"

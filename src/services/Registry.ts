@@ -1,5 +1,6 @@
 /** The registry of tools, resources and prompts. */
-import { Context, Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type {
   InvalidCursor,
   RegistrationConflict,

@@ -1,5 +1,6 @@
 /** MCP sessions and their outboxes. */
-import { Context, type Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { SessionAlreadyExists, SessionNotFound, StoreError } from "../domain/errors.js"
 import { type JsonRpcMessage, notification } from "../domain/JsonRpc.js"
 import type { NewSession, OutboxEntry, Session, SessionChanges, SessionId } from "../domain/Session.js"

@@ -3,7 +3,11 @@
  * each stream holds a lease from its start until it ends (or its lifetime runs out, should
  * its invocation die without saying so), and a principal holds at most `limit` at once.
  */
-import { Clock, Context, Effect, Layer, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import type { StoreError } from "../domain/errors.js"
 
 export interface StreamLeasesShape {

@@ -1,5 +1,6 @@
 /** Which sessions asked to hear about which resource URIs (`resources/subscribe`). */
-import { Context, type Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { StoreError } from "../domain/errors.js"
 import type { SessionId } from "../domain/Session.js"
 

@@ -3,7 +3,8 @@
  * function, under `dev` a fiber of the server. The run itself (invoke the tool's function,
  * record what it answered) is the same everywhere: `src/mcp/TaskRun.ts`.
  */
-import { Context, Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { TaskStartFailed } from "../domain/errors.js"
 import type { TaskId } from "../domain/Task.js"
 

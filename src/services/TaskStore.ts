@@ -4,7 +4,10 @@
  * compare-and-set on the task's `version`, so concurrent writers (a run ending, a cancel, two
  * `tasks/update`s) never undo each other.
  */
-import { Clock, Context, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { StoreError, TaskChanged } from "../domain/errors.js"
 import type { StoredTask, TaskId } from "../domain/Task.js"
 

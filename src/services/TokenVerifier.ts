@@ -3,8 +3,9 @@
  * or the reason it was refused. The reason goes to the log only; the client learns no more
  * than `invalid_token`.
  */
-import { Context, Data } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
 
 /** What a verified token says about its bearer. */
 export interface VerifiedToken {

@@ -1,5 +1,8 @@
 /** Runs the function behind a registration. */
-import { Context, type Duration, type Effect, type Stream } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import type { InvocationError } from "../domain/errors.js"
 import type { LambdaArn } from "../domain/LambdaArn.js"
 

@@ -2,7 +2,9 @@
  * `completion/complete`: values from the registration's `completions` by prefix, or — when it
  * says `"function"` — from its function, asked `{ action: "complete", argument, context }`.
  */
-import { Effect, Either, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { CompleteParams, CompleteResult } from "../../domain/Mcp.js"
 import type { Registration } from "../../domain/Registration.js"
 import { InternalError, InvalidParams } from "../Errors.js"

@@ -1,5 +1,6 @@
 /** `initialize`, `ping` and `logging/setLevel`. */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import {
   EmptyResult,
   InitializeParams,

@@ -1,5 +1,7 @@
 /** `prompts/list` and `prompts/get`. */
-import { Effect, Either, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { GetPromptParams, GetPromptResult, ListPromptsResult, PaginatedParams } from "../../domain/Mcp.js"
 import { InternalError, InvalidParams } from "../Errors.js"
 import { asInternalErrors, invoke } from "../Invoke.js"

@@ -1,5 +1,8 @@
 /** `resources/list`, `resources/templates/list` and `resources/read`. */
-import { Effect, Either, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import {
   type ListedResource,
   ListResourcesResult,

@@ -3,7 +3,9 @@
  * the extension declared on the request itself (-32021 otherwise) and names a task of the
  * caller (-32602 otherwise). `tasks/result` and `tasks/list` are not part of the revision.
  */
-import { Effect, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { EmptyResult } from "../../domain/Mcp.js"
 import { isPlainObject } from "../../domain/Registration.js"
 import { answer, cancel as cancelTask, DetailedTask, toDetailedTask } from "../../domain/Task.js"

@@ -1,5 +1,7 @@
 /** `tools/list` and `tools/call`. */
-import { Effect, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { decodeHeaderValue, trimHeaderValue } from "../../domain/Modern.js"
 import { audit } from "../../Audit.js"
 import type { InvocationError } from "../../domain/errors.js"
