@@ -23,6 +23,7 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { InMemoryBody, type InMemoryBodyRequest } from "./Body.js"
 
 /** The request as the Function URL delivered it. */
 export interface RequestParts {
@@ -42,7 +43,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** What web `Headers` refuse in a value: NUL, CR, LF, and anything past one byte. */
 const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/
 
-class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest.HttpServerRequest {
+class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest.HttpServerRequest, InMemoryBodyRequest {
   readonly [HttpServerRequest.TypeId]: HttpServerRequest.TypeId = HttpServerRequest.TypeId
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
@@ -72,6 +73,10 @@ class LambdaServerRequest extends Inspectable.Class implements HttpServerRequest
       this.bytes,
       options.remoteAddress ?? this.remote
     )
+  }
+
+  get [InMemoryBody]() {
+    return this.bytes
   }
 
   get remoteAddress() {
