@@ -278,16 +278,19 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         }
         const effects = yield* makeEffects(live)
         const items: ReadonlyArray<unknown> = batch ? input : [input]
-        const charge = yield* batchCharge(context)
-        const responses = yield* Effect.forEach(
-          items,
-          (item, index) =>
-            index === 0
-              ? handleOne(context, item, effects)
-              : Effect.flatMap(charge, (allowed) =>
-                allowed ? handleOne(context, item, effects) : Effect.succeed(overLimit(item))),
-          { concurrency: 8 }
-        )
+        // One message (nearly every request) is handled in this fiber; a batch's items, eight at a time.
+        const responses = batch
+          ? yield* Effect.flatMap(batchCharge(context), (charge) =>
+            Effect.forEach(
+              items,
+              (item, index) =>
+                index === 0
+                  ? handleOne(context, item, effects)
+                  : Effect.flatMap(charge, (allowed) =>
+                    allowed ? handleOne(context, item, effects) : Effect.succeed(overLimit(item))),
+              { concurrency: 8 }
+            ))
+          : [yield* handleOne(context, input, effects)]
         return {
           notifications: yield* Ref.get(effects.notifications),
           responses: responses.flatMap(Option.toArray),
