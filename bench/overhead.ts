@@ -55,6 +55,15 @@ export const serveDev = async (nodeOptions: ReadonlyArray<string> = []): Promise
   return { child, url: await serverUrl(child) }
 }
 
+/**
+ * The Effect floor (`bench/yardstick/effectFloor.mjs`): the same exchange on `@effect/platform-node`
+ * with none of this project's code — what the runtime and the platform's server cost by themselves.
+ */
+export const serveFloor = async (nodeOptions: ReadonlyArray<string> = []): Promise<Served> => {
+  const child = spawn(process.execPath, [...nodeOptions, resolve("bench/yardstick/effectFloor.mjs")], { stdio: ["ignore", "pipe", "pipe"] })
+  return { child, url: await serverUrl(child) }
+}
+
 /** The SDK's reference server on a free port. */
 export const serveReference = async (nodeOptions: ReadonlyArray<string> = []): Promise<Served> => {
   const child = spawn(process.execPath, [...nodeOptions, resolve("bench/yardstick/server.mjs")], { stdio: ["ignore", "pipe", "pipe"] })
@@ -137,11 +146,16 @@ const round = async (serve: () => Promise<Served>) => {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const servers = { dev: () => serveDev(), reference: () => serveReference() }
-  const rounds = { dev: [] as Array<Awaited<ReturnType<typeof round>>>, reference: [] as Array<Awaited<ReturnType<typeof round>>> }
+  const servers = { dev: () => serveDev(), reference: () => serveReference(), floor: () => serveFloor() }
+  const rounds = {
+    dev: [] as Array<Awaited<ReturnType<typeof round>>>,
+    reference: [] as Array<Awaited<ReturnType<typeof round>>>,
+    floor: [] as Array<Awaited<ReturnType<typeof round>>>
+  }
   for (let i = 0; i < ROUNDS; i++) {
     rounds.dev.push(await round(servers.dev))
     rounds.reference.push(await round(servers.reference))
+    rounds.floor.push(await round(servers.floor))
   }
   const of = (name: keyof typeof rounds) => {
     const runs = rounds[name]
@@ -155,8 +169,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const dev = of("dev")
   const reference = of("reference")
+  const floor = of("floor")
   console.log(`Overhead (${CLIENTS} concurrent clients, ${CALLS} tools/call of a local adder, answers checked; median of ${ROUNDS} rounds)`)
-  for (const [name, figures] of [["dev", dev], ["SDK reference", reference]] as const) {
+  for (const [name, figures] of [["dev", dev], ["SDK reference", reference], ["Effect floor", floor]] as const) {
     console.log(
       `  ${name.padEnd(14)} ${figures.throughput.toFixed(0).padStart(6)} req/s   p50 ${figures.p50.toFixed(2).padStart(6)} ms   ` +
         `p99 ${figures.p99.toFixed(2).padStart(6)} ms   CPU ${figures.cpu.toFixed(2)} ms/request   peak RSS ${figures.rss.toFixed(0)} MiB`
@@ -167,6 +182,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(
     `  ratio dev / reference: throughput ${throughput.toFixed(2)} (≥ 1.0: ${met(throughput >= 1)})   p50 ${p50.toFixed(2)} (≤ 1.0: ${met(p50 <= 1)})   ` +
       `p99 ${(dev.p99 / reference.p99).toFixed(2)}   CPU per request ${(dev.cpu / reference.cpu).toFixed(2)}   peak RSS ${(dev.rss / reference.rss).toFixed(2)} (+${(dev.rss - reference.rss).toFixed(0)} MiB)`
+  )
+  // Not a target: how much of the gap the runtime and the platform's server take by themselves.
+  console.log(
+    `  Effect floor / reference: throughput ${(floor.throughput / reference.throughput).toFixed(2)}   p50 ${(floor.p50 / reference.p50).toFixed(2)}   ` +
+      `CPU per request ${(floor.cpu / reference.cpu).toFixed(2)}   (the same exchange on effect + @effect/platform-node, no code of ours)`
+  )
+  console.log(
+    `  dev / Effect floor:       throughput ${(dev.throughput / floor.throughput).toFixed(2)}   p50 ${(dev.p50 / floor.p50).toFixed(2)}   ` +
+      `CPU per request ${(dev.cpu / floor.cpu).toFixed(2)}   (what this project's code adds on top)`
   )
   console.log("")
 }
