@@ -55,6 +55,8 @@ export interface InMemoryBodyRequest {
 const inMemoryBody = (request: HttpServerRequest.HttpServerRequest): { readonly bytes: Uint8Array | undefined } | undefined =>
   InMemoryBody in request ? { bytes: (request as unknown as InMemoryBodyRequest)[InMemoryBody] } : undefined
 
+const ignore = () => {}
+
 /**
  * A Node request's body, read from the socket's stream in one effect. (Through `request.stream`
  * each chunk is several steps of Effect's stream machinery: about a third of `dev`'s work for a
@@ -83,6 +85,8 @@ const readNodeBody = (readable: Readable, limit: number) =>
       if (size <= limit) return void chunks.push(bytes)
       detach()
       chunks.length = 0
+      // The rest flows to nowhere; an error in it (the client giving up) has nobody left to tell.
+      readable.on("error", ignore)
       readable.resume()
       resume(Effect.fail(new BodyTooLarge({ limit })))
     }
@@ -97,6 +101,8 @@ const readNodeBody = (readable: Readable, limit: number) =>
     readable.on("data", onData)
     readable.on("end", onEnd)
     readable.on("error", onError)
+    // A stream someone paused does not flow by a "data" listener alone.
+    readable.resume()
     // Interrupted (the client went away): stop reading.
     return Effect.sync(stop)
   })

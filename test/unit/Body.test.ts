@@ -50,6 +50,25 @@ describe("a Node request's body", () => {
       yield* Effect.promise(() => new Promise((resolve) => source.once("end", resolve)))
     }))
 
+  it.effect("a stream someone paused is read all the same", () =>
+    Effect.gen(function* () {
+      const source = chunks("{\"p\":", "true}")
+      source.pause()
+      expect(yield* refusal(nodeRequest(source), 1024)).toEqual({ parsed: { p: true } })
+    }))
+
+  it.effect("an error in the rest of an over-limit body, after the 413, is no uncaught exception", () =>
+    Effect.gen(function* () {
+      const source = new PassThrough()
+      const read = yield* Effect.fork(refusal(nodeRequest(source), 4))
+      yield* Effect.yieldNow()
+      source.write(Buffer.from("{\"a\":1}"))
+      expect(yield* Fiber.join(read)).toEqual({ status: 413, message: "The body is larger than 4 bytes" })
+      source.destroy(new Error("the client gave up"))
+      yield* Effect.promise(() => new Promise((resolve) => source.once("close", resolve)))
+      expect(source.destroyed).toBe(true)
+    }))
+
   it.effect("a declared Content-Length over the limit is refused before anything is read", () =>
     Effect.gen(function* () {
       const source = new PassThrough()
