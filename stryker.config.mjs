@@ -38,6 +38,7 @@ const config = {
     "src/http/LegacySse.ts",
     "src/http/McpHttp.ts",
     "src/http/Replies.ts",
+    "src/http/Body.ts",
     "src/domain/Registration.ts"
   ],
   // Never copy another run's sandbox (runs may go side by side, each with its own tempDirName).

@@ -9,6 +9,7 @@ import { defineConfig } from "vitest/config"
 import base from "./vitest.config.js"
 
 export const MUTATION_SUITES = [
+  "test/unit/Body.test.ts",
   "test/unit/Catalog.test.ts",
   "test/unit/Completion.test.ts",
   "test/unit/Dispatch.test.ts",

@@ -30,9 +30,23 @@ const refusal = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
 const chunks = (...parts: ReadonlyArray<string>) => Readable.from(parts.map((part) => Buffer.from(part)))
 
 describe("a Node request's body", () => {
-  it.effect("is read across chunks, with no Content-Length", () =>
+  it.effect("is read across chunks, with no Content-Length, and nothing of the reader stays on the stream", () =>
     Effect.gen(function* () {
-      expect(yield* refusal(nodeRequest(chunks("{\"a\":", "[1,2", ",3]}")), 1024)).toEqual({ parsed: { a: [1, 2, 3] } })
+      const source = chunks("{\"a\":", "[1,2", ",3]}")
+      expect(yield* refusal(nodeRequest(source), 1024)).toEqual({ parsed: { a: [1, 2, 3] } })
+      expect(["data", "end", "error"].map((event) => source.listenerCount(event))).toEqual([0, 0, 0])
+    }))
+
+  it.effect("exactly at the limit is read; one byte over is 413 — declared or counted", () =>
+    Effect.gen(function* () {
+      const body = "{\"a\":\"12\"}" // 10 bytes
+      expect(yield* refusal(nodeRequest(chunks(body)), 10)).toEqual({ parsed: { a: "12" } })
+      expect(yield* refusal(nodeRequest(chunks(body), { ...JSON_TYPE, "content-length": "10" }), 10)).toEqual({ parsed: { a: "12" } })
+      expect(yield* refusal(nodeRequest(chunks(body), { ...JSON_TYPE, "content-length": "10" }), 9)).toEqual({
+        status: 413,
+        message: "The body is larger than 9 bytes"
+      })
+      expect(yield* refusal(nodeRequest(chunks(body)), 9)).toEqual({ status: 413, message: "The body is larger than 9 bytes" })
     }))
 
   it.effect("over the limit with no Content-Length: 413, and the rest is read through unkept (no reset)", () =>
@@ -118,6 +132,13 @@ describe("a body already in memory (a Function URL event's)", () => {
       expect(yield* refusal(inMemoryRequest(undefined), 1024)).toEqual({ status: 400, message: "The body could not be read" })
     }))
 
+  it.effect("exactly at the limit is read; one byte over is 413", () =>
+    Effect.gen(function* () {
+      const body = Buffer.from("{\"a\":\"12\"}") // 10 bytes
+      expect(yield* refusal(inMemoryRequest(body), 10)).toEqual({ parsed: { a: "12" } })
+      expect(yield* refusal(inMemoryRequest(body), 9)).toEqual({ status: 413, message: "The body is larger than 9 bytes" })
+    }))
+
   it.effect("a view into a larger buffer reads only its own bytes", () =>
     Effect.gen(function* () {
       const backing = Buffer.from("xxxx{\"b\":2}yyyy")
@@ -132,6 +153,7 @@ describe("any other request (a web Request's stream)", () => {
       const web = (body: string) =>
         PlatformRequest.fromWeb(new Request("http://localhost/mcp", { method: "POST", headers: JSON_TYPE, body }))
       expect(yield* refusal(web("{\"c\":3}"), 1024)).toEqual({ parsed: { c: 3 } })
+      expect(yield* refusal(web("{\"c\":\"12\"}"), 10)).toEqual({ parsed: { c: "12" } })
       expect(yield* refusal(web("{\"c\":\"12345678\"}"), 10)).toEqual({ status: 413, message: "The body is larger than 10 bytes" })
     }))
 })
