@@ -1,6 +1,6 @@
 /**
  * JSON-RPC framing over the method table: decoding messages, batches and their per-revision
- * rules, notifications, cancellation, and turning each handler's outcome into a response.
+ * rules, notifications, cancellation (`Cancellation.ts` keeps the requests in flight), and turning each handler's outcome into a response.
  * One function from (request context, parsed JSON) to what to send and what to keep.
  */
 import * as Cause from "effect/Cause"
@@ -8,9 +8,6 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import * as FiberMap from "effect/FiberMap"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import {
@@ -24,19 +21,19 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
-  type RequestId,
   success
 } from "../domain/JsonRpc.js"
 import { CancelledParams, type ProgressToken } from "../domain/Mcp.js"
 import { isPlainObject } from "../domain/Registration.js"
-import type { SessionChanges, SessionId } from "../domain/Session.js"
+import type { SessionChanges } from "../domain/Session.js"
 import { FIXED } from "../Settings.js"
-import { cancelKey, Inbox, replyKey } from "../services/Inbox.js"
+import { Inbox, replyKey } from "../services/Inbox.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import { Registry } from "../services/Registry.js"
 import { TaskRunner } from "../services/TaskRunner.js"
 import { TaskStore } from "../services/TaskStore.js"
 import { ToolInvoker } from "../services/ToolInvoker.js"
+import * as Cancellation from "./Cancellation.js"
 import { Catalog } from "./Catalog.js"
 import { MethodNotFound, toFailure } from "./Errors.js"
 import { RequestStateSeal } from "./RequestState.js"
@@ -59,9 +56,6 @@ export interface Outcome {
   /** How many requests the input held (a cancelled one gets no response). */
   readonly requests: number
 }
-
-/** How often a long request checks whether its client cancelled it from another container. */
-const CANCEL_POLL = Duration.seconds(1)
 
 const only = (response: JsonRpcResponse): Outcome => ({
   notifications: [],
@@ -87,9 +81,7 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
     const settings = yield* EngineSettings
     const inbox = Context.get(services, Inbox)
     const find = table(methods)
-    // Requests in flight in this process, by session and id, so notifications/cancelled can stop them.
-    const inFlight = yield* FiberMap.make<string>()
-    const flightKey = (context: RequestContext, id: string | number) => `${context.sessionId}\u0000${typeof id}:${id}`
+    const cancellation = yield* Cancellation.make(inbox)
 
     /**
      * A 2026-07-28 result: its `resultType`, caching hints on complete results of the cacheable
@@ -147,43 +139,8 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
         if (entry === undefined || (entry.era !== undefined && entry.era !== era)) {
           return Option.some(toFailure(request.id, new MethodNotFound({ method: request.method })))
         }
-        const answered = answer(context, request, entry, effects)
-        const key = flightKey(context, request.id)
-        // Without a session (or with an id already in flight) nothing could name the request to cancel it.
-        if (context.sessionId === undefined || (yield* FiberMap.has(inFlight, key))) {
-          return Option.some(yield* answered)
-        }
-        // A cancelled request gets no response (MCP cancellation), and its invocation is interrupted;
-        // so is the request's work when its caller goes away, with no gap between fork and watch.
-        // A cancellation that lands in another container reaches it through the inbox.
-        const sessionId = context.sessionId
-        const exit = yield* Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(FiberMap.run(inFlight, key, answered), (fiber) =>
-            Effect.flatMap(watchCancellation(sessionId, request.id, fiber), (watch) =>
-              restore(Fiber.await(fiber)).pipe(
-                Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-                Effect.ensuring(Fiber.interrupt(watch))
-              )))
-        )
-        return Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()
+        return yield* cancellation.run(context.sessionId, request.id, answer(context, request, entry, effects))
       })
-
-    /** Completes once the client's cancellation of `id` is in the inbox (checked each second after the first). */
-    const cancelledElsewhere = (sessionId: SessionId, id: RequestId): Effect.Effect<void> =>
-      Effect.sleep(CANCEL_POLL).pipe(
-        Effect.zipRight(inbox.read(sessionId, [cancelKey(id)])),
-        Effect.flatMap((found) =>
-          found.size > 0
-            // Acted on: the record goes, so later inbox reads of the session stay small.
-            ? Effect.ignore(inbox.remove(sessionId, [cancelKey(id)]))
-            : cancelledElsewhere(sessionId, id)),
-        // Stryker disable next-line StringLiteral: log wording
-        Effect.catchTag("StoreError", (error) => Effect.zipRight(Effect.logWarning("Cancellation watch stopped", error), Effect.never))
-      )
-
-    /** Interrupts `fiber` when the client cancels `id` from another container (forked interruptible: it is a watcher). */
-    const watchCancellation = (sessionId: SessionId, id: RequestId, fiber: Fiber.RuntimeFiber<unknown>) =>
-      Effect.forkDaemon(Effect.interruptible(Effect.zipRight(cancelledElsewhere(sessionId, id), Fiber.interruptFork(fiber))))
 
     const onNotification = (context: RequestContext, message: JsonRpcNotification, effects: Effects) => {
       if (message.method === "notifications/initialized") {
@@ -192,17 +149,7 @@ export const make = (methods: ReadonlyArray<Method<any, any>>) => // eslint-disa
       if (message.method === "notifications/cancelled") {
         const params = decodeCancelled(message.params)
         if (Either.isLeft(params) || context.sessionId === undefined) return Effect.void
-        const sessionId = context.sessionId
-        const { requestId } = params.right
-        const key = flightKey(context, requestId)
-        // Running here: stop it. Elsewhere (another container): leave word for it.
-        return Effect.flatMap(FiberMap.has(inFlight, key), (here) =>
-          here
-            ? FiberMap.remove(inFlight, key)
-            : inbox.put(sessionId, cancelKey(requestId), true).pipe(
-              // Stryker disable next-line StringLiteral: log wording
-              Effect.catchTag("StoreError", (error) => Effect.logError("Recording a cancellation failed", error))
-            ))
+        return cancellation.cancel(context.sessionId, params.right.requestId)
       }
       return Effect.void
     }
