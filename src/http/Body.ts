@@ -52,9 +52,6 @@ export interface InMemoryBodyRequest {
   readonly [InMemoryBody]: Uint8Array | undefined
 }
 
-const inMemoryBody = (request: HttpServerRequest.HttpServerRequest): { readonly bytes: Uint8Array | undefined } | undefined =>
-  InMemoryBody in request ? { bytes: (request as unknown as InMemoryBodyRequest)[InMemoryBody] } : undefined
-
 const ignore = () => {}
 
 /**
@@ -123,12 +120,12 @@ const readStreamedBody = (request: HttpServerRequest.HttpServerRequest, limit: n
 const readBytes = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<Uint8Array, BodyTooLarge | BodyUnreadable> => {
   const declared = Number(request.headers["content-length"])
   if (Number.isFinite(declared) && declared > limit) return Effect.fail(new BodyTooLarge({ limit }))
-  const inMemory = inMemoryBody(request)
-  if (inMemory !== undefined) {
+  if (InMemoryBody in request) {
+    const bytes = (request as unknown as InMemoryBodyRequest)[InMemoryBody]
     // As a stream of it would: no body at all is unreadable.
     // Stryker disable next-line StringLiteral: the cause is never shown (the refusal is a 400 saying the body could not be read)
-    if (inMemory.bytes === undefined) return Effect.fail(new BodyUnreadable({ cause: "the request has no body" }))
-    return inMemory.bytes.length > limit ? Effect.fail(new BodyTooLarge({ limit })) : Effect.succeed(inMemory.bytes)
+    if (bytes === undefined) return Effect.fail(new BodyUnreadable({ cause: "the request has no body" }))
+    return bytes.length > limit ? Effect.fail(new BodyTooLarge({ limit })) : Effect.succeed(bytes)
   }
   return request.source instanceof Readable ? readNodeBody(request.source, limit) : readStreamedBody(request, limit)
 }

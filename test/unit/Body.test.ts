@@ -29,6 +29,17 @@ const refusal = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
 
 const chunks = (...parts: ReadonlyArray<string>) => Readable.from(parts.map((part) => Buffer.from(part)))
 
+/** A read under way over a stream the test writes to: the reader is listening when this returns. */
+const reading = (limit: number) =>
+  Effect.gen(function* () {
+    const source = new PassThrough()
+    const read = yield* Effect.fork(refusal(nodeRequest(source), limit))
+    yield* Effect.yieldNow()
+    return { source, read }
+  })
+
+const once = (source: Readable, event: "end" | "close") => Effect.promise(() => new Promise((resolve) => source.once(event, resolve)))
+
 describe("a Node request's body", () => {
   it.effect("is read across chunks, with no Content-Length, and nothing of the reader stays on the stream", () =>
     Effect.gen(function* () {
@@ -51,9 +62,7 @@ describe("a Node request's body", () => {
 
   it.effect("over the limit with no Content-Length: 413, and the rest is read through unkept (no reset)", () =>
     Effect.gen(function* () {
-      const source = new PassThrough()
-      const read = yield* Effect.fork(refusal(nodeRequest(source), 10))
-      yield* Effect.yieldNow()
+      const { source, read } = yield* reading(10)
       source.write(Buffer.from("{\"a\":\"1234"))
       source.write(Buffer.from("5678901234\"}"))
       expect(yield* Fiber.join(read)).toEqual({ status: 413, message: "The body is larger than 10 bytes" })
@@ -61,7 +70,7 @@ describe("a Node request's body", () => {
       expect(source.listenerCount("data")).toBe(0)
       expect(source.readableFlowing).toBe(true)
       source.end(Buffer.from("more"))
-      yield* Effect.promise(() => new Promise((resolve) => source.once("end", resolve)))
+      yield* once(source, "end")
     }))
 
   it.effect("a stream someone paused is read all the same", () =>
@@ -73,13 +82,11 @@ describe("a Node request's body", () => {
 
   it.effect("an error in the rest of an over-limit body, after the 413, is no uncaught exception", () =>
     Effect.gen(function* () {
-      const source = new PassThrough()
-      const read = yield* Effect.fork(refusal(nodeRequest(source), 4))
-      yield* Effect.yieldNow()
+      const { source, read } = yield* reading(4)
       source.write(Buffer.from("{\"a\":1}"))
       expect(yield* Fiber.join(read)).toEqual({ status: 413, message: "The body is larger than 4 bytes" })
       source.destroy(new Error("the client gave up"))
-      yield* Effect.promise(() => new Promise((resolve) => source.once("close", resolve)))
+      yield* once(source, "close")
       expect(source.destroyed).toBe(true)
     }))
 
@@ -93,9 +100,7 @@ describe("a Node request's body", () => {
 
   it.effect("a stream that fails: 400, unreadable", () =>
     Effect.gen(function* () {
-      const source = new PassThrough()
-      const read = yield* Effect.fork(refusal(nodeRequest(source), 1024))
-      yield* Effect.yieldNow()
+      const { source, read } = yield* reading(1024)
       source.write(Buffer.from("{"))
       source.destroy(new Error("socket hang up"))
       expect(yield* Fiber.join(read)).toEqual({ status: 400, message: "The body could not be read" })
@@ -105,15 +110,13 @@ describe("a Node request's body", () => {
     Effect.gen(function* () {
       const source = chunks("{}")
       source.resume()
-      yield* Effect.promise(() => new Promise((resolve) => source.once("end", resolve)))
+      yield* once(source, "end")
       expect(yield* refusal(nodeRequest(source), 1024)).toEqual({ status: 400, message: "not JSON" })
     }))
 
   it.effect("interrupted while waiting: stops listening and destroys the stream", () =>
     Effect.gen(function* () {
-      const source = new PassThrough()
-      const read = yield* Effect.fork(refusal(nodeRequest(source), 1024))
-      yield* Effect.yieldNow()
+      const { source, read } = yield* reading(1024)
       expect(source.listenerCount("data")).toBe(1)
       yield* Fiber.interrupt(read)
       expect(source.listenerCount("data")).toBe(0)
