@@ -1216,6 +1216,28 @@ describe("Regressions found by the properties", () => {
     expect((await post({ jsonrpc: "2.0", id: 9, method: UNPRINTABLE })).status).toBe(400)
   })
 
+  /**
+   * `dev` runs the example functions in its own process, so a function that takes what it is
+   * asked took the server down: `weather` built one line per day, and `days: 2147483647` (an
+   * integer, as its schema asks) filled the heap until the process died (seen in CI as the test
+   * worker's out-of-memory crash). Each example checks its own numbers now.
+   */
+  it.each([
+    ["weather", { city: "Oslo", days: 2 ** 31 - 1 }, "days must be a whole number from 1 to 16"],
+    ["countdown", { steps: 2 ** 31 - 1 }, "steps must be a whole number from 0 to 300"]
+  ])("%s asked for 2^31 - 1 of its work answers an error at once, not an out-of-memory crash", async (name, args, message) => {
+    const sent = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, _meta: ENVELOPE } }
+    const response = await app.fetch(new Request("http://local/mcp", {
+      method: "POST",
+      headers: { accept: BOTH, "content-type": "application/json", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name },
+      body: JSON.stringify(sent)
+    }))
+    expect(response.status).toBe(200)
+    const { result } = await response.json() as { result: { isError?: boolean; content: Array<{ text: string }> } }
+    expect(result.isError).toBe(true)
+    expect(result.content[0]!.text).toContain(message)
+  })
+
   it("PUT /register/{id} whose body's id is an object String cannot print is 400 IdMismatch, not a 500", async () => {
     const response = await app.fetch(new Request("http://local/register/tool-weather", {
       method: "PUT",
