@@ -5,7 +5,8 @@
  *   mapped back through the bundle's source map to the package or source file they came from
  *   (a build with the options of `scripts/bundle.mjs` less whitespace and name minifying, so
  *   that lines and names mean something);
- * - `dev` under the overhead load of `bench/overhead.ts` (the load's samples only).
+ * - `dev` under the overhead load of `bench/overhead.ts` (the load's samples only, from every
+ *   thread: the server's and its function workers').
  *
  * Prints self time by module (npm package, source file, or Node's own code) and the top
  * functions. The `.cpuprofile` files stay in a temporary directory (open them in Chrome DevTools
@@ -41,6 +42,8 @@ interface ProfileNode {
   readonly positionTicks?: ReadonlyArray<{ readonly line: number; readonly ticks: number }>
 }
 interface Profile {
+  /** µs, on the clock every thread of the process shares. */
+  readonly startTime: number
   readonly nodes: ReadonlyArray<ProfileNode>
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
@@ -69,12 +72,20 @@ const sourceAt = (bundled: Bundled, line: number, column: number) => {
   return entry !== undefined && "originalSource" in entry ? entry.originalSource : undefined
 }
 
+/** When each sample was taken (µs, the profile's clock). */
+const sampleTimes = (profile: Profile) => {
+  let time = profile.startTime
+  return profile.timeDeltas.map((delta) => (time += delta))
+}
+
 /**
- * The samples of the load alone: between the first and the last idle pause of `PAUSE_MS` or
- * more (the bench pauses before and after its load), leaving out start-up and shut-down.
+ * When the load ran: between the first and the last idle pause of `PAUSE_MS` or more in the
+ * main thread's profile (the bench pauses before and after its load), leaving out start-up and
+ * shut-down. The times hold for the process's other threads too (`dev`'s function workers).
  */
 const loadWindow = (profile: Profile): readonly [number, number] => {
   const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id))
+  const times = sampleTimes(profile)
   const pauses: Array<readonly [number, number]> = []
   let start = -1
   let length = 0
@@ -89,8 +100,11 @@ const loadWindow = (profile: Profile): readonly [number, number] => {
     }
   })
   if (pauses.length < 2) throw new Error("the profile has no idle pauses around the load")
-  return [pauses[0]![1], pauses.at(-1)![0]]
+  return [times[pauses[0]![1]]!, times[pauses.at(-1)![0]]!]
 }
+
+/** The main thread's profile: Node names each `CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`, the main thread 0. */
+const MAIN_THREAD = /\.\d+\.0\.\d+\.cpuprofile$/
 
 /**
  * Self time (ms) by module and by function, over every profile in `dir`. In a bundle (`bundles`,
@@ -102,11 +116,17 @@ const aggregate = (dir: string, bundles: ReadonlyMap<string, Bundled> = new Map(
   const byFunction = new Map<string, number>()
   const add = (table: Map<string, number>, key: string, ms: number) => table.set(key, (table.get(key) ?? 0) + ms)
   let total = 0
-  for (const file of readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"))) {
-    const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile
+  const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"))
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile
+  const main = files.find((file) => MAIN_THREAD.test(file))
+  const [from, to] = window && main !== undefined ? loadWindow(read(main)) : [-Infinity, Infinity]
+  for (const file of files) {
+    const profile = read(file)
     const self = new Map<number, number>()
-    const [from, to] = window ? loadWindow(profile) : [0, profile.samples.length]
-    profile.samples.slice(from, to).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[from + i] ?? 0) / 1000))
+    const times = sampleTimes(profile)
+    profile.samples.forEach((id, i) => {
+      if (times[i]! >= from && times[i]! <= to) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000)
+    })
     for (const node of profile.nodes) {
       const ms = self.get(node.id) ?? 0
       if (ms === 0) continue

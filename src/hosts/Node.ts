@@ -35,7 +35,7 @@ import type { Inbox } from "../services/Inbox.js"
 import * as DynamoDBInbox from "../layers/DynamoDBInbox.js"
 import { layerMemory as inboxMemory } from "../layers/MemoryInbox.js"
 import * as LambdaInvoker from "../layers/LambdaInvoker.js"
-import { loadDirectory, makeLocal } from "../layers/LocalFunctionInvoker.js"
+import { listFunctions, makeWorkers } from "../layers/WorkerInvoker.js"
 import { layerMemory as registryMemory } from "../layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../layers/MemorySessionStore.js"
 import { loadSeed } from "../layers/Seed.js"
@@ -105,18 +105,20 @@ const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore |
 }
 
 /**
- * Local functions first. Other ARNs go to the Lambda API (with the usual AWS credentials) only
+ * Local functions first, each in worker threads of its own (`WorkerInvoker`): what one does
+ * wrong (a loop, its memory, an uncaught throw) fails its invocation, not the server. Other
+ * ARNs go to the Lambda API (with the usual AWS credentials) only
  * with `allowAws`: otherwise they are refused, at registration (400) and at invocation.
  */
 const functionLayers = (functionsDir: string | undefined, allowAws: boolean) =>
   Layer.scopedContext(
     Effect.gen(function* () {
       const lambda = yield* LambdaInvoker.makeScoped()
-      const functions = functionsDir === undefined ? new Map() : yield* loadDirectory(functionsDir)
+      const functions = functionsDir === undefined ? new Map<string, string>() : yield* listFunctions(functionsDir)
       const fallback = allowAws
         ? lambda
         : LambdaInvoker.restrict(lambda, () => "the dev server invokes local functions only (start it with --allow-aws)")
-      return Context.make(ToolInvoker, makeLocal(functions, { fallback })).pipe(
+      return Context.make(ToolInvoker, yield* makeWorkers(functions, { fallback })).pipe(
         Context.add(RegistrationPolicy, allowAws ? fromPatterns([ANY_FUNCTION]) : localFunctionsOnly([...functions.keys()]))
       )
     })

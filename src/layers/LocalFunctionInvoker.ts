@@ -4,11 +4,12 @@
  * timeout. Functions are keyed by function name, so a registration's `lambdaArn` in any
  * region or account reaches the local function of that name. Other ARNs go to `fallback`.
  * A handler wrapped with `awslambda.streamifyResponse` streams its answer (`invokeStream`).
+ * `dev` runs its directory's functions in worker threads instead (`WorkerInvoker.ts`); this
+ * in-process invoker serves handlers given as values (tests, library users).
  */
 import { randomUUID } from "node:crypto"
 import { readdir } from "node:fs/promises"
 import { join, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
 import { PassThrough } from "node:stream"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -19,20 +20,10 @@ import * as Stream from "effect/Stream"
 import { FunctionError, FunctionNotFound, type InvocationError, InvocationTimeout } from "../domain/errors.js"
 import { functionNameOf } from "../domain/LambdaArn.js"
 import { type Invocation, ToolInvoker, type ToolInvokerShape } from "../services/ToolInvoker.js"
-import { installAwsLambdaGlobal, isStreamingHandler, type StreamingHandler } from "./LocalStreaming.js"
+import { callHandler, HANDLER_FILE, installAwsLambdaGlobal, isStreamingHandler, loadHandler, type LocalContext, makeContext, type StreamingHandler } from "./localRuntime.mjs"
 import { DEFAULTS } from "../Settings.js"
 
-export interface LambdaContext {
-  readonly awsRequestId: string
-  readonly functionName: string
-  readonly functionVersion: string
-  readonly invokedFunctionArn: string
-  readonly memoryLimitInMB: string
-  readonly logGroupName: string
-  readonly logStreamName: string
-  callbackWaitsForEmptyEventLoop: boolean
-  readonly getRemainingTimeInMillis: () => number
-}
+export type LambdaContext = LocalContext
 
 export type LambdaCallback = (error?: unknown, result?: unknown) => void
 
@@ -46,9 +37,6 @@ export interface LocalInvokerOptions {
   /** Where ARNs without a local function go; by default they fail with FunctionNotFound. */
   readonly fallback?: ToolInvokerShape | undefined
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
 
 const toFunctionError = (functionName: string, error: unknown) =>
   new FunctionError({
@@ -71,28 +59,10 @@ const marshal = (functionName: string, value: unknown) =>
 
 const run = (handler: LambdaHandler, functionName: string, event: unknown, context: LambdaContext) =>
   Effect.async<unknown, FunctionError>((resume) => {
-    let settled = false
-    const settle = (outcome: Effect.Effect<unknown, FunctionError>) => {
-      if (settled) return
-      settled = true
-      resume(outcome)
-    }
-    const callback: LambdaCallback = (error, result) =>
-      settle(error === undefined || error === null ? Effect.succeed(result) : Effect.fail(toFunctionError(functionName, error)))
-    // The boundary to user code: a synchronous throw is the function's error, not ours.
-    try {
-      const returned = handler(event, context, callback)
-      if (isThenable(returned)) {
-        returned.then(
-          (result) => settle(Effect.succeed(result)),
-          (error) => settle(Effect.fail(toFunctionError(functionName, error)))
-        )
-      } else if (handler.length < 3) {
-        settle(Effect.succeed(returned))
-      }
-    } catch (error) {
-      settle(Effect.fail(toFunctionError(functionName, error)))
-    }
+    callHandler(handler, event, context).then(
+      (result) => resume(Effect.succeed(result)),
+      (error: unknown) => resume(Effect.fail(toFunctionError(functionName, error)))
+    )
   })
 
 /** A streaming handler's response stream as it is written; its rejection is the stream's failure. */
@@ -118,17 +88,7 @@ export const makeLocal = (functions: LocalFunctions, options: LocalInvokerOption
     const functionName = functionNameOf(invocation.lambdaArn)
     const timeout = invocation.timeout === undefined ? defaultTimeout : Duration.decode(invocation.timeout)
     const deadline = Date.now() + Duration.toMillis(timeout)
-    const context: LambdaContext = {
-      awsRequestId: randomUUID(),
-      functionName,
-      functionVersion: "$LATEST",
-      invokedFunctionArn: invocation.lambdaArn,
-      memoryLimitInMB: "128",
-      logGroupName: `/aws/lambda/${functionName}`,
-      logStreamName: "local",
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now())
-    }
+    const context = makeContext({ awsRequestId: randomUUID(), functionName, invokedFunctionArn: invocation.lambdaArn, deadline, memoryLimitInMB: 128 })
     // Built only when the deadline passes: an error captures a stack, and most calls end in time.
     const timedOut = () => new InvocationTimeout({ functionName, timeoutMillis: Duration.toMillis(timeout) })
     return { functionName, handler: functions.get(functionName), timeout, context, timedOut }
@@ -188,8 +148,6 @@ export class FunctionsDirectoryError extends Data.TaggedError("FunctionsDirector
   }
 }
 
-const HANDLER_FILE = /^([A-Za-z0-9_-]{1,64})\.(js|mjs|cjs)$/
-
 /**
  * Every `<dir>/<name>.{js,mjs,cjs}` that exports `handler` becomes the local function `<name>`.
  * A file without a handler, or one that fails to load, is an error naming the file.
@@ -208,16 +166,10 @@ export const loadDirectory = (dir: string): Effect.Effect<LocalFunctions, Functi
       const match = HANDLER_FILE.exec(file)
       if (match === null) continue
       const path = join(root, file)
-      const loaded = yield* Effect.tryPromise({
-        try: () => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
-        catch: (error) => new FunctionsDirectoryError({ path, reason: `failed to load: ${describeError(error)}` })
+      const handler = yield* Effect.tryPromise({
+        try: () => loadHandler(path),
+        catch: (error) => new FunctionsDirectoryError({ path, reason: describeError(error) })
       })
-      // CommonJS modules arrive as `default`; ES modules export `handler` directly.
-      const fromDefault = loaded["default"] as Record<string, unknown> | undefined
-      const handler = loaded["handler"] ?? fromDefault?.["handler"]
-      if (typeof handler !== "function") {
-        return yield* new FunctionsDirectoryError({ path, reason: "exports no function named 'handler'" })
-      }
       functions.set(match[1]!, handler as LambdaHandler)
     }
     return functions

@@ -1,4 +1,7 @@
 /** Registration specs used across the suites. */
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect } from "effect"
 import { JsonSchema } from "../../src/domain/LazyModules.js"
 import { type RegistrationSpec } from "../../src/domain/Registration.js"
@@ -21,3 +24,14 @@ export const promptSpec = (name: string, extra: Record<string, unknown> = {}): R
 
 export const resourceSpec = (name: string, extra: Record<string, unknown> = {}): RegistrationSpec =>
   spec({ type: "resource", name, description: `The ${name} resource`, lambdaArn: arn(name), ...extra })
+
+/** A temporary directory holding `files` (name → text), removed with the scope. */
+export const tempFiles = (files: Record<string, string>, prefix = "functions-") =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = await mkdtemp(join(tmpdir(), prefix))
+      for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
+      return dir
+    }),
+    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  )

@@ -8,7 +8,7 @@ import { Caller } from "../../src/http/HostContext.js"
 import * as McpApi from "../../src/http/McpApi.js"
 import * as RegistrationApi from "../../src/http/RegistrationApi.js"
 import { combine } from "../../src/http/Server.js"
-import { layerDirectory } from "../../src/layers/LocalFunctionInvoker.js"
+import { layerWorkers } from "../../src/layers/WorkerInvoker.js"
 import { layerMemory as registryMemory } from "../../src/layers/MemoryRegistry.js"
 import { layerMemory as sessionsMemory } from "../../src/layers/MemorySessionStore.js"
 import { layerMemory as subscriptionsMemory } from "../../src/layers/MemorySubscriptionStore.js"
@@ -45,7 +45,7 @@ export const webHandler = (
     registryWatchInterval: Duration.millis(50)
   })
   const services = Layer.mergeAll(protocol(sessions), extra ?? RateLimiter.unlimited, Caller.local, Authenticator.iam, policy ?? RegistrationPolicy.open, leases ?? Layer.empty).pipe(
-    Layer.provideMerge(Layer.mergeAll(registry, layerDirectory(EXAMPLE_FUNCTIONS), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
+    Layer.provideMerge(Layer.mergeAll(registry, Layer.orDie(layerWorkers(EXAMPLE_FUNCTIONS)), stores.sessions ?? sessionsMemory(), subscriptionsMemory, inboxMemory))
   )
   // `protocol` provides Subscriptions to both apps: `POST /resources/updated` reaches the MCP sessions.
   const app = combine(McpApi.make(options), RegistrationApi.make())

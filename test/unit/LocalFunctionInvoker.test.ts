@@ -1,9 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import {
   type LambdaContext,
   type LambdaHandler,
@@ -13,7 +10,7 @@ import {
 } from "../../src/layers/LocalFunctionInvoker.js"
 import { ToolInvoker } from "../../src/services/ToolInvoker.js"
 import { toolInvokerContract } from "../contracts/ToolInvokerContract.js"
-import { arn } from "../support/fixtures.js"
+import { arn, tempFiles } from "../support/fixtures.js"
 
 toolInvokerContract("local functions", {
   layer: () => layerLocal(new Map([["echo", async (event: unknown) => event]])),
@@ -101,15 +98,7 @@ describe("LocalFunctionInvoker", () => {
 })
 
 describe("loadDirectory", () => {
-  const withFiles = (files: Record<string, string>) =>
-    Effect.acquireRelease(
-      Effect.promise(async () => {
-        const dir = await mkdtemp(join(tmpdir(), "functions-"))
-        for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
-        return dir
-      }),
-      (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-    )
+  const withFiles = (files: Record<string, string>) => tempFiles(files)
 
   it.scoped("loads ES module, CommonJS and callback handlers by file name", () =>
     Effect.gen(function* () {
