@@ -82,15 +82,19 @@ export const listFunctions = (dir: string) =>
     }
     const problems = yield* Effect.async<ReadonlyArray<{ readonly path: string; readonly reason: string }>, FunctionsDirectoryError>((resume) => {
       const worker = new Worker(WORKER, { workerData: { check: [...functions.values()], memoryLimitInMB: 0, path: "" } })
-      worker.once("message", (message: { readonly problems: ReadonlyArray<{ readonly path: string; readonly reason: string }> }) => {
-        worker.removeAllListeners("error")
-        resume(Effect.succeed(message.problems))
+      let settled = false
+      const settle = (outcome: Effect.Effect<ReadonlyArray<{ readonly path: string; readonly reason: string }>, FunctionsDirectoryError>) => {
+        if (settled) return
+        settled = true
+        resume(outcome)
         void worker.terminate()
-      })
-      worker.once("error", (error) => {
-        worker.removeAllListeners("message")
-        resume(Effect.fail(new FunctionsDirectoryError({ path: root, reason: `checking the functions failed: ${error.message}` })))
-      })
+      }
+      const failed = (reason: string) => settle(Effect.fail(new FunctionsDirectoryError({ path: root, reason: `checking the functions failed: ${reason}` })))
+      worker.once("message", (message: { readonly problems: ReadonlyArray<{ readonly path: string; readonly reason: string }> }) => settle(Effect.succeed(message.problems)))
+      // Kept after the answer: a function's top level may still throw while the worker ends.
+      worker.on("error", (error) => failed(error.message))
+      // A file that exits the process (or never finishes loading) ends the check too.
+      worker.once("exit", (code) => failed(`a function file ended the check (exit code ${code})`))
       return Effect.promise(() => worker.terminate())
     })
     const first = problems[0]
@@ -123,6 +127,16 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
       })
     )
 
+    /** The invocation holding `environment` is over: it comes free, once. */
+    const free = (environment: Environment) => {
+      const release = environment.free
+      environment.free = undefined
+      release?.()
+    }
+
+    const stopping = (functionName: string) =>
+      new FunctionError({ functionName, errorType: "Runtime.ExitError", errorMessage: "The server is stopping" })
+
     /** The pool has room again: the next waiting caller tries. */
     const vacate = (pool: Pool) => {
       pool.busy--
@@ -154,13 +168,13 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
           clearTimeout(environment.deadline)
           environment.listener = undefined
           listener.done(message as Outcome)
-          const free = environment.free
-          environment.free = undefined
-          free?.()
+          free(environment)
         }
       })
       worker.on("error", (error) => {
         environment.stopped ??= stoppedError(pool.functionName, memoryLimitMb, error)
+        const index = pool.idle.indexOf(environment)
+        if (index >= 0) pool.idle.splice(index, 1)
       })
       worker.on("exit", () => {
         running.delete(worker)
@@ -176,9 +190,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
         const listener = environment.listener
         environment.listener = undefined
         listener?.lost(error)
-        const free = environment.free
-        environment.free = undefined
-        free?.()
+        free(environment)
       })
     }
 
@@ -196,11 +208,14 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
           else pool.idle.push(environment)
           vacate(pool)
         }
-        if (cancelled) environment.free()
-        else use(environment)
+        if (cancelled || closed) {
+          free(environment)
+          if (!cancelled) failed(stopping(pool.functionName))
+        } else use(environment)
       }
       const attempt = () => {
         if (cancelled) return
+        if (closed) return failed(stopping(pool.functionName))
         const warm = pool.idle.pop()
         if (warm !== undefined) {
           pool.busy++
@@ -225,7 +240,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
      * Sends the invocation; `listener` hears it. The environment is stopped if it is still
      * running at the deadline, whether or not anyone still listens.
      */
-    const send = (environment: Environment, invocation: Invocation, functionName: string, timeout: Duration.Duration, listener: Listener) => {
+    const send = (environment: Environment, invocation: Invocation, event: string, functionName: string, timeout: Duration.Duration, listener: Listener) => {
       environment.listener = listener
       const millis = Duration.toMillis(timeout)
       environment.deadline = setTimeout(() => {
@@ -235,7 +250,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
       environment.worker.postMessage({
         type: "invoke",
         id: listener.id,
-        event: JSON.stringify(invocation.payload ?? null),
+        event,
         context: { awsRequestId: randomUUID(), deadline: Date.now() + millis, functionName, invokedFunctionArn: invocation.lambdaArn }
       })
     }
@@ -250,10 +265,18 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
     /** Runs `invocation` in an environment of `pool`, `listener` hearing it; returns what the caller calls when it leaves. */
     const dispatch = (pool: Pool, invocation: Invocation, timeout: Duration.Duration, listener: Omit<Listener, "id">) => {
       const id = nextId++
+      // JSON in, as the runtime serialises events: checked before an environment is taken.
+      let event: string
+      try {
+        event = JSON.stringify(invocation.payload ?? null)
+      } catch (error) {
+        listener.lost(new FunctionError({ functionName: pool.functionName, errorType: "Runtime.MarshalError", errorMessage: `The event is not JSON: ${error instanceof Error ? error.message : String(error)}` }))
+        return () => undefined
+      }
       let leased: Environment | undefined
       const cancel = lease(pool, (environment) => {
         leased = environment
-        send(environment, invocation, pool.functionName, timeout, { id, ...listener })
+        send(environment, invocation, event, pool.functionName, timeout, { id, ...listener })
       }, listener.lost)
       return () => (leased === undefined ? cancel() : leave(leased, id))
     }

@@ -57,17 +57,21 @@ const invoke = async (handler, { context, event, id }) => {
   const body = new PassThrough()
   streams.set(id, body)
   body.on("data", (/** @type {Buffer} */ chunk) => port.postMessage({ type: "chunk", id, bytes: new Uint8Array(chunk) }))
+  /** @type {unknown} */
+  let failure
   const drained = new Promise((resolve) => {
     body.on("end", () => resolve(undefined))
     body.on("close", () => resolve(undefined))
-    body.on("error", () => resolve(undefined))
+    // A handler may fail by destroying its stream with an error, and return: the error is its answer.
+    body.on("error", (error) => {
+      failure ??= error
+      resolve(undefined)
+    })
   })
-  /** @type {unknown} */
-  let failure
   try {
     await handler(event, body, lambdaContext)
   } catch (error) {
-    failure = error
+    failure ??= error
   }
   body.end()
   await drained

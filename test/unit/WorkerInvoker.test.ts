@@ -5,7 +5,7 @@
  */
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
 import { listFunctions, makeWorkers, type WorkerInvokerOptions } from "../../src/layers/WorkerInvoker.js"
 import { ToolInvoker } from "../../src/services/ToolInvoker.js"
@@ -29,6 +29,8 @@ const FUNCTIONS = {
     "  stream.end()",
     "})"
   ].join("\n"),
+  "stream-destroys.mjs": "export const handler = awslambda.streamifyResponse(async (event, stream) => { stream.write('part'); stream.destroy(new RangeError('broken pipe')) })",
+  "slow-start.mjs": "await new Promise((resolve) => setTimeout(resolve, 200))\nlet calls = 0\nexport const handler = async () => ++calls",
   "stream-fails.mjs": "export const handler = awslambda.streamifyResponse(async (event, stream) => { stream.write('part'); throw new RangeError('half way') })",
   "ticker.mjs": [
     "let closed = 0",
@@ -98,7 +100,8 @@ describe("WorkerInvoker", () => {
 
   it.live("a function that exhausts its memory fails with Runtime.OutOfMemory; the event loop runs meanwhile and its next invocation starts afresh", () =>
     Effect.scoped(Effect.gen(function* () {
-      const invoker = yield* workers({ memoryLimitMb: 32 })
+      // One environment at a time: a slot the stopped one kept would wedge the next call.
+      const invoker = yield* workers({ memoryLimitMb: 32, concurrency: 1 })
       const { exit, ticks } = yield* ticksDuring(invoker.invoke(call("hog")))
       expect(exit).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "FunctionError", functionName: "hog", errorType: "Runtime.OutOfMemory" } } })
       expect(ticks).toBeGreaterThan(3)
@@ -108,13 +111,14 @@ describe("WorkerInvoker", () => {
 
   it.live("a function that never yields is stopped at its timeout (InvocationTimeout), without stalling the event loop", () =>
     Effect.scoped(Effect.gen(function* () {
-      const invoker = yield* workers()
+      const invoker = yield* workers({ concurrency: 1 })
       const { exit, ticks } = yield* ticksDuring(invoker.invoke(call("spin", {}, 300)))
       expect(exit).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "InvocationTimeout", functionName: "spin", timeoutMillis: 300 } } })
       expect(ticks).toBeGreaterThan(10)
       // The stopped environment is gone; a new one answers.
       expect(yield* Effect.flip(invoker.invoke(call("spin", {}, 100)))).toMatchObject({ _tag: "InvocationTimeout" })
       expect(yield* invoker.invoke(call("counter"))).toBe(1)
+      expect(yield* Effect.flip(invoker.invoke(call("spin", {}, 100)))).toMatchObject({ _tag: "InvocationTimeout" })
     })), 30_000)
 
   it.scoped("an exception nobody catches stops the environment and fails the invocation with Runtime.ExitError", () =>
@@ -145,6 +149,41 @@ describe("WorkerInvoker", () => {
       expect(error).toMatchObject({ _tag: "FunctionError", errorType: "RangeError", errorMessage: "half way" })
     }))
 
+  it.scoped("a streaming function that destroys its stream with an error and returns: the error is its answer", () =>
+    Effect.gen(function* () {
+      const invoker = yield* workers()
+      expect(yield* Effect.flip(Stream.runDrain(invoker.invokeStream(call("stream-destroys"))))).toMatchObject({ _tag: "FunctionError", errorType: "RangeError", errorMessage: "broken pipe" })
+    }))
+
+  it.live("a caller that leaves while its environment starts, or while it waits for one: the pool keeps its count", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const invoker = yield* workers({ concurrency: 1 })
+      // Left while the environment loads (slow-start waits 200 ms at its top level).
+      const starting = yield* Effect.fork(invoker.invoke(call("slow-start")))
+      yield* Effect.sleep("50 millis")
+      // Waiting behind it, then leaving too.
+      const waiting = yield* Effect.fork(invoker.invoke(call("slow-start")))
+      yield* Effect.sleep("20 millis")
+      yield* Fiber.interrupt(waiting)
+      yield* Fiber.interrupt(starting)
+      // The one environment came free, warm and unused: the next caller gets it.
+      expect(yield* invoker.invoke(call("slow-start"))).toBe(1)
+      expect(yield* invoker.invoke(call("slow-start"))).toBe(2)
+    })), 30_000)
+
+  it.live("callers waiting when the scope closes are told the server is stopping", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const invoker = yield* Scope.extend(workers({ concurrency: 1 }), scope)
+      const running = yield* Effect.fork(Effect.exit(invoker.invoke(call("spin", {}, 5_000))))
+      yield* Effect.sleep("100 millis")
+      const waiting = yield* Effect.fork(Effect.exit(invoker.invoke(call("spin", {}, 5_000))))
+      yield* Effect.sleep("20 millis")
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* Fiber.join(running)).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "FunctionError", errorType: "Runtime.ExitError" } } })
+      expect(yield* Fiber.join(waiting)).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "FunctionError", errorType: "Runtime.ExitError", errorMessage: "The server is stopping" } } })
+    }), 30_000)
+
   it.live("a caller that leaves a stream: the function sees its stream destroyed, and its environment serves the next call", () =>
     Effect.scoped(Effect.gen(function* () {
       const invoker = yield* workers({ concurrency: 1 })
@@ -169,8 +208,9 @@ describe("WorkerInvoker", () => {
 describe("listFunctions", () => {
   it.scoped("finds function files by name and checks each loads and exports a handler, outside this process", () =>
     Effect.gen(function* () {
-      const dir = yield* withFunctions({ "esm.mjs": "export const handler = async () => 1", "common.cjs": "exports.handler = async () => 2", "bad name.js": "", "README.md": "" })
+      const dir = yield* withFunctions({ "esm.mjs": "globalThis.loadedHere = true\nexport const handler = async () => 1", "common.cjs": "exports.handler = async () => 2", "bad name.js": "", "README.md": "" })
       const functions = yield* listFunctions(dir)
+      expect((globalThis as { loadedHere?: boolean }).loadedHere).toBeUndefined()
       expect([...functions.keys()].sort()).toEqual(["common", "esm"])
       expect(functions.get("esm")).toBe(join(dir, "esm.mjs"))
     }))
@@ -181,6 +221,8 @@ describe("listFunctions", () => {
       expect((yield* Effect.flip(listFunctions(dir))).message).toBe(`${join(dir, "nothing.mjs")}: exports no function named 'handler'`)
       const broken = yield* withFunctions({ "broken.mjs": "export const handler = (" })
       expect((yield* Effect.flip(listFunctions(broken))).message).toMatch(/broken\.mjs: failed to load: /)
+      const exits = yield* withFunctions({ "exits.mjs": "process.exit(3)" })
+      expect((yield* Effect.flip(listFunctions(exits))).message).toContain("a function file ended the check (exit code 3)")
     }))
 
   it.effect("a missing directory is an error", () =>
