@@ -31,6 +31,11 @@ export interface WorkerInvokerOptions {
   readonly memoryLimitMb?: number | undefined
   /** Invocations of one function that run at once (environments); more wait their turn. Default 8. */
   readonly concurrency?: number | undefined
+  /**
+   * How long an environment may sit idle before it is stopped, as Lambda reclaims idle ones
+   * (each function keeps its last one warm). Default 5 minutes.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
 }
 
 const WORKER = new URL("./localWorker.mjs", import.meta.url)
@@ -54,6 +59,8 @@ interface Environment {
   stopped: InvocationError | undefined
   /** Called once, when the invocation that holds this environment is over (or the worker stopped). */
   free: (() => void) | undefined
+  /** Stops the environment once it has been idle `idleTimeout`, unless it is its function's last. */
+  retire: ReturnType<typeof setTimeout> | undefined
 }
 
 interface Pool {
@@ -115,6 +122,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
     const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(DEFAULTS.INVOKE_TIMEOUT_SECONDS))
     const memoryLimitMb = options.memoryLimitMb ?? 256
     const concurrency = options.concurrency ?? 8
+    const idleMillis = Duration.toMillis(Duration.decode(options.idleTimeout ?? Duration.minutes(5)))
     const running = new Set<Worker>()
     let closed = false
     let nextId = 0
@@ -137,6 +145,18 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
     const stopping = (functionName: string) =>
       new FunctionError({ functionName, errorType: "Runtime.ExitError", errorMessage: "The server is stopping" })
 
+    /** `environment` waits for the next invocation; after `idleTimeout` without one it is stopped, unless it is its function's last. */
+    const idle = (pool: Pool, environment: Environment) => {
+      pool.idle.push(environment)
+      environment.retire = setTimeout(() => {
+        environment.retire = undefined
+        const index = pool.idle.indexOf(environment)
+        if (index < 0 || pool.idle.length <= 1) return
+        pool.idle.splice(index, 1)
+        void environment.worker.terminate()
+      }, idleMillis).unref()
+    }
+
     /** The pool has room again: the next waiting caller tries. */
     const vacate = (pool: Pool) => {
       pool.busy--
@@ -152,7 +172,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
       // The server's lifetime is its own: a function's environment never keeps the process up.
       worker.unref()
       running.add(worker)
-      const environment: Environment = { worker, listener: undefined, deadline: undefined, stopped: undefined, free: undefined }
+      const environment: Environment = { worker, listener: undefined, deadline: undefined, stopped: undefined, free: undefined, retire: undefined }
       let loaded = false
       worker.on("message", (message: { readonly type: string; readonly id: number; readonly bytes?: Uint8Array; readonly reason?: string }) => {
         if (!loaded) {
@@ -179,6 +199,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
       worker.on("exit", () => {
         running.delete(worker)
         clearTimeout(environment.deadline)
+        clearTimeout(environment.retire)
         const index = pool.idle.indexOf(environment)
         if (index >= 0) pool.idle.splice(index, 1)
         const error = environment.stopped ?? new FunctionError({ functionName: pool.functionName, errorType: "Runtime.ExitError", errorMessage: "The function's environment stopped" })
@@ -205,7 +226,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
       const hold = (environment: Environment) => {
         environment.free = () => {
           if (closed || environment.stopped !== undefined) void environment.worker.terminate()
-          else pool.idle.push(environment)
+          else idle(pool, environment)
           vacate(pool)
         }
         if (cancelled || closed) {
@@ -218,6 +239,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
         if (closed) return failed(stopping(pool.functionName))
         const warm = pool.idle.pop()
         if (warm !== undefined) {
+          clearTimeout(warm.retire)
           pool.busy++
           return hold(warm)
         }

@@ -91,6 +91,18 @@ describe("WorkerInvoker", () => {
       expect([...both].sort()).toEqual([1, 3])
     }))
 
+  it.live("an environment idle for idleTimeout is stopped, but each function keeps its last one warm", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const invoker = yield* workers({ idleTimeout: "300 millis" })
+      // Two at once: two environments, each counting its own calls.
+      const first = yield* Effect.all([invoker.invoke(call("counter")), invoker.invoke(call("counter"))], { concurrency: 2 })
+      expect([...first].sort()).toEqual([1, 1])
+      yield* Effect.sleep("700 millis")
+      // One was stopped; the one kept answers, warm, whichever it is.
+      const next = yield* Effect.all([invoker.invoke(call("counter")), invoker.invoke(call("counter"))], { concurrency: 2 })
+      expect([...next].sort()).toEqual([1, 2])
+    })), 30_000)
+
   it.scoped("a thrown error and an answer that is not JSON are function errors", () =>
     Effect.gen(function* () {
       const invoker = yield* workers()
