@@ -55,6 +55,10 @@ const allowedOrigins = Options.text("allowed-origins").pipe(
   ),
   Options.optional
 )
+const functionMemory = Options.integer("function-memory").pipe(
+  Options.withDescription("The heap each local function's environment may use, in MB, as its memory size on Lambda (default 256)"),
+  Options.withDefault(256)
+)
 const allowAws = Options.boolean("allow-aws").pipe(
   Options.withDescription("Let registrations name functions on AWS (invoked with your AWS credentials); by default only local functions")
 )
@@ -113,13 +117,14 @@ export const dev = Command.make(
     sessionTable,
     allowedOrigins,
     allowAws,
+    functionMemory,
     auth,
     issuer,
     audience,
     requiredScope
   },
   (options) =>
-    Effect.flatMap(devAuth(options), (auth) => Layer.launch(
+    Effect.flatMap(options.functionMemory >= 16 ? devAuth(options) : Effect.fail(new Error("--function-memory is in MB: 16 or more")), (auth) => Layer.launch(
       devServer({
         port: options.port,
         host: options.host,
@@ -136,6 +141,7 @@ export const dev = Command.make(
           Option.map(options.allowedOrigins, (list) => list.split(",").map((origin) => origin.trim()).filter((o) => o !== ""))
         ),
         allowAws: options.allowAws,
+        functionMemoryMb: options.functionMemory,
         auth
       })
     )).pipe(Effect.asVoid)

@@ -61,6 +61,8 @@ export interface DevServerOptions {
   readonly idleStreamRetry?: Duration.DurationInput | undefined
   /** Let registrations name functions on AWS, invoked with the usual AWS credentials (default: local functions only). */
   readonly allowAws?: boolean | undefined
+  /** The heap each local function's environment may use, in MB (default 256). */
+  readonly functionMemoryMb?: number | undefined
   /** Print the banner (URLs and registrations) once listening. */
   readonly banner?: boolean | undefined
   /** A line for the banner, after the registrations (e.g. where they come from). */
@@ -110,7 +112,7 @@ const storeLayers = (store: StoreOptions): Layer.Layer<Registry | SessionStore |
  * ARNs go to the Lambda API (with the usual AWS credentials) only
  * with `allowAws`: otherwise they are refused, at registration (400) and at invocation.
  */
-const functionLayers = (functionsDir: string | undefined, allowAws: boolean) =>
+const functionLayers = (functionsDir: string | undefined, allowAws: boolean, memoryLimitMb: number | undefined) =>
   Layer.scopedContext(
     Effect.gen(function* () {
       const lambda = yield* LambdaInvoker.makeScoped()
@@ -118,7 +120,7 @@ const functionLayers = (functionsDir: string | undefined, allowAws: boolean) =>
       const fallback = allowAws
         ? lambda
         : LambdaInvoker.restrict(lambda, () => "the dev server invokes local functions only (start it with --allow-aws)")
-      return Context.make(ToolInvoker, yield* makeWorkers(functions, { fallback })).pipe(
+      return Context.make(ToolInvoker, yield* makeWorkers(functions, { fallback, memoryLimitMb })).pipe(
         Context.add(RegistrationPolicy, allowAws ? fromPatterns([ANY_FUNCTION]) : localFunctionsOnly([...functions.keys()]))
       )
     })
@@ -153,7 +155,7 @@ export const devServer = (options: DevServerOptions) => {
     RateLimiter.unlimited,
     Caller.local,
     options.auth?.kind === "oauth" ? layerOAuth(options.auth) : Authenticator.iam
-  ).pipe(Layer.provideMerge(Layer.merge(stores, functionLayers(options.functionsDir, options.allowAws === true))))
+  ).pipe(Layer.provideMerge(Layer.merge(stores, functionLayers(options.functionsDir, options.allowAws === true, options.functionMemoryMb))))
   // The Registration API's `POST /resources/updated` publishes through the protocol's
   // Subscriptions: one instance for both APIs, over the same stores.
   const app = guardLocal({ allowedOrigins: options.allowedOrigins ?? McpApi.DEFAULT_ALLOWED_ORIGINS, listenHost: options.host })(combine(

@@ -89,5 +89,9 @@ describe("mcp-lambda-sam dev --auth oauth", () => {
     const withoutMode = await failed(["--issuer", issuer.issuer])
     expect(withoutMode.code).not.toBe(0)
     expect(withoutMode.text).toContain("--issuer and --audience need --auth oauth")
+    // Not OAuth, but refused the same way before anything starts: a function heap under 16 MB.
+    const tinyHeap = await failed(["--function-memory", "8"])
+    expect(tinyHeap.code).not.toBe(0)
+    expect(tinyHeap.text).toContain("--function-memory is in MB: 16 or more")
   }, 60_000)
 })

@@ -7,7 +7,10 @@
  * - the dev server checks Origin and Host on every route, and refuses non-local functions
  *   unless `--allow-aws`.
  */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { request as httpRequest } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { HttpApp, HttpServer, HttpServerResponse } from "@effect/platform"
 import { Cause, Context, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
@@ -248,7 +251,7 @@ describe("Clean errors: malformed requests", () => {
 })
 
 describe("The dev server", () => {
-  const start = async (options: { allowAws?: boolean } = {}) => {
+  const start = async (options: { allowAws?: boolean; functionsDir?: string; seedFile?: string; functionMemoryMb?: number } = {}) => {
     const runtime = ManagedRuntime.make(
       devServer({
         port: 0,
@@ -304,5 +307,43 @@ describe("The dev server", () => {
     expect((await raw(`${local}/register`, "POST", json, JSON.stringify(tool("weather2", "weather")))).status).toBe(201)
     const aws = await start({ allowAws: true })
     expect((await raw(`${aws}/register`, "POST", json, body)).status).toBe(201)
+  })
+
+  it("a function that exhausts its memory (--function-memory) fails its own call; the server and the other functions go on", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dev-functions-"))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    await mkdir(join(dir, "functions"))
+    await writeFile(join(dir, "functions", "hog.mjs"), "export const handler = async () => { const kept = []; for (;;) kept.push(`${kept.length}`.repeat(100)) }")
+    await writeFile(join(dir, "functions", "echo.mjs"), "export const handler = async (event) => ({ content: [{ type: 'text', text: JSON.stringify(event.args) }] })")
+    await writeFile(join(dir, "registrations.json"), JSON.stringify([
+      { type: "tool", name: "hog", description: "Takes all it can", lambdaArn: arn("hog"), parameters: {} },
+      { type: "tool", name: "echo", description: "Says it back", lambdaArn: arn("echo"), parameters: { word: "string" } }
+    ]))
+    const url = await start({ functionsDir: join(dir, "functions"), seedFile: join(dir, "registrations.json"), functionMemoryMb: 32 })
+    const call = (name: string, args: Record<string, unknown>) =>
+      raw(`${url}/mcp`, "POST", {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": name
+      }, JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name,
+          arguments: args,
+          _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "test", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} }
+        }
+      }))
+    const [hog, health] = await Promise.all([call("hog", {}), new Promise((resolve) => setTimeout(resolve, 50)).then(() => raw(`${url}/health`, "GET", {}))])
+    expect(health.status).toBe(200)
+    expect(hog.status).toBe(200)
+    const result = (JSON.parse(hog.body) as Json).result
+    expect(result.isError).toBe(true)
+    expect(result.content[0].text).toContain("ran out of its 32 MB of memory")
+    const echo = JSON.parse((await call("echo", { word: "still here" })).body) as Json
+    expect(echo.result.content[0].text).toBe("{\"word\":\"still here\"}")
   })
 })
