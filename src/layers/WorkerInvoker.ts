@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto"
 import { readdir } from "node:fs/promises"
 import { join, resolve } from "node:path"
+import { createInterface } from "node:readline"
 import { Worker } from "node:worker_threads"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -36,6 +37,21 @@ export interface WorkerInvokerOptions {
    * (each function keeps its last one warm). Default 5 minutes.
    */
   readonly idleTimeout?: Duration.DurationInput | undefined
+  /**
+   * Where a function's console output goes, a line at a time (as Lambda keeps each function's
+   * log apart). Default: this process's stdout and stderr, each line after the function's name.
+   */
+  readonly output?: ((line: FunctionOutputLine) => void) | undefined
+}
+
+export interface FunctionOutputLine {
+  readonly functionName: string
+  readonly stream: "stdout" | "stderr"
+  readonly text: string
+}
+
+const printLine = ({ functionName, stream, text }: FunctionOutputLine) => {
+  process[stream].write(`${functionName} | ${text}\n`)
 }
 
 const WORKER = new URL("./localWorker.mjs", import.meta.url)
@@ -122,6 +138,7 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
     const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(DEFAULTS.INVOKE_TIMEOUT_SECONDS))
     const memoryLimitMb = options.memoryLimitMb ?? 256
     const concurrency = options.concurrency ?? 8
+    const output = options.output ?? printLine
     const idleMillis = Duration.toMillis(Duration.decode(options.idleTimeout ?? Duration.minutes(5)))
     const running = new Set<Worker>()
     let closed = false
@@ -167,8 +184,13 @@ export const makeWorkers = (functions: ReadonlyMap<string, string>, options: Wor
     const start = (pool: Pool, ready: (environment: Environment) => void, failed: (error: FunctionError) => void) => {
       const worker = new Worker(WORKER, {
         workerData: { path: pool.path, memoryLimitInMB: memoryLimitMb },
-        resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb }
+        resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb },
+        stdout: true,
+        stderr: true
       })
+      for (const stream of ["stdout", "stderr"] as const) {
+        createInterface({ input: worker[stream], crlfDelay: Infinity }).on("line", (text) => output({ functionName: pool.functionName, stream, text }))
+      }
       // The server's lifetime is its own: a function's environment never keeps the process up.
       worker.unref()
       running.add(worker)

@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import type { LambdaArn } from "../../src/domain/LambdaArn.js"
-import { listFunctions, makeWorkers, type WorkerInvokerOptions } from "../../src/layers/WorkerInvoker.js"
+import { type FunctionOutputLine, listFunctions, makeWorkers, type WorkerInvokerOptions } from "../../src/layers/WorkerInvoker.js"
 import { ToolInvoker } from "../../src/services/ToolInvoker.js"
 import { toolInvokerContract } from "../contracts/ToolInvokerContract.js"
 import { arn, tempFiles } from "../support/fixtures.js"
@@ -40,6 +40,7 @@ const FUNCTIONS = {
     "  closed++",
     "})"
   ].join("\n"),
+  "chatty.mjs": "export const handler = async (event) => { console.log('asked for', event.n); console.error('a warning\\nover two lines'); return event.n }",
   "README.md": "not a function"
 }
 
@@ -102,6 +103,17 @@ describe("WorkerInvoker", () => {
       const next = yield* Effect.all([invoker.invoke(call("counter")), invoker.invoke(call("counter"))], { concurrency: 2 })
       expect([...next].sort()).toEqual([1, 2])
     })), 30_000)
+
+  it.scoped("a function's console output arrives a line at a time, named by its function and stream", () =>
+    Effect.gen(function* () {
+      const lines: Array<FunctionOutputLine> = []
+      const invoker = yield* workers({ output: (line) => lines.push(line) })
+      expect(yield* invoker.invoke(call("chatty", { n: 7 }))).toBe(7)
+      // The output travels apart from the answer: wait for its lines.
+      while (lines.length < 3) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+      expect(lines.filter((line) => line.stream === "stdout")).toEqual([{ functionName: "chatty", stream: "stdout", text: "asked for 7" }])
+      expect(lines.filter((line) => line.stream === "stderr").map((line) => line.text)).toEqual(["a warning", "over two lines"])
+    }))
 
   it.scoped("a thrown error and an answer that is not JSON are function errors", () =>
     Effect.gen(function* () {
