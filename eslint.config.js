@@ -21,15 +21,18 @@ export default tseslint.config(
     // The product's modules import each module of `effect` and `@effect/platform` by its own path
     // (`import * as Effect from "effect/Effect"`): esbuild can then drop every export a bundle does
     // not use, where a barrel import keeps whole namespaces (all of `Schema`) and every module the
-    // barrel reaches at a Lambda cold start (bench/results.md, lever 17). Tests and benches may use
-    // the barrels.
+    // barrel reaches at a Lambda cold start (bench/results.md, lever 17). The same for the CLI's
+    // packages, which Node loads whole from a barrel (the CLI is not bundled). Tests and benches may
+    // use the barrels.
     files: ["src/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
         paths: [
           { name: "@effect/schema", message: "Use Schema from 'effect/Schema'." },
           { name: "effect", message: "Import the module itself, e.g. `import * as Effect from \"effect/Effect\"` (bundle size; see eslint.config.js)." },
-          { name: "@effect/platform", message: "Import the module itself, e.g. `import * as Headers from \"@effect/platform/Headers\"` (bundle size; see eslint.config.js)." }
+          { name: "@effect/platform", message: "Import the module itself, e.g. `import * as Headers from \"@effect/platform/Headers\"` (bundle size; see eslint.config.js)." },
+          { name: "@effect/platform-node", message: "Import the module itself, e.g. `import * as NodeRuntime from \"@effect/platform-node/NodeRuntime\"` (start-up; see eslint.config.js)." },
+          { name: "@effect/cli", message: "Import the module itself, e.g. `import * as Command from \"@effect/cli/Command\"` (start-up; see eslint.config.js)." }
         ]
       }]
     }

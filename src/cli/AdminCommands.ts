@@ -2,7 +2,9 @@
  * `mcp-lambda-sam register | list | get | update | delete | notify-updated`: the Registration
  * API from a terminal, each request SigV4-signed (service `lambda`) with the default AWS credentials.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"

@@ -3,7 +3,9 @@
  * `proxy` (stdio, for desktop clients), `tools` and `call` (quick checks from a terminal).
  * `proxy --auth oauth` reaches a server in OAUTH mode with a bearer token instead.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

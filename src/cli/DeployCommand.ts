@@ -2,7 +2,9 @@
  * `mcp-lambda-sam deploy`: asks for what is missing when run in a terminal, takes flags otherwise,
  * then runs `deploy` (src/deploy/Deploy.ts) and exits non-zero when it fails.
  */
-import { Command, Options, Prompt } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Prompt from "@effect/cli/Prompt"
 import type * as Terminal from "@effect/platform/Terminal"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"

@@ -2,7 +2,9 @@
  * `mcp-lambda-sam init [DIR]`: a new tool's function, test, registration and SAM template
  * (src/cli/Scaffold.ts), written only where no file is in the way.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
