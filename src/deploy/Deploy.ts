@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto"
 import { readFile, readdir } from "node:fs/promises"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import {
   type Change,
   CloudFormationClient,
@@ -68,7 +69,8 @@ export interface DeployResult {
   readonly outputs: Readonly<Record<string, string>>
 }
 
-const packageRoot = new URL("../..", import.meta.url).pathname
+// A path, not a URL's pathname: that one keeps %20 for a space and a leading / before C: on Windows.
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url))
 
 /** The zip of one bundle directory, keyed by its content so an unchanged bundle is not re-uploaded as new. */
 const zipBundle = (dir: string) =>

@@ -6,6 +6,7 @@
  * modules it was built from. Reads dist/: `npm test` builds first.
  */
 import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
@@ -35,7 +36,7 @@ const HOOKS = `export async function resolve(specifier, context, next) {
 const REGISTER = `import { register } from "node:module"; register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOKS)}))`
 
 describe("the built CLI", () => {
-  it("runs from its bundle: bin.js, then only dist/bin/ (its chunks), nothing from node_modules or dist's other modules", async () => {
+  it("runs from its bundle: bin.js, then only dist/bin/ (its chunks), nothing from node_modules or dist's other modules; of the AWS clients, only DynamoDB's at start", async () => {
     const { stderr, stdout } = await run(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(REGISTER)}`, "dist/cli/bin.js", "--help"], { timeout: 60_000 })
     expect(stdout).toContain("mcp-lambda-sam")
     const loaded = stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => line.slice("loaded ".length))
@@ -44,5 +45,11 @@ describe("the built CLI", () => {
     expect(relative[0]).toBe("dist/cli/bin.js")
     expect(relative).toContain("dist/bin/cli.mjs")
     expect(relative.slice(1).filter((path) => !path.startsWith("dist/bin/"))).toEqual([])
+    // What it loads at start holds the DynamoDB client and no other: the others are in chunks loaded on demand.
+    const clients = new Set<string>()
+    for (const path of relative) {
+      for (const match of readFileSync(path, "utf8").matchAll(/var (\w+)Client\d* = class/g)) clients.add(match[1]!)
+    }
+    expect([...clients].filter((name) => ["DynamoDB", "Lambda", "S3", "CloudFormation", "STS", "SSO", "SSOOIDC"].includes(name)).sort()).toEqual(["DynamoDB"])
   }, 60_000)
 })
