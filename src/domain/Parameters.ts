@@ -3,6 +3,7 @@
  *
  *   { "city": "string" }                                   a required string
  *   { "days": { "type": "integer", "optional": true } }     an optional integer
+ *   { "days": { "type": "integer", "minimum": 1, "maximum": 16 } }   within bounds
  *   { "tags": { "type": "array", "items": "string" } }      an array of strings
  *   { "where": { "type": "object", "properties": { "lat": "number", "lon": "number" } } }
  *
@@ -22,6 +23,9 @@ export type ParameterShorthand =
     readonly description?: string | undefined
     readonly enum?: ReadonlyArray<unknown> | undefined
     readonly default?: unknown
+    /** Bounds of a `number` or `integer` (JSON Schema's, inclusive). */
+    readonly minimum?: number | undefined
+    readonly maximum?: number | undefined
     readonly items?: ParameterShorthand | undefined
     readonly properties?: { readonly [name: string]: ParameterShorthand } | undefined
   }
@@ -34,7 +38,7 @@ export interface ShorthandProblem {
 }
 
 const TYPE_LIST = TYPE_NAMES.map((name) => `"${name}"`).join(", ")
-const FIELDS = new Set(["type", "optional", "description", "enum", "default", "items", "properties"])
+const FIELDS = new Set(["type", "optional", "description", "enum", "default", "minimum", "maximum", "items", "properties"])
 
 const isTypeName = (u: unknown): u is ShorthandType => (TYPE_NAMES as ReadonlyArray<unknown>).includes(u)
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -64,6 +68,14 @@ const checkParameter = (parameter: unknown, path: ReadonlyArray<string>): Readon
     at("description", "must be a string")
   }
   if (parameter["enum"] !== undefined && !Array.isArray(parameter["enum"])) at("enum", "must be an array")
+  for (const bound of ["minimum", "maximum"] as const) {
+    if (parameter[bound] === undefined) continue
+    if (parameter["type"] !== "number" && parameter["type"] !== "integer") at(bound, "is only for \"number\" and \"integer\" parameters")
+    else if (typeof parameter[bound] !== "number" || !Number.isFinite(parameter[bound])) at(bound, "must be a number")
+  }
+  if (typeof parameter["minimum"] === "number" && typeof parameter["maximum"] === "number" && parameter["minimum"] > parameter["maximum"]) {
+    at("maximum", "must not be below minimum")
+  }
   if (parameter["items"] !== undefined) {
     if (parameter["type"] !== "array") at("items", "is only for \"array\" parameters")
     else problems.push(...checkParameter(parameter["items"], [...path, "items"]))
@@ -81,6 +93,8 @@ const schemaOf = (parameter: ParameterShorthand): Record<string, unknown> => {
   if (parameter.description !== undefined) schema["description"] = parameter.description
   if (parameter.enum !== undefined) schema["enum"] = parameter.enum
   if (parameter.default !== undefined) schema["default"] = parameter.default
+  if (parameter.minimum !== undefined) schema["minimum"] = parameter.minimum
+  if (parameter.maximum !== undefined) schema["maximum"] = parameter.maximum
   if (parameter.type === "array" && parameter.items !== undefined) schema["items"] = schemaOf(parameter.items)
   if (parameter.type === "object" && parameter.properties !== undefined) {
     Object.assign(schema, toJsonSchema(parameter.properties))

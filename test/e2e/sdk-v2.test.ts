@@ -136,7 +136,7 @@ describe.each(Object.keys(MODES) as Array<keyof typeof MODES>)("SDK v2 client (v
     expect(tools.map((tool) => tool.name)).toEqual(EXAMPLE_TOOLS)
     expect(tools.find((tool) => tool.name === "weather")?.inputSchema).toEqual({
       type: "object",
-      properties: { city: { type: "string" }, days: { type: "integer", description: "How many days (1 to 16), 1 by default" } },
+      properties: { city: { type: "string" }, days: { type: "integer", description: "How many days (1 to 16), 1 by default", minimum: 1, maximum: 16 } },
       required: ["city"]
     })
     const result = await client.callTool({ name: "weather", arguments: { city: "Paris" } })

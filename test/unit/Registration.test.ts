@@ -22,9 +22,9 @@ describe("Registration input", () => {
         lambdaArn: "arn:aws:lambda:eu-west-1:123456789012:function:weather",
         parameters: {
           city: "string",
-          days: { type: "integer", optional: true, description: "How many days" },
+          days: { type: "integer", optional: true, description: "How many days", minimum: 1, maximum: 16 },
           tags: { type: "array", items: "string" },
-          where: { type: "object", properties: { lat: "number", lon: { type: "number", optional: true } } }
+          where: { type: "object", properties: { lat: { type: "number", minimum: -90, maximum: 90 }, lon: { type: "number", optional: true } } }
         }
       })
       expect(spec).toEqual({
@@ -36,11 +36,11 @@ describe("Registration input", () => {
           type: "object",
           properties: {
             city: { type: "string" },
-            days: { type: "integer", description: "How many days" },
+            days: { type: "integer", description: "How many days", minimum: 1, maximum: 16 },
             tags: { type: "array", items: { type: "string" } },
             where: {
               type: "object",
-              properties: { lat: { type: "number" }, lon: { type: "number" } },
+              properties: { lat: { type: "number", minimum: -90, maximum: 90 }, lon: { type: "number" } },
               required: ["lat"]
             }
           },
@@ -157,6 +157,18 @@ describe("Registration input", () => {
       ["shorthand properties on a string", { ...tool, parameters: { a: { type: "string", properties: {} } } }, {
         path: "parameters.a.properties",
         message: /only for "object"/
+      }],
+      ["a shorthand bound on a string", { ...tool, parameters: { a: { type: "string", maximum: 3 } } }, {
+        path: "parameters.a.maximum",
+        message: /only for "number" and "integer"/
+      }],
+      ["a shorthand bound that is not a number", { ...tool, parameters: { a: { type: "integer", minimum: "1" } } }, {
+        path: "parameters.a.minimum",
+        message: /must be a number/
+      }],
+      ["a shorthand maximum below its minimum", { ...tool, parameters: { a: { type: "number", minimum: 2, maximum: 1 } } }, {
+        path: "parameters.a.maximum",
+        message: /must not be below minimum/
       }],
       ["an unknown annotation type", { ...tool, annotations: { readOnlyHint: "yes" } }, {
         path: "annotations.readOnlyHint",

@@ -254,6 +254,19 @@ describe("listFunctions", () => {
       expect((yield* Effect.flip(listFunctions("/nonexistent/functions")))._tag).toBe("FunctionsDirectoryError")
     }))
 
+  it.scoped("the examples check their own numbers, schema or not: weather's days, countdown's steps", () =>
+    Effect.gen(function* () {
+      const invoker = yield* makeWorkers(yield* listFunctions("examples/functions"))
+      expect(yield* invoker.invoke(call("weather", { args: { city: "Oslo", days: 2 ** 31 - 1 }, extra: {} }))).toEqual({
+        statusCode: 400,
+        body: JSON.stringify({ message: "days must be a whole number from 1 to 16" })
+      })
+      expect(yield* invoker.invoke(call("countdown", { args: { steps: 2 ** 31 - 1 }, extra: {} }))).toEqual({
+        type: "result",
+        result: { isError: true, content: [{ type: "text", text: "steps must be a whole number from 0 to 300" }] }
+      })
+    }))
+
   it.effect("the examples load", () =>
     Effect.gen(function* () {
       const functions = yield* listFunctions("examples/functions")
