@@ -33,6 +33,7 @@ export const MUTATION_SUITES = [
   "test/unit/TaskRun.test.ts",
   "test/unit/Tasks.test.ts",
   "test/unit/ToolCall.test.ts",
+  "test/unit/WorkerInvoker.test.ts",
   "test/unit/memory.test.ts",
   "test/integration/mcp-api.test.ts",
   "test/integration/registration-api.test.ts",
