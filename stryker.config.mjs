@@ -40,7 +40,8 @@ const config = {
     "src/http/Replies.ts",
     "src/http/Body.ts",
     "src/domain/Registration.ts",
-    "src/layers/WorkerInvoker.ts"
+    "src/layers/WorkerInvoker.ts",
+    "src/layers/Environments.ts"
   ],
   // Never copy another run's sandbox (runs may go side by side, each with its own tempDirName).
   ignorePatterns: ["dist", "reports", "coverage", ".aws-sam", "bench", "/.stryker-tmp*", "/.stryker-*.config.mjs"],
